@@ -1,0 +1,104 @@
+"""Exception types of the package.
+
+Every error a user can cause (bad params, bad raw file, a codebook that does not fit, a failed
+disclosure check) is a :class:`CtipError`. The CLI prints it as one paragraph and exits non-zero,
+without a traceback unless ``--verbose``.
+
+Messages name the file, the row (1-based, as a spreadsheet shows it) and the column, never the raw
+value of an identifying or free-text column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+
+class CtipError(Exception):
+    """Base class of every error the package raises on purpose."""
+
+    exit_code: int = 1
+
+
+class ParamsError(CtipError):
+    """``params.yaml`` is missing, is not valid YAML, or a key or value is wrong."""
+
+    exit_code = 2
+
+
+class InputFileError(CtipError):
+    """A raw or intermediate file cannot be read or does not have the expected content.
+
+    Parameters
+    ----------
+    message
+        What is wrong, in words; must not contain identifying raw values.
+    file
+        The file concerned.
+    row
+        1-based row number in the file (header is row 1 for CSV/XLSX), if it applies.
+    column
+        The raw column name, if it applies.
+    """
+
+    exit_code = 3
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.file = str(file) if file is not None else None
+        self.row = row
+        self.column = column
+        self.detail = message
+        where = []
+        if self.file is not None:
+            where.append(f"file {self.file}")
+        if row is not None:
+            where.append(f"row {row}")
+        if column is not None:
+            where.append(f"column {column!r}")
+        prefix = (", ".join(where) + ": ") if where else ""
+        super().__init__(prefix + message)
+
+
+class CodebookError(CtipError):
+    """A codebook does not fit its data file; lists every mismatch at once."""
+
+    exit_code = 4
+
+    def __init__(self, file: str | Path, problems: Sequence[str]) -> None:
+        self.file = str(file)
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(
+            f"codebook {self.file} does not fit its data ({len(self.problems)} problem(s)):\n{lines}"
+        )
+
+
+class SchemaError(CtipError):
+    """A table does not satisfy its declared schema (lists every failing check)."""
+
+    exit_code = 5
+
+
+class PrivacyError(CtipError):
+    """An identifier or an identifying value would reach the processed layer or an output."""
+
+    exit_code = 6
+
+
+class DisclosureError(CtipError):
+    """A published artefact fails a disclosure-control check."""
+
+    exit_code = 7
+
+
+class RawFileChangedError(CtipError):
+    """A raw file differs from its entry in the raw-file manifest."""
+
+    exit_code = 8

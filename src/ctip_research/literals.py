@@ -1,0 +1,118 @@
+"""Option sets and code lists, declared once.
+
+Every categorical value the package knows (provinces, lender types, channels, model families, ...) is
+listed here. Schemas, the synthetic generator, codebooks and ``params.yaml`` validation all read these
+lists; nothing else spells them out.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+#: NIS province codes of the programme's eight provinces -> official English name.
+PROVINCES: dict[int, str] = {
+    1: "Banteay Meanchey",
+    2: "Battambang",
+    3: "Kampong Cham",
+    9: "Koh Kong",
+    12: "Phnom Penh",
+    14: "Prey Veng",
+    17: "Siem Reap",
+    18: "Preah Sihanouk",
+}
+PROVINCE_CODES: tuple[int, ...] = tuple(PROVINCES)
+#: Provinces on the Thai border (higher irregular migration).
+BORDER_PROVINCES: tuple[int, ...] = (1, 2, 9)
+
+WAVES: tuple[int, ...] = (1, 2)
+
+SEXES = ("female", "male")
+RELATIONS = (
+    "head",
+    "spouse",
+    "child",
+    "grandchild",
+    "parent",
+    "sibling",
+    "other_relative",
+    "non_relative",
+)
+MIGRANT_TYPES = ("international", "domestic", "none")
+
+LENDER_TYPES = (
+    "mfi",
+    "bank",
+    "moneylender",
+    "relative",
+    "trader",
+    "broker",
+    "employer",
+    "savings_group",
+)
+FORMAL_LENDERS = ("mfi", "bank")
+INFORMAL_LENDERS = ("moneylender", "relative", "trader", "broker", "employer", "savings_group")
+CURRENCIES = ("KHR", "USD", "THB")
+LOAN_PURPOSES = (
+    "agriculture",
+    "business",
+    "consumption",
+    "health",
+    "education",
+    "house",
+    "repay_other_loan",
+    "migration",
+)
+COLLATERALS = ("land_title", "soft_title", "group_guarantee", "other_asset", "none")
+
+DESTINATIONS = ("TH", "KR", "MY", "JP", "other", "KH")
+DESTINATION_SECTORS = (
+    "agriculture",
+    "construction",
+    "manufacturing",
+    "fishing",
+    "domestic_work",
+    "hospitality",
+    "services",
+    "other",
+)
+CHANNELS = ("mou", "border_pass", "eps_korea", "self_regular", "irregular")
+LOAN_SOURCES = (*LENDER_TYPES, "none")
+
+#: ILO forced-labour indicators (ICLS 2018), in two groups; a case needs one of each group.
+ILO_INVOLUNTARY = ("deceived_recruitment", "excessive_hours")
+ILO_COERCION = (
+    "documents_withheld",
+    "wages_withheld",
+    "debt_to_broker_employer",
+    "movement_restricted",
+    "threats_violence",
+)
+ILO_INDICATORS = ILO_INVOLUNTARY + ILO_COERCION
+#: Recorded with the ILO indicators but a decent-work deficit, not a forced-labour indicator.
+DECENT_WORK_DEFICITS = ("paid_below_min_wage",)
+
+SHOCKS = ("shock_climate", "shock_health", "shock_job_loss")
+COPING = (
+    "cope_reduce_food",
+    "cope_new_loan_to_repay",
+    "cope_migrate_to_repay",
+    "cope_sold_land",
+    "cope_sold_assets",
+    "cope_child_work_or_dropout",
+)
+#: Schicks' sacrifices used in the over-indebtedness exposure (migration deliberately left out).
+SACRIFICES = ("cope_reduce_food", "cope_sold_assets", "cope_sold_land", "cope_child_work_or_dropout")
+
+# Option sets used in params.yaml -------------------------------------------------------------
+RawFormat = Literal["csv", "xlsx", "kobo_xlsx", "stata", "spss", "parquet"]
+CodebookAction = Literal["map", "key", "parent_key", "pii", "unused", "meta"]
+GlmFamily = Literal["binomial", "gaussian"]
+GlmLink = Literal["logit", "probit", "identity"]
+VarianceMethod = Literal["taylor", "jackknife"]
+LonelyPsu = Literal["fail", "certainty", "adjust", "remove"]
+ModelKind = Literal[
+    "descriptive", "survey_glm", "fixed_effects", "iv", "panel", "did", "programme_adjusted"
+]
+ClassifierKind = Literal["logistic", "gradient_boosting"]
+OutlierRule = Literal["iqr", "mad", "zscore"]
+DuplicateRule = Literal["keep_last", "keep_first", "drop_all"]

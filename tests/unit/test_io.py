@@ -1,0 +1,41 @@
+"""Atomic writes: a failure leaves the previous file; output is deterministic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ctip_research.io import atomic_path, file_sha256, write_json, write_parquet, write_text
+
+
+def test_failed_write_leaves_previous_content(tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    write_text(target, "complete")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("killed")
+    assert target.read_text() == "complete"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_failed_first_write_leaves_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "sub" / "out.json"
+    with pytest.raises(ValueError), atomic_path(target):
+        raise ValueError
+    assert not target.exists()
+    assert list((tmp_path / "sub").iterdir()) == []
+
+
+def test_json_is_deterministic(tmp_path: Path) -> None:
+    write_json(tmp_path / "a.json", {"b": 1, "a": [1.5, None]})
+    write_json(tmp_path / "b.json", {"a": [1.5, None], "b": 1})
+    assert file_sha256(tmp_path / "a.json") == file_sha256(tmp_path / "b.json")
+
+
+def test_parquet_same_frame_same_bytes(tmp_path: Path) -> None:
+    df = pd.DataFrame({"x": pd.array([1, None, 3], dtype="Int64"), "y": ["a", "b", None]})
+    write_parquet(tmp_path / "a.parquet", df)
+    write_parquet(tmp_path / "b.parquet", df.copy())
+    assert file_sha256(tmp_path / "a.parquet") == file_sha256(tmp_path / "b.parquet")
