@@ -102,3 +102,23 @@ class RawFileChangedError(CtipError):
     """A raw file differs from its entry in the raw-file manifest."""
 
     exit_code = 8
+
+
+class CorrectionError(CtipError):
+    """A reviewed correction does not fit the data (its old value does not match, its row or
+    variable does not exist); lists every failing line of the corrections log at once."""
+
+    exit_code = 9
+
+
+class SurveyDesignError(CtipError):
+    """A survey design is invalid (missing design values, a lonely PSU under ``fail``, bad FPC)."""
+
+    exit_code = 11
+
+
+class RenderError(CtipError):
+    """A report, figure or the brief cannot be rendered as specified (e.g. the brief is longer
+    than ``brief.max_pages``, a notebook fails to execute)."""
+
+    exit_code = 10

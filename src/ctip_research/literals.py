@@ -105,7 +105,9 @@ SACRIFICES = ("cope_reduce_food", "cope_sold_assets", "cope_sold_land", "cope_ch
 
 # Option sets used in params.yaml -------------------------------------------------------------
 RawFormat = Literal["csv", "xlsx", "kobo_xlsx", "stata", "spss", "parquet"]
-CodebookAction = Literal["map", "key", "parent_key", "pii", "unused", "meta"]
+#: Codebook column actions (docs/codebook.md): map, key, link (child -> parent), parent_key (the
+#: row key children link to), pii, unused, meta (``_submission_id`` / ``_submission_time``).
+CodebookAction = Literal["map", "key", "parent_key", "pii", "unused", "meta", "link"]
 GlmFamily = Literal["binomial", "gaussian"]
 GlmLink = Literal["logit", "probit", "identity"]
 VarianceMethod = Literal["taylor", "jackknife"]
@@ -116,3 +118,51 @@ ModelKind = Literal[
 ClassifierKind = Literal["logistic", "gradient_boosting"]
 OutlierRule = Literal["iqr", "mad", "zscore"]
 DuplicateRule = Literal["keep_last", "keep_first", "drop_all"]
+
+# Option sets of the features section (params.yaml ``features``) ----------------------------
+LenderType = Literal[
+    "mfi", "bank", "moneylender", "relative", "trader", "broker", "employer", "savings_group"
+]
+LoanPurpose = Literal[
+    "agriculture",
+    "business",
+    "consumption",
+    "health",
+    "education",
+    "house",
+    "repay_other_loan",
+    "migration",
+]
+Collateral = Literal["land_title", "soft_title", "group_guarantee", "other_asset", "none"]
+CopingColumn = Literal[
+    "cope_reduce_food",
+    "cope_new_loan_to_repay",
+    "cope_migrate_to_repay",
+    "cope_sold_land",
+    "cope_sold_assets",
+    "cope_child_work_or_dropout",
+]
+IloIndicator = Literal[
+    "deceived_recruitment",
+    "excessive_hours",
+    "documents_withheld",
+    "wages_withheld",
+    "debt_to_broker_employer",
+    "movement_restricted",
+    "threats_violence",
+]
+MultipleTesting = Literal["bonferroni", "holm", "bh", "romano_wolf"]
+ProgrammeMethod = Literal["ancova", "ipw"]
+#: What a data-quality check does to the data it flags (``clean`` stage).
+CheckAction = Literal["flag", "set_missing", "drop_row"]
+
+Currency = Literal["KHR", "USD", "THB"]
+
+# Option sets of the synth section (params.yaml ``synth``) -----------------------------------
+#: Raw output of ``ctip synth``: Kobo XLSX (wave 1) + Stata (wave 2), or Parquet for benchmarks.
+SynthOutputFormat = Literal["kobo_stata", "parquet"]
+#: Variance of average marginal effects: covariates sampled (unconditional) or fixed (delta).
+AmeVce = Literal["unconditional", "delta"]
+#: Bread of a survey GLM's sandwich: observed Hessian (Stata ``svy: probit``) or expected
+#: information (R ``svyglm``); identical for canonical links (logit, gaussian identity).
+GlmHessian = Literal["observed", "expected"]

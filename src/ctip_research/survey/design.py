@@ -1,0 +1,513 @@
+"""The survey design object: design-based means, totals, proportions, ratios and GLMs.
+
+:class:`SurveyDesign` binds a pandas DataFrame to its sampling design (weights, strata, PSUs nested
+in strata, first-stage FPC) and estimates with Taylor linearisation (default) or the delete-one-PSU
+jackknife. Taylor estimates of means, totals, ratios and proportions are computed by ``svy``
+(polars + Rust; checked against R ``survey`` in ``tests/reference``); design effects, the jackknife,
+lonely-PSU rules and GLMs with average marginal effects are computed here with numpy on the
+influence functions (:mod:`ctip_research.survey._engine`).
+
+Rules stated once (see ``docs/survey-design.md``):
+
+- PSU ids are nested in strata (Stata; R ``nest=TRUE``).
+- ``fpc``: values above 1 are the number of PSUs in the stratum population, values in (0, 1] the
+  first-stage sampling fraction (R ``svydesign(fpc=)``).
+- Degrees of freedom: PSUs minus strata; for a domain, PSUs minus strata holding domain members
+  (R ``degf`` of the subset design, svy). With the jackknife: the full design's.
+- Missing values in an analysis variable: those rows leave the estimate (domain indicator = 0) but
+  stay in the design, so the PSU structure and the errors are those of the full design.
+- Domains (``by=``) always use the full design with a domain indicator, never a subset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import polars as pl
+
+from ctip_research.errors import SurveyDesignError
+from ctip_research.literals import GlmFamily, GlmHessian, GlmLink, LonelyPsu, VarianceMethod
+from ctip_research.survey._engine import (
+    DesignArrays,
+    FloatArray,
+    build_design_arrays,
+)
+from ctip_research.survey.replicate import jackknife_ratio_se
+from ctip_research.survey.results import TIDY_COLUMNS, Estimate, logit_interval, t_interval
+
+if TYPE_CHECKING:
+    from ctip_research.survey.glm import SurveyGLMResults
+
+_SVY_SINGLETON: dict[str, Literal["skip", "center"] | None] = {
+    "fail": None,
+    "certainty": "skip",
+    "remove": "skip",
+    "adjust": "center",
+}
+_W, _S, _P, _F = "__ctip_w", "__ctip_s", "__ctip_psu", "__ctip_fpc"
+#: Key of the level column of a proportion table (internal).
+_LEVEL = "__ctip_level"
+
+
+class SurveyDesign:
+    """A DataFrame bound to its sampling design.
+
+    Parameters
+    ----------
+    data
+        One row per sampled unit.
+    weight
+        Sampling-weight column (``None``: all weights 1).
+    strata
+        Stratum column (``None``: one stratum).
+    psu
+        PSU (cluster) column, nested in strata (``None``: every row is its own PSU).
+    fpc
+        First-stage finite-population correction: number of PSUs in the stratum population
+        (values > 1) or sampling fraction (values in (0, 1]); constant within a stratum.
+    lonely_psu
+        Rule for a stratum with one PSU, as R's ``options(survey.lonely.psu)``: ``"fail"`` raises,
+        ``"certainty"`` and ``"remove"`` let it add nothing to the variance, ``"adjust"`` centres
+        it at the grand mean of PSU totals.
+    variance
+        ``"taylor"`` (linearisation) or ``"jackknife"`` (delete-one-PSU, JK1/JKn, with FPC).
+    conf_level
+        Confidence level of the intervals.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "w": [1.0] * 6,
+    ...                    "s": [1, 1, 1, 2, 2, 2], "v": [1, 1, 2, 1, 2, 2]})
+    >>> design = SurveyDesign(df, weight="w", strata="s", psu="v")
+    >>> round(design.mean("y").estimate, 3)
+    3.5
+    >>> design.df
+    2
+    """
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        weight: str | None = None,
+        strata: str | None = None,
+        psu: str | None = None,
+        fpc: str | None = None,
+        *,
+        lonely_psu: LonelyPsu = "fail",
+        variance: VarianceMethod = "taylor",
+        conf_level: float = 0.95,
+    ) -> None:
+        if variance not in ("taylor", "jackknife"):
+            raise SurveyDesignError(f"variance must be 'taylor' or 'jackknife', got {variance!r}")
+        if lonely_psu not in _SVY_SINGLETON:
+            raise SurveyDesignError(
+                f"lonely_psu must be one of {sorted(_SVY_SINGLETON)}, got {lonely_psu!r}"
+            )
+        if not 0.0 < conf_level < 1.0:
+            raise SurveyDesignError(f"conf_level must be in (0, 1), got {conf_level!r}")
+        self.data = data.reset_index(drop=True)
+        self.weight, self.strata, self.psu, self.fpc = weight, strata, psu, fpc
+        self.lonely_psu: LonelyPsu = lonely_psu
+        self.variance: VarianceMethod = variance
+        self.conf_level = conf_level
+        self.arrays: DesignArrays = build_design_arrays(
+            self.data, weight=weight, strata=strata, psu=psu, fpc=fpc, lonely_psu=lonely_psu
+        )
+        self._svy_cache: Any = None
+
+    # ------------------------------------------------------------------ description
+    @property
+    def n_obs(self) -> int:
+        """Number of rows."""
+        return self.arrays.n_obs
+
+    @property
+    def n_psu(self) -> int:
+        """Number of PSUs (nested in strata)."""
+        return self.arrays.n_psu
+
+    @property
+    def n_strata(self) -> int:
+        """Number of strata."""
+        return self.arrays.n_strata
+
+    @property
+    def df(self) -> int:
+        """Design degrees of freedom: PSUs minus strata."""
+        return self.arrays.df
+
+    def describe(self) -> str:
+        """One line naming the design, for table footers (``design`` column of estimates.csv)."""
+        parts = [
+            f"weights={self.weight or 'none'}",
+            f"strata={self.strata or 'none'} ({self.n_strata})",
+            f"psu={self.psu or 'rows'} ({self.n_psu})",
+            f"fpc={self.fpc or 'none'}",
+            f"variance={self.variance}",
+            f"lonely_psu={self.lonely_psu}",
+        ]
+        return "survey: " + ", ".join(parts)
+
+    def __repr__(self) -> str:
+        return f"SurveyDesign(n_obs={self.n_obs}, {self.describe()}, df={self.df})"
+
+    def with_variance(self, variance: VarianceMethod) -> SurveyDesign:
+        """The same design with another variance method."""
+        return SurveyDesign(
+            self.data,
+            self.weight,
+            self.strata,
+            self.psu,
+            self.fpc,
+            lonely_psu=self.lonely_psu,
+            variance=variance,
+            conf_level=self.conf_level,
+        )
+
+    # ------------------------------------------------------------------ public estimators
+    def mean(self, y: str, *, by: str | Sequence[str] | None = None) -> Any:
+        """Design-based mean of ``y`` (an :class:`Estimate`; a tidy DataFrame with ``by``).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> d = SurveyDesign(pd.DataFrame({"y": [1.0, 3.0], "w": [1.0, 3.0]}), weight="w")
+        >>> d.mean("y").estimate
+        2.5
+        """
+        return self._estimate("mean", y, None, by)
+
+    def total(self, y: str, *, by: str | Sequence[str] | None = None) -> Any:
+        """Design-based total of ``y`` (an :class:`Estimate`; a tidy DataFrame with ``by``).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> d = SurveyDesign(pd.DataFrame({"y": [1.0, 3.0], "w": [1.0, 3.0]}), weight="w")
+        >>> d.total("y").estimate
+        10.0
+        """
+        return self._estimate("total", y, None, by)
+
+    def ratio(self, y: str, x: str, *, by: str | Sequence[str] | None = None) -> Any:
+        """Ratio of totals ``Y / X`` (an :class:`Estimate`; a tidy DataFrame with ``by``).
+
+        Rows where ``y`` or ``x`` is missing leave both totals.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"y": [1.0, 3.0], "x": [2.0, 2.0], "w": [1.0, 1.0]})
+        >>> SurveyDesign(df, weight="w").ratio("y", "x").estimate
+        1.0
+        """
+        return self._estimate("ratio", y, x, by)
+
+    def proportion(
+        self, y: str, *, level: Any = None, by: str | Sequence[str] | None = None
+    ) -> Any:
+        """Share of units with ``y == level`` (logit-scale interval, R ``svyciprop`` "logit").
+
+        Without ``level``, a 0/1 or boolean ``y`` gives the share of 1/True as an
+        :class:`Estimate`; any other ``y`` gives a tidy DataFrame with one row per level
+        (``term`` = ``"y=level"``). With ``by``, always a tidy DataFrame.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"y": [0, 1, 1, 1], "w": [1.0, 1.0, 1.0, 1.0]})
+        >>> SurveyDesign(df, weight="w").proportion("y").estimate
+        0.75
+        """
+        observed = self._column(y).dropna()
+        if observed.empty:
+            raise SurveyDesignError(f"column {y!r} has no non-missing values")
+        levels = sorted(pd.unique(observed).tolist(), key=lambda v: (str(type(v)), v))
+        binary = set(levels) <= {0, 1}
+        if level is not None:
+            chosen = [level]
+        elif binary:
+            chosen = [True if observed.dtype == bool else 1]
+        else:
+            chosen = levels
+        table = self._proportion_table(y, chosen, by)
+        if by is None and (level is not None or binary):
+            return self._row_to_estimate("proportion", table.iloc[0])
+        return table
+
+    def glm(
+        self,
+        formula: str,
+        *,
+        family: GlmFamily = "gaussian",
+        link: GlmLink | None = None,
+        domain: str | None = None,
+        hessian: GlmHessian = "observed",
+    ) -> SurveyGLMResults:
+        """Design-based GLM (see :func:`ctip_research.survey.glm.fit_survey_glm`).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"y": [1.0, 2.0, 2.5, 4.0], "x": [0.0, 1.0, 2.0, 3.0],
+        ...                    "w": [1.0, 1.0, 1.0, 1.0]})
+        >>> res = SurveyDesign(df, weight="w").glm("y ~ x")
+        >>> round(float(res.params["x"]), 2)
+        0.95
+        """
+        from ctip_research.survey.glm import fit_survey_glm
+
+        return fit_survey_glm(
+            self, formula, family=family, link=link, domain=domain, hessian=hessian
+        )
+
+    # ------------------------------------------------------------------ helpers
+    def _column(self, name: str) -> pd.Series:
+        if name not in self.data.columns:
+            raise SurveyDesignError(f"column {name!r} is not in the survey data")
+        return self.data[name]
+
+    def _numeric(self, name: str) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+        """Values of a numeric column (missing -> 0) and the mask of non-missing values."""
+        col = self._column(name)
+        if col.dtype == bool:
+            col = col.astype(np.float64)
+        if not pd.api.types.is_numeric_dtype(col):
+            raise SurveyDesignError(f"column {name!r} is not numeric")
+        values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        ok = np.isfinite(values)
+        return np.where(ok, values, 0.0), ok
+
+    @staticmethod
+    def _by_list(by: str | Sequence[str] | None) -> list[str]:
+        return [] if by is None else [by] if isinstance(by, str) else list(by)
+
+    def _domains(self, by: list[str]) -> tuple[pd.DataFrame, list[npt.NDArray[np.bool_]]]:
+        """Levels of the ``by`` columns (sorted) and their row masks; a row with a missing ``by``
+        value belongs to no domain."""
+        frame = pd.DataFrame({c: self._column(c) for c in by})
+        grouped = frame.groupby(by, sort=True, observed=True, dropna=True)
+        codes = grouped.ngroup().to_numpy()
+        levels = grouped.size().reset_index()[by]
+        return levels, [codes == g for g in range(len(levels))]
+
+    def _srs_deff(
+        self,
+        kind: str,
+        y: FloatArray,
+        x: FloatArray | None,
+        d: npt.NDArray[np.bool_],
+        variance: float,
+    ) -> float:
+        """Design effect vs SRS with replacement (R ``deff="replace"``, svy ``deff="wr"``)."""
+        w = self.arrays.weights * d
+        n = int(np.count_nonzero(d))
+        if n < 2 or not variance > 0:
+            return float("nan")
+        big_w = w.sum()
+        if kind == "ratio" and x is not None:
+            r = (w * y).sum() / (w * x).sum()
+            u = y - r * x
+            xbar = (w * x).sum() / big_w
+            var_u = n / (n - 1) * (w * (u - (w * u).sum() / big_w) ** 2).sum() / big_w
+            v_srs = var_u / n / xbar**2
+        else:
+            ybar = (w * y).sum() / big_w
+            var_y = n / (n - 1) * (w * (y - ybar) ** 2).sum() / big_w
+            v_srs = var_y / n * (big_w**2 if kind == "total" else 1.0)
+        return float(variance / v_srs) if v_srs > 0 else float("nan")
+
+    def _svy(self) -> Any:
+        """The data as an svy Sample (built once; svy caches its design codes on it)."""
+        if self._svy_cache is not None:
+            return self._svy_cache
+        import svy
+
+        a = self.arrays
+        frame = pl.DataFrame({_W: a.weights, _S: a.stratum, _P: a.psu})
+        columns = []
+        for name in self.data.columns:
+            col = self.data[name]
+            if col.dtype == bool:
+                col = col.astype(np.float64)
+            try:
+                columns.append(pl.from_pandas(col.rename(str(name)), nan_to_null=True))
+            except (TypeError, ValueError, pl.exceptions.PolarsError):
+                continue  # a column polars cannot hold is simply not available to svy
+        frame = frame.hstack(columns)
+        pop = None
+        if self.fpc is not None:
+            f = 1.0 - a.fpc_factor
+            with np.errstate(divide="ignore", invalid="ignore"):
+                n_pop = np.where(f > 0, a.n_psu_stratum / np.where(f > 0, f, 1.0), 0.0)
+            frame = frame.with_columns(pl.Series(_F, n_pop[a.stratum]))
+            pop = _F
+        lonely = bool(np.any(a.n_psu_stratum == 1))
+        design = svy.Design(
+            stratum=_S if self.strata is not None else None,
+            psu=_P if self.psu is not None else None,
+            wgt=_W,
+            pop_size=pop,
+            singleton=_SVY_SINGLETON[self.lonely_psu] if lonely else None,
+        )
+        self._svy_cache = svy.Sample(frame, design)
+        return self._svy_cache
+
+    def _svy_table(self, kind: str, y: str, x: str | None, by: list[str]) -> pd.DataFrame:
+        """Taylor estimates from svy: by columns, level (for prop), est, se, lci, uci, df."""
+        ns = self._svy().estimation
+        kw: dict[str, Any] = {
+            "by": (by[0] if len(by) == 1 else by) if by else None,
+            "alpha": 1.0 - self.conf_level,
+            "drop_nulls": True,
+        }
+        if kind == "ratio":
+            assert x is not None
+            res = ns.ratio(y, x, **kw)
+        elif kind == "total":
+            res = ns.total(y, **kw)
+        elif kind == "proportion":
+            res = ns.prop(y, **kw)
+        else:
+            res = ns.mean(y, **kw)
+        return res.to_polars().to_pandas()
+
+    @staticmethod
+    def _lookup(table: pd.DataFrame, keys: dict[str, Any]) -> pd.Series:
+        mask = np.ones(len(table), dtype=bool)
+        for c, v in keys.items():
+            mask &= np.array([_same(t, v) for t in table[c]], dtype=bool)
+        if mask.sum() != 1:
+            raise SurveyDesignError(f"svy returned no unique estimate for {keys}")
+        return table.loc[mask].iloc[0]
+
+    def _estimate(
+        self, kind: str, y: str, x: str | None, by: str | Sequence[str] | None
+    ) -> Estimate | pd.DataFrame:
+        yv, yok = self._numeric(y)
+        xv, xok = self._numeric(x) if x is not None else (None, np.ones_like(yok))
+        ok = yok & xok
+        term = f"{y}/{x}" if x is not None else y
+        by_cols = self._by_list(by)
+        if not ok.any():
+            raise SurveyDesignError(f"no non-missing values of {term!r}")
+        table = None if self.variance == "jackknife" else self._svy_table(kind, y, x, by_cols)
+        if not by_cols:
+            return self._one(kind, term, yv, xv, ok, table, {})
+        levels, masks = self._domains(by_cols)
+        rows = []
+        for g, mask in enumerate(masks):
+            keys = {str(k): v for k, v in levels.iloc[g].items()}
+            d = ok & mask
+            row: dict[str, Any]
+            if d.any():
+                row = _tidy_row(self._one(kind, term, yv, xv, d, table, keys))
+            else:  # a domain whose values are all missing: no estimate
+                row = {"term": term, "n_obs": 0}
+            rows.append({**keys, **row})
+        return pd.DataFrame(rows, columns=[*by_cols, *TIDY_COLUMNS])
+
+    def _one(
+        self,
+        kind: str,
+        term: str,
+        yv: FloatArray,
+        xv: FloatArray | None,
+        d: npt.NDArray[np.bool_],
+        table: pd.DataFrame | None,
+        keys: dict[str, Any],
+    ) -> Estimate:
+        """One estimate over the rows where ``d`` (domain and non-missing) is True."""
+        if table is None:  # jackknife, on the PSU totals
+            w = self.arrays.weights
+            num = w * yv * d
+            den = None if kind == "total" else (w * xv * d if xv is not None else w * d)
+            est, se = jackknife_ratio_se(self.arrays, num, den)
+            df = self.df
+            if kind == "proportion":
+                lo, hi = logit_interval(est, se, df, self.conf_level)
+            else:
+                lo, hi = t_interval(est, se, df, self.conf_level)
+        else:
+            row = self._lookup(table, keys)
+            est, se = float(row["est"]), float(row["se"])
+            lo, hi = float(row["lci"]), float(row["uci"])
+            # svy's domain df counts the PSUs and strata holding domain members (R degf of a
+            # subset design); without domains, the design's df (missing values keep the design)
+            df = int(row["df"]) if any(k != _LEVEL for k in keys) else self.df
+        return Estimate(
+            kind=kind,
+            term=term,
+            estimate=est,
+            std_error=se,
+            conf_low=lo,
+            conf_high=hi,
+            deff=self._srs_deff(kind, yv, xv, d, se**2),
+            df=df,
+            n_obs=int(np.count_nonzero(d)),
+            conf_level=self.conf_level,
+            variance=self.variance,
+        )
+
+    def _proportion_table(
+        self, y: str, chosen: list[Any], by: str | Sequence[str] | None
+    ) -> pd.DataFrame:
+        col = self._column(y)
+        ok = col.notna().to_numpy()
+        by_cols = self._by_list(by)
+        table = None
+        if self.variance == "taylor":
+            table = self._svy_table("proportion", y, None, by_cols).rename(columns={y: _LEVEL})
+        if by_cols:
+            levels, masks = self._domains(by_cols)
+        else:
+            levels, masks = pd.DataFrame(index=[0]), [np.ones(len(col), dtype=bool)]
+        rows = []
+        for g, mask in enumerate(masks):
+            keys = {str(k): v for k, v in levels.iloc[g].items()}
+            for level in chosen:
+                term = f"{y}={level}"
+                ind = (col == level).to_numpy(dtype=bool, na_value=False).astype(np.float64)
+                d = ok & mask
+                if not d.any():
+                    rows.append({**keys, "term": term, "n_obs": 0})
+                    continue
+                est = self._one("proportion", term, ind, None, d, table, {**keys, _LEVEL: level})
+                rows.append({**keys, **_tidy_row(est)})
+        return pd.DataFrame(rows, columns=[*by_cols, *TIDY_COLUMNS])
+
+    def _row_to_estimate(self, kind: str, row: pd.Series) -> Estimate:
+        return Estimate(
+            kind=kind,
+            term=str(row["term"]),
+            estimate=float(row["estimate"]),
+            std_error=float(row["std_error"]),
+            conf_low=float(row["conf_low"]),
+            conf_high=float(row["conf_high"]),
+            deff=float(row["deff"]),
+            df=int(row["df"]),
+            n_obs=int(row["n_obs"]),
+            conf_level=self.conf_level,
+            variance=self.variance,
+        )
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equality of a level as svy returns it (polars) and as pandas holds it."""
+    if a is None or b is None:
+        return False
+    try:
+        if bool(a == b):
+            return True
+    except (TypeError, ValueError):
+        pass
+    return str(a) == str(b)
+
+
+def _tidy_row(est: Estimate) -> dict[str, Any]:
+    return {str(k): v for k, v in est.tidy().iloc[0].items()}
