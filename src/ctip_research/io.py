@@ -22,6 +22,7 @@ import pandas as pd
 
 __all__ = [
     "atomic_path",
+    "dumps_json",
     "file_sha256",
     "read_json",
     "write_bytes",
@@ -29,7 +30,17 @@ __all__ = [
     "write_json",
     "write_parquet",
     "write_text",
+    "write_with",
 ]
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
 
 
 @contextlib.contextmanager
@@ -55,6 +66,7 @@ def atomic_path(target: str | Path, *, suffix: str | None = None) -> Iterator[Pa
     )
     os.close(fd)
     tmp = Path(name)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; give outputs the usual permissions
     try:
         yield tmp
         with open(tmp, "rb") as fh:
