@@ -1,0 +1,268 @@
+"""``ctip risk``: train and evaluate the risk-screening classifier.
+
+Reads ``<processed>/analysis/panel.parquet`` (households in both waves; wave-1 features as
+``<name>_w1``, the wave-2 outcome as ``<name>_w2``). Writes ``<processed>/risk/``:
+
+* ``metrics.json``: headline metrics with bootstrap intervals, overall and by subgroup (DVC metrics);
+* ``subgroup_metrics.csv``: every metric, tidy (``subgroup, group, metric, estimate, std_error,
+  conf_low, conf_high, n_households, is_suppressed``);
+* ``targeting.csv`` / ``reliability.csv``: the overall curves (DVC plots);
+* ``targeting_by_subgroup.csv`` / ``reliability_by_subgroup.csv``: the same by subgroup;
+* ``importance.csv``: permutation importance, overall and by subgroup;
+* ``model_card.md``: the model card;
+* ``disclosure.json``: the disclosure-control record of the outputs above.
+
+No individual risk score is written to ``<processed>``. With ``risk.save_model`` the model refitted
+on all households is saved to ``<interim>/risk/model.joblib`` (not published).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ctip_research.config import Params, params_hash
+from ctip_research.config.risk import RiskParams
+from ctip_research.errors import InputFileError
+from ctip_research.io import write_csv, write_json, write_text, write_with
+from ctip_research.literals import PROVINCES, ClassifierKind
+from ctip_research.log import get_logger
+from ctip_research.models.classify import (
+    ClassifierSpec,
+    build_classifier,
+    fit_classifier,
+    make_design_matrix,
+)
+from ctip_research.models.evaluate import (
+    HEADLINE_METRICS,
+    SUBGROUP_METRICS,
+    RiskEvaluation,
+    cross_validate_weighted,
+    evaluate_classifier,
+    make_psu_folds,
+)
+from ctip_research.models.model_card import ModelCardInfo, render_model_card
+
+__all__ = ["classifier_spec", "run_risk", "targeting_grid"]
+
+log = get_logger("risk")
+
+OUTCOME_DEFINITION = (
+    "at wave 2 the household has a current migration episode that is irregular, or used an "
+    "informal broker, or shows at least one of the seven ILO forced-labour indicators "
+    "(design/survey-model.md section 3)."
+)
+
+
+def classifier_spec(rp: RiskParams, kind: ClassifierKind) -> ClassifierSpec:
+    """The :class:`ClassifierSpec` of model ``kind`` under the ``risk`` params."""
+    if kind == "logistic":
+        hyper: dict[str, float | int] = {"C": rp.logistic.c, "max_iter": rp.logistic.max_iter}
+    else:
+        gb = rp.gradient_boosting
+        hyper = {
+            "learning_rate": gb.learning_rate,
+            "max_iter": gb.max_iter,
+            "max_leaf_nodes": gb.max_leaf_nodes,
+            "min_samples_leaf": gb.min_samples_leaf,
+            "l2_regularization": gb.l2_regularization,
+        }
+    return ClassifierSpec(
+        kind=kind,
+        numeric=tuple(rp.features),
+        categorical=tuple(rp.categorical_features),
+        log=tuple(rp.log_features),
+        hyper=hyper,
+        seed=rp.seed,
+    )
+
+
+def targeting_grid(step: float, top_share: float) -> list[float]:
+    """Shares served on the targeting curve: multiples of ``step`` up to 1, plus ``top_share``."""
+    n = int(round(1.0 / step))
+    grid = {round(min(1.0, i * step), 10) for i in range(1, n + 1)} | {1.0, round(top_share, 10)}
+    return sorted(grid)
+
+
+def _check_columns(panel: pd.DataFrame, rp: RiskParams, path: object) -> None:
+    needed = [
+        rp.outcome,
+        rp.weight,
+        rp.psu,
+        rp.stratum,
+        *rp.features,
+        *rp.categorical_features,
+        *rp.subgroups,
+    ]
+    missing = sorted({c for c in needed if c not in panel.columns})
+    if missing:
+        raise InputFileError(
+            f"columns named in params.yaml (risk) are not in the panel table: {missing}",
+            file=str(path),
+        )
+
+
+def _publishable(ev: RiskEvaluation) -> dict[str, pd.DataFrame]:
+    """The CSV outputs, without unpublished counts (positives / negatives per cell)."""
+    rel = ev.reliability.drop(columns=["n_positive", "n_negative"])
+    tgt = ev.targeting.drop(columns=["n_served", "n_reached"])
+    overall_rel = rel[rel["subgroup"] == "overall"].drop(columns=["subgroup", "group"])
+    overall_tgt = tgt[tgt["subgroup"] == "overall"].drop(columns=["subgroup", "group"])
+    return {
+        "subgroup_metrics.csv": ev.tidy(),
+        "reliability.csv": overall_rel,
+        "reliability_by_subgroup.csv": rel,
+        "targeting.csv": overall_tgt,
+        "targeting_by_subgroup.csv": tgt,
+        "importance.csv": ev.importance,
+    }
+
+
+def _disclosure_record(ev: RiskEvaluation, min_count: int) -> dict[str, object]:
+    cells = ev.cells
+    shown = cells[~cells["is_suppressed"]]
+    rel_shown = ev.reliability[~ev.reliability["is_suppressed"]]
+    tgt_shown = ev.targeting[~ev.targeting["is_suppressed"]]
+    checks = {
+        "subgroup_cells_min_households": bool(
+            (shown[["n_households", "n_positive", "n_negative"]].min(axis=1) >= min_count).all()
+        ),
+        "reliability_bins_min_households": bool(
+            (rel_shown[["n_households", "n_positive", "n_negative"]].min(axis=1) >= min_count).all()
+        ),
+        "targeting_points_min_households": bool(
+            ((tgt_shown["n_served"] >= min_count) & (tgt_shown["n_reached"] >= min_count)).all()
+        ),
+        "no_individual_scores": True,
+    }
+    return {
+        "min_cell_count": min_count,
+        "checks": checks,
+        "passed": all(checks.values()),
+        "suppressed": {
+            "subgroup_cells": int(cells["is_suppressed"].sum()),
+            "reliability_bins": int(ev.reliability["is_suppressed"].sum()),
+            "targeting_points": int(ev.targeting["is_suppressed"].sum()),
+        },
+        "note": (
+            "Aggregates only: every published metric rests on at least min_cell_count households, "
+            "risky and non-risky households; no individual risk score is written."
+        ),
+    }
+
+
+def run_risk(params: Params) -> None:
+    """Train and evaluate the risk-screening model; write metrics, curves and the model card."""
+    rp = params.risk
+    min_count = params.privacy.min_cell_count
+    panel_path = params.paths.processed / "analysis" / "panel.parquet"
+    out_dir = params.paths.processed / "risk"
+    if not panel_path.exists():
+        raise InputFileError("panel table not found; run `ctip features` first", file=panel_path)
+    panel = pd.read_parquet(panel_path)
+    _check_columns(panel, rp, panel_path)
+
+    keep = panel[rp.outcome].notna() & panel[rp.weight].notna()
+    n_dropped = int((~keep).sum())
+    if n_dropped:
+        log.info("risk: %d households without outcome or weight left out", n_dropped)
+    panel = panel.loc[keep].reset_index(drop=True)
+    y = panel[rp.outcome].astype("Int64").to_numpy(dtype=np.int64)
+    w = panel[rp.weight].astype("Float64").to_numpy(dtype=np.float64)
+    log.info("risk: %d households, weighted prevalence %.3f", y.size, np.sum(w * y) / w.sum())
+
+    try:
+        folds = make_psu_folds(
+            y, panel[rp.psu], panel[rp.stratum], n_splits=rp.cv_folds, seed=rp.seed
+        )
+    except ValueError as exc:
+        raise InputFileError(f"cannot build grouped folds: {exc}", file=panel_path) from None
+    shares = targeting_grid(rp.targeting_step, rp.top_share)
+    subgroups = panel[list(rp.subgroups)] if rp.subgroups else None
+
+    evaluations: dict[str, RiskEvaluation] = {}
+    for kind in [rp.classifier, *[k for k in rp.compare_classifiers if k != rp.classifier]]:
+        spec = classifier_spec(rp, kind)
+        X = make_design_matrix(panel, spec)
+        log.info("risk: cross-validating %s (%d folds)", kind, len(folds))
+        cv = cross_validate_weighted(build_classifier(spec), X, y, w, folds)
+        primary = kind == rp.classifier
+        evaluations[kind] = evaluate_classifier(
+            cv,
+            X,
+            y,
+            w,
+            psu=panel[rp.psu],
+            stratum=panel[rp.stratum],
+            subgroups=subgroups,
+            classifier=kind,
+            top_share=rp.top_share,
+            shares=shares,
+            n_bins=rp.reliability_bins,
+            n_bins_subgroup=rp.reliability_bins_subgroup,
+            n_bootstrap=rp.n_bootstrap,
+            ci_level=rp.ci_level,
+            min_count=min_count,
+            seed=rp.seed,
+            n_permutation_repeats=rp.n_permutation_repeats if primary else 0,
+            n_jobs=rp.n_jobs,
+        )
+        if primary and rp.save_model:
+            import joblib
+
+            final = fit_classifier(build_classifier(spec), X, y, sample_weight=w)
+            target = params.paths.interim / "risk" / "model.joblib"
+            write_with(target, lambda tmp, m=final: joblib.dump(m, tmp))  # type: ignore[misc]
+            log.info("risk: model refitted on all households saved to %s (not published)", target)
+
+    ev = evaluations[rp.classifier]
+    comparison = {
+        kind: e.to_dict(metrics=("roc_auc", "pr_auc", "brier", "top_share_reached"))["overall"]
+        for kind, e in evaluations.items()
+        if kind != rp.classifier
+    }
+    hash_ = params_hash(params, "risk", "privacy")
+    metrics = {
+        **ev.to_dict(metrics=HEADLINE_METRICS),
+        "by_subgroup": ev.to_dict(metrics=SUBGROUP_METRICS, intervals=False)["by_subgroup"],
+        "comparison": comparison,
+        "params_hash": hash_,
+    }
+
+    disclosure = _disclosure_record(ev, min_count)
+    if not disclosure["passed"]:  # pragma: no cover - guarded by construction
+        from ctip_research.errors import DisclosureError
+
+        raise DisclosureError(f"risk outputs fail disclosure checks: {disclosure['checks']}")
+
+    write_json(out_dir / "metrics.json", metrics)
+    for name, frame in _publishable(ev).items():
+        write_csv(out_dir / name, frame, float_format="%.6g")
+    group_labels: dict[str, dict[str, str]] = {
+        "province_code": {str(k): f"{v} ({k:02d})" for k, v in PROVINCES.items()}
+    }
+    for col in rp.subgroups:
+        if col.startswith("head_is_female"):
+            group_labels[col] = {"True": "female head", "False": "male head"}
+    info = ModelCardInfo(
+        outcome=rp.outcome,
+        outcome_definition=OUTCOME_DEFINITION,
+        features=[*rp.features, *rp.categorical_features],
+        hyper=classifier_spec(rp, rp.classifier).hyper,
+        data_source="Panel table `analysis/panel.parquet` of the processed layer (households observed "
+        "in both waves).",
+        params_hash=hash_,
+        group_labels=group_labels,
+        comparison={k: v for k, v in comparison.items()},
+    )
+    write_text(out_dir / "model_card.md", render_model_card(ev, info))
+    write_json(out_dir / "disclosure.json", disclosure)
+    o = metrics["overall"]
+    log.info(
+        "risk: ROC-AUC %.3f, Brier %.3f, top-%.0f%% reached %.3f; outputs in %s",
+        o.get("roc_auc") or float("nan"),
+        o.get("brier") or float("nan"),
+        100 * rp.top_share,
+        o.get("top_share_reached") or float("nan"),
+        out_dir,
+    )
