@@ -1,9 +1,143 @@
-"""``fit``: parameters of the ``ctip fit`` stage."""
+"""``fit``: parameters of the ``ctip fit`` and ``ctip validate`` stages.
+
+Every model the pipeline fits is declared here as data (:class:`ModelSpec`): its kind, outcome,
+exposure, controls, fixed effects, clustering, weights, sample and instruments. ``ctip fit`` fits
+each spec in order; nothing about a model is decided in code.
+"""
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import Field, model_validator
+
 from ctip_research.config.base import Section
+from ctip_research.literals import GlmLink, LonelyPsu, ModelKind, MultipleTesting, ProgrammeMethod
+
+_NAME = r"^[a-z][a-z0-9_]*$"
+
+
+class DesignParams(Section):
+    """The survey design columns (``design/survey-model.md`` section 1)."""
+
+    weight: str = Field(description="Household sampling weight column.")
+    strata: str | None = Field(description="Stratum column (null: unstratified).")
+    psu: str | None = Field(description="Primary sampling unit (village) column; nested in strata.")
+    fpc: str | None = Field(
+        description="Column with the number of PSUs in the stratum frame (null: no FPC)."
+    )
+    lonely_psu: LonelyPsu = Field(description="Rule for a stratum with a single sampled PSU.")
+
+
+class DescriptiveParams(Section):
+    """Model 1: design-based indicator means by domain (full design, domain indicator)."""
+
+    indicators: list[str] = Field(min_length=1, description="0/1 indicators to estimate.")
+    domains: list[str] = Field(description="Domain columns (one table per domain variable).")
+    wave: int | None = Field(description="Wave to use (null: every wave, by wave).")
+
+
+class ModelSpec(Section):
+    """One regression declared in ``params.yaml`` (``fit.models[i]``).
+
+    Column names refer to ``household_wave.parquet`` for kinds ``survey_glm``, ``fixed_effects``,
+    ``iv`` and ``panel``, and to ``panel.parquet`` (``<name>_w1`` / ``<name>_w2``) for ``did`` and
+    ``programme_adjusted``, where ``outcome`` is the base name and exposure/controls are full
+    column names.
+    """
+
+    name: str = Field(pattern=_NAME, description="Unique model name (rows of estimates.csv).")
+    kind: ModelKind = Field(description="Estimator family.")
+    label: str = Field(description="Short human label used as the table column header.")
+    outcome: str = Field(description="Outcome column (base name for panel kinds).")
+    exposure: str = Field(description="Exposure (treatment / endogenous regressor) column.")
+    controls: list[str] = Field(description="Control columns (exogenous regressors).")
+    fixed_effects: list[str] = Field(description="Columns absorbed as fixed effects.")
+    cluster: str | None = Field(description="Cluster column for the errors (null: robust).")
+    weights: str | None = Field(description="Weight column (null: unweighted).")
+    wave: int | None = Field(description="Wave to keep (null: all rows).")
+    sample: str | None = Field(
+        description="Optional pandas query restricting the sample, e.g. 'is_urban == False'."
+    )
+    instruments: list[str] = Field(description="Excluded instruments (kind iv only).")
+    link: GlmLink | None = Field(description="Link of a survey_glm (logit or probit).")
+    headline: bool = Field(description="Report the exposure effect in metrics.json.")
+
+    @model_validator(mode="after")
+    def _check_kind(self) -> ModelSpec:
+        if self.kind == "iv" and not self.instruments:
+            raise ValueError("an iv model needs at least one instrument")
+        if self.kind != "iv" and self.instruments:
+            raise ValueError(f"instruments are only used by kind iv, not {self.kind}")
+        if self.kind == "survey_glm" and self.link not in ("logit", "probit"):
+            raise ValueError("a survey_glm needs link logit or probit")
+        if self.kind == "descriptive":
+            raise ValueError("descriptive estimates are declared in fit.descriptive")
+        return self
+
+
+class ProgrammeParams(Section):
+    """Model 6: the livelihood programme (balance table on ``panel.parquet``)."""
+
+    treatment: str = Field(description="Programme indicator column in panel.parquet.")
+    balance_covariates: list[str] = Field(
+        min_length=1, description="Baseline columns of the balance table (normalised differences)."
+    )
+    imbalance_threshold: float = Field(
+        gt=0,
+        description="|normalised difference| above which a covariate is flagged (Imbens-Rubin 0.25).",
+    )
+    method: ProgrammeMethod = Field(description="Adjusted estimator: ancova or ipw.")
+
+
+class RobustnessParams(Section):
+    """Model 7: alternative exposures and outcomes refitted with a base spec; multiple testing."""
+
+    base_model: str = Field(description="Name of the fit.models spec refitted for every pair.")
+    exposures: list[str] = Field(min_length=1, description="Alternative debt measures.")
+    outcomes: list[str] = Field(
+        min_length=1, description="Outcomes of the multiple-testing family."
+    )
+    adjustments: list[MultipleTesting] = Field(
+        min_length=1, description="Multiple-testing adjustments reported beside the raw p."
+    )
+    bootstrap_reps: int = Field(ge=99, description="Romano-Wolf multiplier bootstrap draws.")
+
+
+class ValidationParams(Section):
+    """``ctip validate``: which fitted models estimate which truth.json estimand."""
+
+    truth_file: str = Field(description="Truth file, relative to paths.raw.")
+    estimands: dict[str, str] = Field(
+        description="Model name -> truth.json estimand key (dotted path) it targets."
+    )
+    naive_model: str = Field(description="Model name of the naive (confounded) estimate.")
 
 
 class FitParams(Section):
-    """Parameters of the ``fit`` stage."""
+    """Parameters of the ``fit`` and ``validate`` stages."""
+
+    seed: int = Field(ge=0, description="Seed of every random draw of the stage (bootstrap).")
+    alpha: float = Field(gt=0, lt=1, description="Level of the confidence intervals (1 - alpha).")
+    design: DesignParams
+    descriptive: DescriptiveParams
+    models: list[ModelSpec] = Field(min_length=1)
+    programme: ProgrammeParams
+    robustness: RobustnessParams
+    validation: ValidationParams
+    table_formats: list[Literal["md", "html", "tex", "docx"]] = Field(
+        min_length=1, description="Formats of the regression tables."
+    )
+
+    @model_validator(mode="after")
+    def _check_names(self) -> FitParams:
+        names = [m.name for m in self.models]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"model names must be unique; repeated: {dupes}")
+        if self.robustness.base_model not in names:
+            raise ValueError(f"robustness.base_model {self.robustness.base_model!r} is not a model")
+        for model in [*self.validation.estimands, self.validation.naive_model]:
+            if model not in names:
+                raise ValueError(f"validation refers to unknown model {model!r}")
+        return self

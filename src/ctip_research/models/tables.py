@@ -1,0 +1,158 @@
+"""Regression tables in the fixest ``etable`` / Stata ``esttab`` style.
+
+:func:`regression_table` builds a :class:`maketables.ETable` from result objects (they implement the
+maketables plug-in format): coefficients with stars, errors in parentheses, fixed-effects rows,
+N, clusters, R² / within R² / pseudo-R², first-stage F, and rows naming the estimator, the
+clustering, the weights and the survey design. :func:`render_table` turns it into Markdown, HTML
+(great-tables), LaTeX or Word bytes, deterministically (no random ids, fixed zip timestamps), so
+the stage can write them atomically.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+import zipfile
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from ctip_research.models.results import RegressionResult
+
+__all__ = ["regression_table", "render_table", "table_to_markdown"]
+
+_STATS = ["N", "n_clusters", "r2", "r2_within", "pseudo_r2", "fstat_1st"]
+_LABELS = {
+    "N": "Observations",
+    "n_clusters": "Clusters (PSUs)",
+    "r2": "R²",
+    "r2_within": "Within R²",
+    "pseudo_r2": "Pseudo R²",
+    "fstat_1st": "First-stage F (robust)",
+}
+_INFO_ROWS = {
+    "estimator": "Estimator",
+    "clustering": "Errors clustered by",
+    "weights": "Weights",
+    "survey": "Survey design",
+}
+
+
+def regression_table(
+    results: Sequence[RegressionResult],
+    *,
+    caption: str,
+    label: str,
+    keep: list[str] | None = None,
+) -> Any:
+    """An etable of several results (one column each).
+
+    Statistics a model does not have are shown as ``-``; rows no model has are dropped.
+
+    Examples
+    --------
+    >>> from ctip_research.models.results import RegressionResult, make_terms
+    >>> import numpy as np
+    >>> r = RegressionResult("m", "fixed_effects", "y", "x",
+    ...     make_terms(["x"], np.array([0.1]), np.array([0.02]), df=None, alpha=0.05),
+    ...     n_obs=100, n_psu=10, df_resid=98, design="clustered")
+    >>> table = regression_table([r], caption="Example", label="tab_example")
+    >>> "x" in table_to_markdown(table)
+    True
+    """
+    import maketables as mt
+
+    results = list(results)
+    stats = [k for k in _STATS if any(r.__maketables_stat__(k) is not None for r in results)]
+    custom = {
+        title: [r.info.get(key, "-") for r in results]
+        for key, title in _INFO_ROWS.items()
+        if any(key in r.info for r in results)
+    }
+    fes = sorted({fe for r in results for fe in r.fixed_effects})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return mt.ETable(
+            results,
+            model_stats=stats,
+            model_stats_labels=_LABELS,
+            custom_model_stats=custom,
+            model_heads=[r.label or r.model for r in results],
+            caption=caption,
+            tab_label=label,
+            keep=keep or [],
+            felabels={fe: f"FE: {fe}" for fe in fes},
+            notes=(
+                "Standard errors in parentheses. * p < 0.10, ** p < 0.05, *** p < 0.01. "
+                "Linear probability models: coefficients are changes in probability."
+            ),
+        )
+
+
+def table_to_markdown(table: Any) -> str:
+    """Pipe-table Markdown of an ETable (coefficient and error on one line)."""
+    df: pd.DataFrame = table.df
+    columns = [
+        tuple(str(p) for p in (col if isinstance(col, tuple) else (col,))) for col in df.columns
+    ]
+    depvars = {c[0] for c in columns}
+    shared_depvar = len(columns) > 1 and len(depvars) == 1 and len(columns[0]) > 1
+    if shared_depvar:
+        columns = [c[1:] for c in columns]
+    heads = [" ".join(p for p in col if p) for col in columns]
+    lines = ["| | " + " | ".join(heads) + " |", "|---|" + "---:|" * len(heads)]
+    previous = None
+    for (group, row), values in zip(df.index, df.to_numpy(), strict=True):
+        if previous is not None and group != previous:
+            lines.append("| | " + " | ".join("" for _ in heads) + " |")
+        previous = group
+        cells = [re.sub(r"\s+", " ", str(v)).strip() for v in values]
+        cells = [c.replace("*", "\\*") for c in cells]
+        lines.append(f"| {row} | " + " | ".join(cells) + " |")
+    out = []
+    if getattr(table, "caption", None):
+        out.append(f"**{table.caption}**\n")
+    if shared_depvar:
+        out.append(f"Dependent variable: `{next(iter(depvars))}`\n")
+    out.extend(lines)
+    if getattr(table, "notes", None):
+        out.append(f"\n{table.notes}")
+    return "\n".join(out) + "\n"
+
+
+def _fixed_zip(data: bytes) -> bytes:
+    """Rewrite a zip (docx) with fixed timestamps and order, for byte-identical output."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(rb"<dcterms:modified[^>]*>[^<]*</dcterms:modified>", b"", content)
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2020, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(fixed, content)
+    return buf.getvalue()
+
+
+def render_table(table: Any, fmt: str) -> bytes:
+    """Render an ETable as ``md``, ``html``, ``tex`` or ``docx`` bytes (deterministic)."""
+    if fmt == "md":
+        return table_to_markdown(table).encode("utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if fmt == "html":
+            html = table.make("gt").as_raw_html()
+            ids = re.findall(r'<div id="([a-z]{10})"', html)
+            for random_id in set(ids):
+                html = html.replace(random_id, table.tab_label or "ctip_table")
+            return html.encode("utf-8")
+        if fmt == "tex":
+            return str(table.make("tex")).encode("utf-8")
+        if fmt == "docx":
+            buf = io.BytesIO()
+            table.make("docx").save(buf)
+            return _fixed_zip(buf.getvalue())
+    raise ValueError(f"unknown table format {fmt!r}")

@@ -1,0 +1,258 @@
+"""Stage ``fit``: every econometric model declared in ``params.yaml`` (``fit`` section).
+
+Reads ``<processed>/analysis/household_wave.parquet`` and ``panel.parquet``; writes
+``<processed>/models/``:
+
+- ``estimates.csv``: every estimate, one tidy table (docs/CONTRACTS.md columns);
+- ``results.json``: every result's serialisable form (``RegressionResult.to_dict``);
+- ``descriptive.csv``: design-based indicator means by domain (model 1);
+- ``balance.csv``, ``programme.json``: the programme's balance table and the stated conclusion;
+- ``robustness.csv``: alternative exposures x outcomes with raw and adjusted p-values;
+- ``tables/<name>.{md,html,tex,docx}``: etable-style regression tables;
+- ``metrics.json``: headline estimates for ``dvc metrics show``.
+
+Disclosure control: a regression is published only with at least ``privacy.min_residual_df``
+residual degrees of freedom (and as many clusters + 1); descriptive cells need at least
+``privacy.min_cell_count`` households. Suppressed items are listed in ``metrics.json``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ctip_research.config import Params
+from ctip_research.errors import InputFileError
+from ctip_research.io import write_bytes, write_csv, write_json
+from ctip_research.log import get_logger, track
+
+log = get_logger("fit")
+
+__all__ = ["run_fit"]
+
+
+def _read(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise InputFileError(
+            "analysis table not found; run `ctip features` (or `dvc repro features`) first",
+            file=path,
+        )
+    return pd.read_parquet(path)
+
+
+def _publishable(res: Any, min_df: int) -> bool:
+    df_ok = res.df_resid >= min_df
+    psu_ok = res.n_psu is None or (res.n_psu - 1) >= min_df
+    return bool(df_ok and psu_ok)
+
+
+def run_fit(params: Params) -> None:
+    """Fit every model of ``params.fit`` and write estimates, tables and metrics."""
+    from ctip_research.models.design_based import estimate_indicators
+    from ctip_research.models.fitting import PANEL_KINDS, fit_model
+    from ctip_research.models.programme import (
+        balance_table,
+        mean_reversion,
+        programme_conclusion,
+    )
+    from ctip_research.models.results import ESTIMATE_COLUMNS
+    from ctip_research.models.robustness import adjust_pvalues, romano_wolf, spec_variants
+    from ctip_research.models.tables import regression_table, render_table
+
+    fp = params.fit
+    analysis_dir = params.paths.processed / "analysis"
+    out = params.paths.processed / "models"
+    hw = _read(analysis_dir / "household_wave.parquet")
+    panel = _read(analysis_dir / "panel.parquet")
+    min_df = params.privacy.min_residual_df
+    suppressed: list[str] = []
+
+    # model 1 -------------------------------------------------------------------------------
+    d = fp.descriptive
+    desc_data = hw if d.wave is None else hw.loc[hw["wave"] == d.wave]
+    descriptive = estimate_indicators(
+        desc_data, fp.design, indicators=d.indicators, domains=d.domains, alpha=fp.alpha
+    )
+    small = descriptive.table["n_obs"] < params.privacy.min_cell_count
+    if small.any():
+        suppressed += [
+            f"descriptive:{r.indicator}:{r.domain}={r.level}"
+            for r in descriptive.table.loc[small].itertuples()
+        ]
+    desc_table = descriptive.table.loc[~small].reset_index(drop=True)
+    write_csv(out / "descriptive.csv", desc_table)
+
+    # models 2-6 ------------------------------------------------------------------------------
+    results = {}
+    for spec in track(fp.models, "Fitting models"):
+        data = panel if spec.kind in PANEL_KINDS else hw
+        res = fit_model(
+            data, spec, design=fp.design, alpha=fp.alpha, programme_method=fp.programme.method
+        )
+        if not _publishable(res, min_df):
+            log.warning(
+                "model %s suppressed: fewer than %d residual df or clusters", spec.name, min_df
+            )
+            suppressed.append(spec.name)
+            continue
+        log.info(
+            "%s: %s = %.4f (%.4f)",
+            spec.name,
+            spec.exposure,
+            res.effect,
+            float(res.term()["std_error"]),
+        )
+        results[spec.name] = res
+
+    # model 6: balance and conclusion ----------------------------------------------------------
+    prog = fp.programme
+    did_spec = next((s for s in fp.models if s.kind == "did"), None)
+    prog_sample = panel.query(did_spec.sample) if did_spec and did_spec.sample else panel
+    balance = balance_table(
+        prog_sample,
+        treatment=prog.treatment,
+        covariates=prog.balance_covariates,
+        weights=fp.design.weight,
+        threshold=prog.imbalance_threshold,
+    )
+    write_csv(out / "balance.csv", balance)
+    programme_info: dict[str, Any] = {
+        "balance_imbalanced": balance.loc[balance["imbalanced"], "covariate"].tolist()
+    }
+    did = next((r for r in results.values() if r.kind == "did"), None)
+    adj = next((r for r in results.values() if r.kind == "programme_adjusted"), None)
+    if did is not None and adj is not None:
+        reversion = mean_reversion(
+            prog_sample, outcome=did.outcome, treatment=prog.treatment, weights=fp.design.weight
+        )
+        programme_info.update(
+            mean_reversion=reversion,
+            did=did.effect,
+            adjusted=adj.effect,
+            method=prog.method,
+            conclusion=programme_conclusion(
+                balance, did, adj, reversion, outcome_covariate=f"{did.outcome}_w1"
+            ),
+        )
+    write_json(out / "programme.json", programme_info)
+
+    # model 7: robustness -------------------------------------------------------------------------
+    rb = fp.robustness
+    base = next(s for s in fp.models if s.name == rb.base_model)
+    rob_rows = []
+    rob_results = []
+    for exposure in rb.exposures:
+        variants = spec_variants(base, outcomes=rb.outcomes, exposures=[exposure])
+        fitted = [fit_model(hw, v, design=fp.design, alpha=fp.alpha) for v in variants]
+        suppressed += [r.model for r in fitted if not _publishable(r, min_df)]
+        fitted = [r for r in fitted if _publishable(r, min_df)]
+        if not fitted:
+            continue
+        rob_results += fitted
+        family = pd.DataFrame(
+            {
+                "model": [r.model for r in fitted],
+                "exposure": exposure,
+                "outcome": [r.outcome for r in fitted],
+                "estimate": [r.effect for r in fitted],
+                "std_error": [float(r.term()["std_error"]) for r in fitted],
+                "p_value": [float(r.term()["p_value"]) for r in fitted],
+            }
+        )
+        for method in rb.adjustments:
+            if method == "romano_wolf":
+                rw = romano_wolf(
+                    hw,
+                    [v for v in variants if v.name in set(family["model"])],
+                    reps=rb.bootstrap_reps,
+                    seed=fp.seed,
+                )
+                family["p_romano_wolf"] = rw["p_value_rw"].to_numpy()
+            else:
+                family[f"p_{method}"] = adjust_pvalues(family["p_value"].tolist(), method)
+        rob_rows.append(family)
+    robustness = (
+        pd.concat(rob_rows, ignore_index=True)
+        if rob_rows
+        else pd.DataFrame(
+            columns=["model", "exposure", "outcome", "estimate", "std_error", "p_value"]
+        )
+    )
+    write_csv(out / "robustness.csv", robustness)
+
+    # estimates, results, tables ------------------------------------------------------------------
+    frames = [descriptive.estimates().loc[~small.to_numpy()]]
+    frames += [r.estimates() for r in results.values()]
+    frames += [r.estimates() for r in rob_results]
+    estimates = pd.concat(frames, ignore_index=True).loc[:, ESTIMATE_COLUMNS]
+    write_csv(out / "estimates.csv", estimates, float_format="%.10g")
+    write_json(
+        out / "results.json",
+        {
+            "models": [r.to_dict() for r in results.values()],
+            "robustness": [r.to_dict() for r in rob_results],
+            "descriptive": descriptive.to_dict(),
+        },
+    )
+
+    groups = {
+        "main": (
+            "Debt and international migration",
+            [
+                r
+                for r in results.values()
+                if r.kind in ("fixed_effects", "survey_glm", "iv", "panel")
+            ],
+        ),
+        "programme": (
+            "The livelihood programme and risky migration",
+            [r for r in results.values() if r.kind in PANEL_KINDS],
+        ),
+    }
+    for exposure in rb.exposures:
+        groups[f"robustness_{exposure}"] = (
+            f"Robustness: {exposure} and the migration outcomes (base {rb.base_model})",
+            [r for r in rob_results if r.exposure == exposure],
+        )
+    for name, (caption, members) in groups.items():
+        if not members:
+            continue
+        table = regression_table(members, caption=caption, label=f"tab_{name}")
+        for fmt in fp.table_formats:
+            write_bytes(out / "tables" / f"{name}.{fmt}", render_table(table, fmt))
+
+    # metrics -------------------------------------------------------------------------------------
+    headline = {}
+    for spec in fp.models:
+        hres = results.get(spec.name)
+        if spec.headline and hres is not None:
+            t = hres.term()
+            headline[spec.name] = {
+                "estimate": round(float(t["estimate"]), 6),
+                "std_error": round(float(t["std_error"]), 6),
+                "conf_low": round(float(t["conf_low"]), 6),
+                "conf_high": round(float(t["conf_high"]), 6),
+            }
+    iv_diag = {
+        name: {
+            "first_stage_f": round(r.stats["first_stage_f"], 3),
+            "effective_f": round(r.stats["effective_f"], 3),
+            "ar_low": r.stats["ar_low"],
+            "ar_high": r.stats["ar_high"],
+        }
+        for name, r in results.items()
+        if r.kind == "iv"
+    }
+    write_json(
+        out / "metrics.json",
+        {
+            "headline": headline,
+            "iv": iv_diag,
+            "n_models": len(results),
+            "n_estimates": len(estimates),
+            "suppressed": suppressed,
+        },
+    )
+    log.info("fit: %d models, %d estimates written to %s", len(results), len(estimates), out)

@@ -1,0 +1,80 @@
+"""Stage ``validate``: the fitted estimates beside the ground truth (synthetic data only).
+
+Reads ``<processed>/models/estimates.csv`` and ``<raw>/<fit.validation.truth_file>`` (the only
+reader of ``truth.json``); writes ``<processed>/validation/``:
+
+- ``validation.csv``: model, estimand, truth, estimate, std_error, interval, bias, relative bias,
+  whether the 95% interval covers the truth, and which row is the naive estimate;
+- ``validation.md``: the same as a Markdown table with a one-paragraph reading;
+- ``metrics.json``: the naive estimate's ratio to the truth and the models that recover it.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ctip_research.config import Params
+from ctip_research.errors import InputFileError
+from ctip_research.io import read_json, write_csv, write_json, write_text
+from ctip_research.log import get_logger
+
+log = get_logger("validate")
+
+__all__ = ["run_validate", "validation_markdown"]
+
+
+def validation_markdown(table: pd.DataFrame, summary: dict) -> str:
+    """Markdown rendering of the validation table and its reading."""
+    lines = [
+        "# Estimates against the synthetic ground truth",
+        "",
+        "| model | estimand | truth | estimate | 95% CI | bias | covers truth |",
+        "|---|---|---:|---:|---|---:|:---:|",
+    ]
+    for r in table.to_dict(orient="records"):
+        name = f"{r['model']} (naive)" if r["is_naive"] else str(r["model"])
+        lines.append(
+            f"| {name} | `{r['estimand']}` | {r['truth']:.4f} | {r['estimate']:.4f} | "
+            f"[{r['conf_low']:.4f}, {r['conf_high']:.4f}] | {r['bias']:+.4f} | "
+            f"{'yes' if r['covers_truth'] else 'no'} |"
+        )
+    lines.append("")
+    if "naive_ratio" in summary and summary["naive_ratio"] is not None:
+        lines.append(
+            f"The naive estimate ({summary['naive_model']}) is {summary['naive_ratio']:.2f} times "
+            f"the true effect (bias {summary['naive_bias']:+.4f}); its interval "
+            f"{'covers' if summary['naive_covers_truth'] else 'does not cover'} the truth."
+        )
+    lines.append(
+        f"Intervals covering the truth: {', '.join(summary['recovering']) or 'none'}; "
+        f"not covering: {', '.join(summary['not_recovering']) or 'none'}."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def run_validate(params: Params) -> None:
+    """Compare the estimates of ``ctip fit`` with ``truth.json``."""
+    from ctip_research.models.validation import compare_to_truth, validation_summary
+
+    v = params.fit.validation
+    truth_path = params.paths.raw / v.truth_file
+    est_path = params.paths.processed / "models" / "estimates.csv"
+    if not truth_path.exists():
+        raise InputFileError(
+            "no ground truth: `ctip validate` runs on the synthetic survey only (ctip synth)",
+            file=truth_path,
+        )
+    if not est_path.exists():
+        raise InputFileError("estimates not found; run `ctip fit` first", file=est_path)
+    truth = read_json(truth_path)
+    estimates = pd.read_csv(est_path)
+    table = compare_to_truth(estimates, truth, estimands=v.estimands, naive_model=v.naive_model)
+    summary = validation_summary(table)
+    out = params.paths.processed / "validation"
+    write_csv(out / "validation.csv", table, float_format="%.10g")
+    write_text(out / "validation.md", validation_markdown(table, summary))
+    write_json(out / "metrics.json", summary)
+    for r in table.itertuples(index=False):
+        log.info(
+            "%s: estimate %.4f, truth %.4f, covers=%s", r.model, r.estimate, r.truth, r.covers_truth
+        )

@@ -1,0 +1,124 @@
+"""``ctip fit`` and ``ctip validate`` end to end on simulated analysis tables with a known truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ctip_research.config import parse_params
+from ctip_research.io import file_sha256, read_json, write_json, write_parquet
+from ctip_research.models.results import ESTIMATE_COLUMNS
+from ctip_research.models.simulate import simulate_households, to_panel
+
+pytestmark = pytest.mark.slow
+
+TRUE_MFI, TRUE_PROGRAMME = 0.09, -0.08  # simulate_households defaults
+
+
+def _params(params_dict: dict, tmp: Path):
+    params_dict["paths"] = {
+        "raw": str(tmp / "raw"),
+        "interim": str(tmp / "interim"),
+        "processed": str(tmp / "processed"),
+    }
+    fit = params_dict["fit"]
+    fit["design"]["fpc"] = None
+    keep = {
+        "naive_ols",
+        "survey_logit",
+        "fe_village",
+        "iv_branches",
+        "panel_fe",
+        "programme_did",
+        "programme_adjusted",
+    }
+    fit["models"] = [m for m in fit["models"] if m["name"] in keep]
+    for m in fit["models"]:  # the simulator has no income column
+        m["controls"] = [c for c in m["controls"] if not c.startswith("income_annual")]
+    fit["programme"]["balance_covariates"] = [
+        c for c in fit["programme"]["balance_covariates"] if c.startswith(("has_", "is_"))
+    ]
+    fit["descriptive"]["indicators"] = ["has_mfi_loan", "has_international_migrant"]
+    fit["robustness"]["bootstrap_reps"] = 199
+    fit["robustness"]["exposures"] = ["has_mfi_loan", "is_over_indebted"]
+    fit["robustness"]["outcomes"] = ["has_international_migrant", "has_risky_migration"]
+    fit["validation"]["estimands"] = {
+        "naive_ols": "estimands.mfi.ate",
+        "fe_village": "estimands.mfi.ate",
+        "panel_fe": "estimands.mfi.ate",
+        "programme_adjusted": "estimands.programme.att",
+    }
+    return parse_params(params_dict)
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory, request):
+    import yaml
+
+    from ctip_research.stages.fit import run_fit
+    from ctip_research.stages.validate import run_validate
+
+    repo = Path(__file__).resolve().parents[2]
+    tmp = tmp_path_factory.mktemp("models")
+    params = _params(yaml.safe_load((repo / "params.yaml").read_text()), tmp)
+    hw = simulate_households(n_villages=160, households_per_village=12, seed=31)
+    hw["n_psu_stratum"] = 1000
+    write_parquet(tmp / "processed/analysis/household_wave.parquet", hw)
+    write_parquet(tmp / "processed/analysis/panel.parquet", to_panel(hw))
+    write_json(
+        tmp / "raw/synthetic/truth.json",
+        {"estimands": {"mfi": {"ate": TRUE_MFI}, "programme": {"att": TRUE_PROGRAMME}}},
+    )
+    run_fit(params)
+    run_validate(params)
+    return params, tmp / "processed"
+
+
+def test_fit_writes_contract_outputs(fitted) -> None:
+    _, out = fitted
+    est = pd.read_csv(out / "models/estimates.csv")
+    assert est.columns.tolist() == ESTIMATE_COLUMNS
+    assert {"naive_ols", "panel_fe", "descriptive"} <= set(est["model"])
+    for name in ("main", "programme", "robustness_has_mfi_loan"):
+        for fmt in ("md", "html", "tex", "docx"):
+            assert (out / "models/tables" / f"{name}.{fmt}").stat().st_size > 0
+    metrics = read_json(out / "models/metrics.json")
+    assert set(metrics["headline"]) >= {"naive_ols", "iv_branches", "panel_fe"}
+    rob = pd.read_csv(out / "models/robustness.csv")
+    assert {"p_value", "p_bh", "p_holm", "p_romano_wolf"} <= set(rob.columns)
+    assert "conclusion" in read_json(out / "models/programme.json")
+
+
+def test_fit_is_deterministic(fitted) -> None:
+    from ctip_research.stages.fit import run_fit
+
+    params, out = fitted
+    files = sorted(p for p in (out / "models").rglob("*") if p.is_file())
+    before = {p: file_sha256(p) for p in files}
+    run_fit(params)
+    assert {p: file_sha256(p) for p in files} == before
+
+
+def test_validate_shows_panel_recovers_truth(fitted) -> None:
+    _, out = fitted
+    val = pd.read_csv(out / "validation/validation.csv").set_index("model")
+    assert bool(val.loc["panel_fe", "covers_truth"])
+    assert val.loc["naive_ols", "estimate"] > TRUE_MFI
+    assert "panel_fe" in read_json(out / "validation/metrics.json")["recovering"]
+    assert (out / "validation/validation.md").read_text().startswith("# Estimates")
+
+
+def test_regression_with_too_few_residual_df_is_suppressed(params_dict, tmp_path) -> None:
+    from ctip_research.stages.fit import run_fit
+
+    params_dict["privacy"]["min_residual_df"] = 10_000
+    params = _params(params_dict, tmp_path)
+    hw = simulate_households(n_villages=40, households_per_village=8, seed=2)
+    write_parquet(tmp_path / "processed/analysis/household_wave.parquet", hw)
+    write_parquet(tmp_path / "processed/analysis/panel.parquet", to_panel(hw))
+    run_fit(params)
+    est = pd.read_csv(tmp_path / "processed/models/estimates.csv")
+    assert set(est["model"]) == {"descriptive"}
+    assert "naive_ols" in read_json(tmp_path / "processed/models/metrics.json")["suppressed"]
