@@ -1,0 +1,379 @@
+"""Cleaning as one pure function: interim tables in, cleaned tables + quality record out.
+
+Order: corrections -> test submissions -> duplicates -> missing required / out of range ->
+referential integrity -> currency sanity -> consistency -> outliers -> skip logic -> special
+codes. Every check
+runs and reports (never stopping at the first failure); its action from the parameters decides
+what happens to the data. Dropping a household drops its child rows (same submission, or the
+same id and wave when no household row with that id remains), each counted in the ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ctip_research.clean import checks
+from ctip_research.clean._common import META_COLUMNS, concat_issues, key_tuples, make_issues
+from ctip_research.clean.corrections import LOG_COLUMNS, apply_corrections
+from ctip_research.clean.duplicates import REPORT_COLUMNS, find_duplicates
+from ctip_research.clean.ledger import build_ledger
+from ctip_research.config.clean import CleanParams
+from ctip_research.schemas import CANONICAL_TABLES, coerce_dtypes
+
+TABLE_ORDER: tuple[str, ...] = ("households", "members", "loans", "migration_episodes")
+CHILD_TABLES: tuple[str, ...] = ("members", "loans", "migration_episodes")
+
+
+@dataclass
+class CleanResult:
+    """What :func:`clean_tables` returns.
+
+    Attributes
+    ----------
+    tables
+        Cleaned tables, canonical columns plus the interim meta columns (so that cleaning can be
+        repeated); :meth:`processed` gives the publishable form.
+    issues
+        Every issue found (``_common.ISSUE_COLUMNS`` without ``index``).
+    duplicates
+        Every row of every duplicate group, with the decision (``duplicates.REPORT_COLUMNS``).
+    corrections
+        One line per correction applied (``corrections.LOG_COLUMNS``).
+    special_codes
+        Counts of special codes by source, table, column and reason.
+    exclusions
+        One row per dropped row: table, source, file, row, household_id, reason.
+    ledger
+        Rows in = rows out + rows excluded (by reason), per table.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    issues: pd.DataFrame
+    duplicates: pd.DataFrame
+    corrections: pd.DataFrame
+    special_codes: pd.DataFrame
+    exclusions: pd.DataFrame
+    ledger: dict[str, object] = field(default_factory=dict)
+
+    def processed(self) -> dict[str, pd.DataFrame]:
+        """Cleaned tables without meta columns, coerced to the declared dtypes, sorted by key."""
+        out = {}
+        for name, df in self.tables.items():
+            table = CANONICAL_TABLES[name]
+            canon = df.drop(columns=[c for c in df.columns if c.startswith("_")])
+            canon = coerce_dtypes(canon, table)
+            out[name] = canon.sort_values(list(table.key), kind="stable").reset_index(drop=True)
+        return out
+
+
+class _State:
+    def __init__(self, tables: Mapping[str, pd.DataFrame]) -> None:
+        self.tables = {k: v for k, v in tables.items()}
+        self.issues: list[pd.DataFrame] = []
+        self.exclusions: list[pd.DataFrame] = []
+
+    def drop(self, name: str, index: pd.Index, reason: str) -> None:
+        df = self.tables[name]
+        index = df.index.intersection(index)
+        if len(index) == 0:
+            return
+        gone = df.loc[index]
+        self._record(name, gone, reason)
+        self.tables[name] = df.drop(index=index)
+        if name == "households":
+            self._cascade(gone, reason)
+        elif name == "members" and "migration_episodes" in self.tables:
+            ep = self.tables["migration_episodes"]
+            mkey = ["household_id", "wave", "member_id"]
+            remaining = set(key_tuples(self.tables["members"], mkey))
+            hit = key_tuples(ep, mkey).isin(set(key_tuples(gone, mkey)) - remaining)
+            if hit.any():
+                self.drop("migration_episodes", ep.index[hit], f"{reason} (member dropped)")
+
+    def _record(self, name: str, rows: pd.DataFrame, reason: str) -> None:
+        def col(c: str) -> pd.Series:
+            return rows[c] if c in rows.columns else pd.Series(pd.NA, index=rows.index)
+
+        self.exclusions.append(
+            pd.DataFrame(
+                {
+                    "table": name,
+                    "source": col("_source").to_numpy(dtype=object),
+                    "file": col("_file").to_numpy(dtype=object),
+                    "row": col("_row").to_numpy(dtype=object),
+                    "household_id": col("household_id").to_numpy(dtype=object),
+                    "wave": col("wave").to_numpy(dtype=object),
+                    "reason": reason,
+                }
+            )
+        )
+
+    def _cascade(self, gone: pd.DataFrame, reason: str) -> None:
+        hh_key = ["household_id", "wave"]
+        remaining = set(key_tuples(self.tables["households"], hh_key))
+        gone_keys = set(key_tuples(gone, hh_key)) - remaining
+        subs: set[tuple[object, ...]] = set()
+        if "_submission_id" in gone.columns:
+            s = gone.loc[gone["_submission_id"].notna()]
+            kept = self.tables["households"]
+            kept = kept.loc[kept["_submission_id"].notna()]
+            # A submission id still held by a kept household row (the same upload twice) does
+            # not identify the dropped copy's children; the child tables' own duplicate
+            # resolution handles them.
+            subs = set(key_tuples(s, ["_source", "_submission_id"])) - set(
+                key_tuples(kept, ["_source", "_submission_id"])
+            )
+        for child in CHILD_TABLES:
+            df = self.tables.get(child)
+            if df is None or df.empty:
+                continue
+            hit = key_tuples(df, hh_key).isin(gone_keys)
+            if subs and "_submission_id" in df.columns:
+                hit |= key_tuples(df, ["_source", "_submission_id"]).isin(subs)
+            if hit.any():
+                self.drop(child, df.index[hit], f"{reason} (household dropped)")
+
+    def act(self, issues: pd.DataFrame, action: str, reason: str) -> pd.DataFrame:
+        """Apply ``action`` to the rows/cells named by ``issues``; return the issues with the
+        action actually taken."""
+        if issues.empty:
+            return issues
+        issues = issues.copy()
+        if action == "flag":
+            issues["action"] = "flag"
+            return issues
+        for (tname, column), grp in issues.groupby(["table", "column"], sort=True, dropna=False):
+            tname = str(tname)
+            idx = pd.Index(grp["index"].dropna().astype(int).unique())
+            table = CANONICAL_TABLES[tname]
+            can_null = (
+                isinstance(column, str) and column in table.columns and table.field(column).nullable
+            )
+            if action == "set_missing" and can_null:
+                df = self.tables[tname]
+                hit = df.index.intersection(idx)
+                df.loc[hit, str(column)] = pd.NA
+                issues.loc[grp.index, "action"] = "set_missing"
+            else:
+                self.drop(tname, idx, reason)
+                issues.loc[grp.index, "action"] = "drop_row"
+        return issues
+
+
+def _with_enumerator(issues: pd.DataFrame, households: pd.DataFrame) -> pd.DataFrame:
+    if issues.empty or "enumerator_id" not in households.columns:
+        return issues
+    hh = households.dropna(subset=["household_id"]).drop_duplicates(["household_id", "wave"])
+    enum = dict(zip(key_tuples(hh, ["household_id", "wave"]), hh["enumerator_id"], strict=True))
+    keys = key_tuples(issues, ["household_id", "wave"])
+    fill = keys.map(lambda k: enum.get(k, pd.NA))
+    issues = issues.copy()
+    issues["enumerator_id"] = (
+        issues["enumerator_id"]
+        .astype(object)
+        .where(issues["enumerator_id"].notna(), fill)
+        .astype("string")
+    )
+    return issues
+
+
+def clean_tables(
+    tables: Mapping[str, pd.DataFrame],
+    params: CleanParams,
+    *,
+    special_codes: pd.DataFrame | None = None,
+    value_fixes: pd.DataFrame | None = None,
+    corrections: pd.DataFrame | None = None,
+    hash_id: Callable[[str], str] | None = None,
+) -> CleanResult:
+    """Run every data-quality check on the interim tables and apply the configured actions.
+
+    Parameters
+    ----------
+    tables
+        Interim tables ``households``, ``members``, ``loans``, ``migration_episodes``:
+        canonical columns plus the meta columns ``_source``, ``_file``, ``_row``,
+        ``_submission_id``, ``_submission_time`` (absent ones are added as missing).
+    params
+        The ``clean`` section of ``params.yaml``.
+    special_codes
+        Ingest's long table of special codes (reported, the values are already missing).
+    value_fixes
+        Ingest's long table of reviewed value fixes (misspellings fixed by the codebook's
+        ``fixes``), reported as ``value_fix``.
+    corrections
+        The reviewed corrections log (see :mod:`ctip_research.clean.corrections`).
+    hash_id
+        Pseudonymisation of raw household ids, for corrections that name one.
+
+    Returns
+    -------
+    CleanResult
+
+    Examples
+    --------
+    >>> from ctip_research.config import load_params  # doctest: +SKIP
+    >>> res = clean_tables(interim, load_params().clean)  # doctest: +SKIP
+    >>> res.ledger["households"]["rows_out"]  # doctest: +SKIP
+    9876
+    """
+    prepared: dict[str, pd.DataFrame] = {}
+    for name in TABLE_ORDER:
+        table = CANONICAL_TABLES[name]
+        df = tables[name].copy() if name in tables else pd.DataFrame(columns=table.columns)
+        for c in table.columns:
+            if c not in df.columns:
+                df[c] = pd.Series(pd.NA, index=df.index, dtype=table.field(c).dtype)
+        for m in META_COLUMNS:
+            if m not in df.columns:
+                df[m] = pd.Series(pd.NA, index=df.index, dtype="string" if m != "_row" else "Int64")
+        extra = [c for c in df.columns if c not in table.columns and not c.startswith("_")]
+        df = df.drop(columns=extra)
+        meta = [c for c in df.columns if c.startswith("_")]
+        df = pd.concat(
+            [
+                coerce_dtypes(df.loc[:, table.columns], table),
+                df.loc[:, meta].reset_index(drop=True),
+            ],
+            axis=1,
+        )
+        prepared[name] = df
+    rows_in = {k: len(v) for k, v in prepared.items()}
+
+    corr_log = pd.DataFrame(columns=LOG_COLUMNS)
+    if corrections is not None and not corrections.empty:
+        prepared, corr_log = apply_corrections(prepared, corrections, hash_id=hash_id)
+
+    st = _State(prepared)
+    p = params
+
+    # Test submissions.
+    iss = checks.check_test_submissions(
+        st.tables["households"],
+        enumerator_pattern=p.test_submissions.enumerator_pattern,
+        fieldwork_start=p.test_submissions.fieldwork_start,
+    )
+    st.issues.append(st.act(iss, p.test_submissions.action, "test submission"))
+
+    # Duplicates: households first (children follow), then child-table keys.
+    dup_reports = []
+    for name in TABLE_ORDER:
+        df = st.tables[name]
+        rep = find_duplicates(
+            df,
+            CANONICAL_TABLES[name].key,
+            table=name,
+            rule=p.duplicates.rule,
+            order_by=p.duplicates.order_by,
+        )
+        if rep.empty:
+            continue
+        dup_reports.append(rep)
+        for kind, grp in rep.loc[~rep["is_kept"].astype(bool)].groupby("kind", sort=True):
+            st.drop(name, pd.Index(grp["index"].astype(int)), f"{kind} ({p.duplicates.rule})")
+        kept = rep["is_kept"].astype(bool).map({True: "kept", False: "dropped"})
+        detail = rep["kind"] + " group of " + rep["n_rows"].astype(str) + " rows; " + kept
+        st.issues.append(
+            make_issues(
+                df.loc[pd.Index(rep["index"].astype(int))],
+                check="duplicate",
+                table=name,
+                column="household_id",
+                detail=detail.astype(str),
+                severity="error",
+                action=p.duplicates.rule,
+            )
+        )
+    duplicates = (
+        pd.concat(dup_reports, ignore_index=True)
+        if dup_reports
+        else pd.DataFrame(columns=REPORT_COLUMNS)
+    )
+
+    # Missing required values and out-of-range values.
+    for name in TABLE_ORDER:
+        iss = checks.check_range(st.tables[name], CANONICAL_TABLES[name])
+        req = iss.loc[iss["check"] == "missing_required"]
+        st.issues.append(st.act(req, "drop_row", "required value missing"))
+        rng = iss.loc[iss["check"] == "range"]
+        st.issues.append(st.act(rng, p.range.action, "out of range"))
+
+    # Referential integrity.
+    iss = checks.check_referential_integrity(st.tables)
+    st.issues.append(st.act(iss, p.referential_integrity.action, "orphan row"))
+
+    # Currency sanity, then outliers (not re-flagging currency hits).
+    currency_hits: dict[str, pd.Index] = {}
+    for name, cols in p.currency.columns.items():
+        iss = checks.check_currency(
+            st.tables[name],
+            cols,
+            table=name,
+            min_ratio=p.currency.min_ratio,
+            min_n=p.currency.min_n,
+        )
+        currency_hits[name] = pd.Index(iss["index"].dropna().astype(int))
+        st.issues.append(st.act(iss, p.currency.action, "riel typed as dollars"))
+    # Consistency of amounts within a record (repeated to a fixed point when it changes data).
+    for _ in range(10):
+        iss = checks.check_consistency(st.tables, max_ratio=p.consistency.max_ratio)
+        st.issues.append(st.act(iss, p.consistency.action, "inconsistent amounts"))
+        if iss.empty or p.consistency.action == "flag":
+            break
+    for name, cols in p.outliers.columns.items():
+        iss = checks.check_outliers(
+            st.tables[name],
+            cols,
+            table=name,
+            rule=p.outliers.rule,
+            threshold=p.outliers.threshold,
+            tail=p.outliers.tail,
+            min_n=p.outliers.min_n,
+            exclude=currency_hits.get(name),
+        )
+        st.issues.append(st.act(iss, p.outliers.action, "outlier"))
+
+    # Skip logic.
+    iss = checks.check_skip_logic(st.tables)
+    st.issues.append(st.act(iss, p.skip_logic.action, "skip-logic violation"))
+
+    # Special codes (already missing at ingest): counted and listed.
+    sc_counts, sc_issues = checks.summarise_special_codes(
+        special_codes if special_codes is not None else pd.DataFrame(), st.tables
+    )
+    st.issues.append(sc_issues)
+    if value_fixes is not None and not value_fixes.empty:
+        vf = value_fixes.assign(reason="known misspelling fixed by the codebook")
+        vf_counts, vf_issues = checks.summarise_special_codes(
+            vf,
+            st.tables,
+            check="value_fix",
+            detail_prefix="value fix",
+            action="fixed (ingest)",
+        )
+        st.issues.append(vf_issues)
+        sc_counts = pd.concat([sc_counts, vf_counts], ignore_index=True)
+
+    issues = concat_issues(st.issues)
+    issues = _with_enumerator(issues, prepared["households"]).drop(columns=["index"])
+    exclusions = (
+        pd.concat(st.exclusions, ignore_index=True)
+        if st.exclusions
+        else pd.DataFrame(
+            columns=["table", "source", "file", "row", "household_id", "wave", "reason"]
+        )
+    )
+    rows_out = {k: len(v) for k, v in st.tables.items()}
+    ledger = build_ledger(rows_in, rows_out, exclusions)
+    return CleanResult(
+        tables=st.tables,
+        issues=issues.reset_index(drop=True),
+        duplicates=duplicates.drop(columns=["index"]),
+        corrections=corr_log,
+        special_codes=sc_counts,
+        exclusions=exclusions,
+        ledger=ledger,
+    )

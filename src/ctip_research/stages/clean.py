@@ -1,0 +1,169 @@
+"""Stage ``clean``: interim tables -> checked, corrected, de-identified processed tables.
+
+Reads ``<interim>/ingested/{households,members,loans,migration_episodes}.parquet``,
+``special_codes.parquet`` and the corrections log (``clean.corrections_file``). Writes
+``<processed>/tables/<table>.parquet`` and ``.dta``, ``data_dictionary.md`` / ``.html`` beside
+them, and ``<processed>/quality/`` ``quality_report.json`` / ``.html``, ``ledger.json``,
+``metrics.json``. Every output table passes the strict schema and the PII scan before anything
+is written; each file is written atomically.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from ctip_research.clean import clean_tables
+from ctip_research.clean.dictionary import (
+    build_data_dictionary,
+    render_dictionary_html,
+    render_dictionary_markdown,
+)
+from ctip_research.clean.export import fix_dta_timestamp, stata_labels, to_stata_frame
+from ctip_research.clean.pipeline import TABLE_ORDER
+from ctip_research.clean.report import build_metrics, build_quality_report, render_quality_html
+from ctip_research.config import Params
+from ctip_research.errors import InputFileError
+from ctip_research.io import write_json, write_parquet, write_text, write_with
+from ctip_research.log import get_logger
+from ctip_research.schemas import CANONICAL_TABLES, validate_table
+
+log = get_logger("clean")
+
+#: Columns of the processed layer that the PII scan flags by design, with the reason.
+PII_WAIVERS: dict[str, str] = {
+    "household_id": "keyed hash (HMAC-SHA256) pseudonym, not reversible without the key",
+    "psu_id": "pseudonymous village code, needed for design-based variance",
+}
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise InputFileError("interim table not found; run `ctip ingest` first", file=path)
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise InputFileError(
+            f"cannot read Parquet file ({type(exc).__name__})", file=path
+        ) from None
+
+
+def _read_corrections(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise InputFileError("corrections log not found (clean.corrections_file)", file=path)
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputFileError(
+            f"cannot read the corrections log ({type(exc).__name__})", file=path
+        ) from None
+
+
+def _hash_id_factory(params: Params) -> Callable[[str], str]:
+    """Pseudonymise raw household ids named in the corrections log, with ingest's key."""
+    from ctip_research.ingest.pseudonymise import pseudonymise, resolve_hmac_key
+
+    cache: dict[str, str] = {}
+
+    def hash_id(raw: str) -> str:
+        if "key" not in cache:
+            from ctip_research.ingest.codebook import read_codebook
+
+            synthetic = all(read_codebook(p).synthetic for p in params.ingest.sources)
+            cache["key"] = resolve_hmac_key(
+                env_var=params.privacy.hmac_key_env,
+                key_file=params.privacy.hmac_key_file,
+                demo_key=params.privacy.demo_key,
+                synthetic=synthetic,
+            )
+        return pseudonymise(raw, cache["key"])
+
+    return hash_id
+
+
+def _scan_pii(df: pd.DataFrame, name: str, params: Params) -> None:
+    from ctip_research.ingest.pii import check_pii
+
+    check_pii(
+        df,
+        table=name,
+        waivers=PII_WAIVERS,
+        unique_share=params.ingest.pii_unique_share,
+        pattern_share=params.ingest.pii_pattern_share,
+        min_values=params.ingest.pii_min_values,
+        reviewed_columns=list(df.columns),
+    )
+
+
+def _write_dta(target: Path, df: pd.DataFrame, name: str) -> None:
+    import pyreadstat
+
+    table = CANONICAL_TABLES[name]
+    labels, values = stata_labels(table)
+    column_labels: dict[str, str | None] = dict(labels)
+    frame = to_stata_frame(df, table)
+
+    def writer(tmp: Path) -> None:
+        pyreadstat.write_dta(
+            frame,
+            str(tmp),
+            file_label=f"ctip_research {name}"[:80],
+            column_labels=column_labels,
+            variable_value_labels=values,
+        )
+        tmp.write_bytes(fix_dta_timestamp(tmp.read_bytes()))
+
+    write_with(target, writer)
+
+
+def run_clean(params: Params) -> None:
+    """Run the data-quality checks and write the processed layer (see module docstring)."""
+    t0 = time.perf_counter()
+    interim = Path(params.paths.interim) / "ingested"
+    tables = {name: _read_parquet(interim / f"{name}.parquet") for name in TABLE_ORDER}
+    sc_path = interim / "special_codes.parquet"
+    special = _read_parquet(sc_path) if sc_path.is_file() else None
+    vf_path = interim / "value_fixes.parquet"
+    value_fixes = _read_parquet(vf_path) if vf_path.is_file() else None
+    corr_path = params.clean.corrections_file
+    corrections = _read_corrections(Path(corr_path)) if corr_path is not None else None
+    log.info("clean: %s", ", ".join(f"{k} {len(v):,} rows" for k, v in tables.items()))
+
+    result = clean_tables(
+        tables,
+        params.clean,
+        special_codes=special,
+        value_fixes=value_fixes,
+        corrections=corrections,
+        hash_id=_hash_id_factory(params),
+    )
+    processed = result.processed()
+    for name, df in processed.items():
+        validate_table(df, CANONICAL_TABLES[name])
+        _scan_pii(df, name, params)
+    report = build_quality_report(result)
+    _scan_pii(result.issues, "quality_report.issues", params)
+
+    min_cell = params.privacy.min_cell_count
+    dictionary = build_data_dictionary(processed, min_cell=min_cell)
+    out_tables = Path(params.paths.processed) / "tables"
+    out_quality = Path(params.paths.processed) / "quality"
+    for name, df in processed.items():
+        write_parquet(out_tables / f"{name}.parquet", df)
+        _write_dta(out_tables / f"{name}.dta", df, name)
+    write_text(out_tables / "data_dictionary.md", render_dictionary_markdown(dictionary))
+    write_text(out_tables / "data_dictionary.html", render_dictionary_html(dictionary))
+    write_json(out_quality / "quality_report.json", report)
+    write_text(out_quality / "quality_report.html", render_quality_html(report))
+    write_json(out_quality / "ledger.json", result.ledger)
+    write_json(out_quality / "metrics.json", build_metrics(report))
+    log.info(
+        "clean: %d issue(s) %s; rows out %s; %.1f s",
+        report["summary"]["n_issues"],
+        report["summary"]["by_check"],
+        {k: v.shape[0] for k, v in processed.items()},
+        time.perf_counter() - t0,
+    )
