@@ -2,8 +2,39 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from pydantic import Field, PositiveFloat
+
 from ctip_research.config.base import Section
+from ctip_research.literals import Currency
 
 
 class IngestParams(Section):
-    """Parameters of the ``ingest`` stage."""
+    """Parameters of the ``ingest`` stage (raw exports -> ``data/interim/ingested/``)."""
+
+    sources: list[Path] = Field(
+        min_length=1,
+        description="Codebook files, one per source; raw file paths in a codebook are relative "
+        "to the codebook's directory (docs/codebook.md).",
+    )
+    exchange_rates: dict[int, dict[Currency, PositiveFloat]] = Field(
+        description="Dated rate table: year -> currency -> units per USD (USD = 1). Money "
+        "columns are converted to USD with the rate of the row's interview year.",
+    )
+    check_manifest: bool = Field(
+        description="Compare every raw file with manifest.json of its directory (sha256, bytes) "
+        "before parsing; a changed file stops the stage.",
+    )
+    pii_unique_share: float = Field(
+        gt=0, le=1, description="PII scan: a text column more unique than this share is a hit."
+    )
+    pii_pattern_share: float = Field(
+        gt=0,
+        le=1,
+        description="PII scan: a text column with more than this share of phone / e-mail / date "
+        "values is a hit.",
+    )
+    pii_min_values: int = Field(
+        ge=1, description="PII scan: the uniqueness rule needs at least this many values."
+    )

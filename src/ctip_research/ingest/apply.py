@@ -1,0 +1,728 @@
+"""Apply a codebook to its raw tables: canonical columns, special codes, currency, pseudonyms.
+
+:func:`apply_codebook` turns the raw tables of one source into the interim layer
+(``docs/CONTRACTS.md``, 'Interim layer'): per canonical table the declared columns (absent ones
+all-NA with the declared dtype) plus the meta columns ``_source``, ``_file``, ``_sheet``, ``_row``,
+``_submission_id``, ``_submission_time``; the long table of special codes; and a ledger (per raw
+table: rows in, rows out, rows excluded by reason; per raw column its action). It is a pure
+function: the raw tables come in, nothing is read or written.
+
+Every problem (a codebook mismatch, an unknown code, a value that cannot be read as a number, a
+missing exchange rate) is collected and raised together in one
+:class:`~ctip_research.errors.CodebookError`; messages give file, rows and column, and echo a value
+only for categorical columns with a value map (never ids, identifiers or free text).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ctip_research.errors import CodebookError
+from ctip_research.ingest.codebook import (
+    KEY_COLUMNS,
+    Codebook,
+    ColumnSpec,
+    FileKey,
+    FileSpec,
+    check_codebook,
+    normalise_code,
+)
+from ctip_research.ingest.pseudonymise import pseudonymise
+from ctip_research.ingest.readers import RawTable
+from ctip_research.literals import CURRENCIES
+from ctip_research.schemas import CANONICAL_TABLES, Table
+
+__all__ = [
+    "INTERIM_META_COLUMNS",
+    "SPECIAL_CODES_COLUMNS",
+    "VALUE_FIXES_COLUMNS",
+    "IngestResult",
+    "apply_codebook",
+    "empty_interim_table",
+    "to_interim_table",
+]
+
+#: Meta columns of every interim table, after the canonical columns, with their dtypes.
+INTERIM_META_COLUMNS: dict[str, str] = {
+    "_source": "string",
+    "_file": "string",
+    "_sheet": "string",
+    "_row": "Int64",
+    "_submission_id": "string",
+    "_submission_time": "datetime64[us]",
+}
+#: Columns of the long table of reviewed value fixes (codebook ``fixes``) applied.
+VALUE_FIXES_COLUMNS: dict[str, str] = {
+    "source": "string",
+    "table": "string",
+    "file": "string",
+    "sheet": "string",
+    "_row": "Int64",
+    "household_id": "string",
+    "column": "string",
+    "raw_column": "string",
+    "from_value": "string",
+    "to_value": "string",
+}
+#: Columns of the long special-codes table.
+SPECIAL_CODES_COLUMNS: dict[str, str] = {
+    "source": "string",
+    "table": "string",
+    "file": "string",
+    "sheet": "string",
+    "_row": "Int64",
+    "household_id": "string",
+    "column": "string",
+    "raw_column": "string",
+    "code": "string",
+    "reason": "string",
+}
+_STATA_MISSING = re.compile(r"^\.[a-z]?$")
+_TRUE = {"1", "true", "yes", "y"}
+_FALSE = {"0", "false", "no", "n"}
+_MAX_ROWS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """The interim layer of one source (or of several, once combined by the stage).
+
+    Attributes
+    ----------
+    tables
+        Canonical table name -> interim table (canonical columns + meta columns).
+    special_codes
+        One row per special code turned into a missing value (:data:`SPECIAL_CODES_COLUMNS`).
+    value_fixes
+        One row per reviewed fix (codebook ``fixes``: a known misspelling) applied
+        (:data:`VALUE_FIXES_COLUMNS`).
+    ledger
+        ``{"source": ..., "files": [...]}``: per raw table rows in/out/excluded and the action
+        of every raw column.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    special_codes: pd.DataFrame
+    value_fixes: pd.DataFrame
+    ledger: dict[str, Any]
+
+
+def _rows(rows: pd.Series, mask: pd.Series) -> str:
+    shown = [int(r) for r in rows[mask.to_numpy()].head(_MAX_ROWS_SHOWN)]
+    more = int(mask.sum()) - len(shown)
+    return f"row(s) {shown}" + (f" and {more} more" if more > 0 else "")
+
+
+def empty_interim_table(table: Table) -> pd.DataFrame:
+    """An empty interim table: declared columns then meta columns, with their dtypes.
+
+    Examples
+    --------
+    >>> from ctip_research.schemas import get_table
+    >>> list(empty_interim_table(get_table("loans")).columns)[-2:]
+    ['_submission_id', '_submission_time']
+    """
+    cols = {c: pd.Series(dtype=d) for c, d in table.dtypes.items()}
+    cols.update({c: pd.Series(dtype=d) for c, d in INTERIM_META_COLUMNS.items()})
+    return pd.DataFrame(cols)
+
+
+def to_interim_table(df: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """Order and type ``df`` as an interim table: every declared column (absent ones all-NA),
+    then the meta columns; other columns are dropped.
+
+    Examples
+    --------
+    >>> from ctip_research.schemas import get_table
+    >>> df = to_interim_table(pd.DataFrame({"household_id": ["a"], "wave": [1]}),
+    ...                       get_table("members"))
+    >>> df["member_id"].isna().tolist(), str(df["member_id"].dtype)
+    ([True], 'Int64')
+    """
+    n = len(df)
+    out: dict[str, pd.Series] = {}
+    dtypes: dict[str, Any] = {**table.dtypes, **INTERIM_META_COLUMNS}
+    for name, dtype in dtypes.items():
+        if name in df.columns:
+            out[name] = df[name].reset_index(drop=True).astype(dtype)
+        else:
+            out[name] = (
+                pd.Series([pd.NA] * n, dtype=dtype)
+                if dtype != "datetime64[us]"
+                else (pd.Series([pd.NaT] * n, dtype=dtype))
+            )
+    return pd.DataFrame(out)
+
+
+class _FileState:
+    """Working state while one raw table is converted."""
+
+    def __init__(self, cb: Codebook, f: FileSpec, raw: RawTable) -> None:
+        self.cb = cb
+        self.f = f
+        self.raw = raw
+        self.where = f.path + (f" [sheet {f.sheet}]" if f.sheet else "")
+        self.rows = raw.rows
+        self.n = len(raw.data)
+        self.out = pd.DataFrame(index=pd.RangeIndex(self.n))
+        self.problems: list[str] = []
+        self.specials: list[pd.DataFrame] = []
+        self.fixes: list[pd.DataFrame] = []
+        self.money: list[tuple[str, str, pd.Series, pd.Series]] = []
+
+    # -- helpers ---------------------------------------------------------------------------
+    def problem(self, column: str, text: str) -> None:
+        self.problems.append(f"{self.where}, column {column!r}: {text}")
+
+    def codes(self, column: str) -> pd.Series:
+        return self.raw.data[column].map(normalise_code).astype(object)
+
+    def special_mask(self, column: str, spec: ColumnSpec, codes: pd.Series) -> pd.Series:
+        """Mark special codes; record them with their reasons. Returns the mask."""
+        reasons = {**self.cb.special_codes, **(spec.special_codes or {})}
+        labels = {
+            normalise_code(k): str(v) for k, v in self.raw.value_labels.get(column, {}).items()
+        }
+        reason = codes.map(lambda c: reasons.get(c) if isinstance(c, str) else None).astype(object)
+        stata = codes.map(lambda c: isinstance(c, str) and bool(_STATA_MISSING.match(c)))
+        stata = stata.astype(bool) & reason.isna() & (self.cb.format == "stata")
+        if stata.any():
+            reason[stata] = codes[stata].map(
+                lambda c: reasons.get(c) or labels.get(c[1:]) or labels.get(c) or "stata_missing"
+            )
+        ranges = self.raw.missing_ranges.get(column)
+        if ranges:
+            numeric = pd.to_numeric(self.raw.data[column], errors="coerce")
+            in_range = pd.Series(False, index=codes.index)
+            for lo, hi in ranges:
+                in_range |= numeric.between(lo, hi).fillna(False).astype(bool)
+            user = in_range & reason.isna()
+            reason[user] = codes[user].map(lambda c: labels.get(c) or "user_missing")
+        mask = reason.notna()
+        if mask.any():
+            self.specials.append(
+                pd.DataFrame(
+                    {
+                        "__idx": np.flatnonzero(mask.to_numpy()),
+                        "column": spec.canonical,
+                        "raw_column": column,
+                        "code": codes[mask].astype(str).to_numpy(),
+                        "reason": reason[mask].astype(str).to_numpy(),
+                    }
+                )
+            )
+        return mask
+
+    def apply_fixes(
+        self, column: str, spec: ColumnSpec, codes: pd.Series, raw_values: pd.Series
+    ) -> tuple[pd.Series, pd.Series]:
+        """Apply the reviewed fixes (known misspellings); record each fixed row."""
+        fixes = spec.fixes or {}
+        fixed = codes.map(lambda c: fixes.get(c) if isinstance(c, str) else None).astype(object)
+        hit = fixed.notna()
+        if not hit.any():
+            return codes, raw_values
+        self.fixes.append(
+            pd.DataFrame(
+                {
+                    "__idx": np.flatnonzero(hit.to_numpy()),
+                    "column": spec.canonical,
+                    "raw_column": column,
+                    "from_value": codes[hit].astype(str).to_numpy(),
+                    "to_value": fixed[hit].map(str).to_numpy(),
+                }
+            )
+        )
+        new_codes = codes.where(~hit, fixed.map(normalise_code))
+        return new_codes, raw_values.where(~hit, fixed)
+
+    def record_padding(self, column: str, spec: ColumnSpec, raw_values: pd.Series) -> None:
+        """Record categorical text with leading/trailing blanks (trimmed before the value map)."""
+        padded = raw_values.map(lambda v: isinstance(v, str) and v != v.strip()).astype(bool)
+        if padded.any():
+            self.fixes.append(
+                pd.DataFrame(
+                    {
+                        "__idx": np.flatnonzero(padded.to_numpy()),
+                        "column": spec.canonical,
+                        "raw_column": column,
+                        "from_value": raw_values[padded].astype(str).to_numpy(),
+                        "to_value": raw_values[padded].astype(str).str.strip().to_numpy(),
+                    }
+                )
+            )
+
+    def value_map(
+        self, column: str, spec: ColumnSpec, codes: pd.Series, valid: pd.Series
+    ) -> pd.Series:
+        assert spec.values is not None
+        vmap = spec.values
+        labels = {
+            normalise_code(k): normalise_code(v)
+            for k, v in self.raw.value_labels.get(column, {}).items()
+        }
+
+        def lookup(code: str | None) -> Any:
+            if not isinstance(code, str):
+                return None
+            if code in vmap:
+                return vmap[code]
+            label = labels.get(code)
+            if label is not None and label in vmap:
+                return vmap[label]
+            return _UNKNOWN
+
+        mapped = codes.where(valid).map(lookup).astype(object)
+        unknown = mapped.map(lambda v: v is _UNKNOWN).astype(bool)
+        if unknown.any():
+            distinct = sorted({str(c) for c in codes[unknown]})
+            shown = distinct[:_MAX_ROWS_SHOWN]
+            self.problem(
+                column,
+                f"{int(unknown.sum())} value(s) not in the value map of "
+                f"{spec.canonical} ({len(distinct)} distinct: {shown}"
+                f"{' ...' if len(distinct) > len(shown) else ''}) at "
+                f"{_rows(self.rows, unknown)}",
+            )
+            mapped[unknown] = None
+        return mapped
+
+    def to_type(self, column: str, canonical: str, ftype: str, values: pd.Series) -> pd.Series:
+        present = values.map(
+            lambda v: v is not None and not (isinstance(v, float) and np.isnan(v))
+        ).astype(bool)
+        if ftype in ("int", "float"):
+            if values.map(lambda v: isinstance(v, bool)).any():
+                values = values.map(lambda v: int(v) if isinstance(v, bool) else v)
+            num = pd.to_numeric(values.where(present, np.nan), errors="coerce").astype("Float64")
+            bad = present & num.isna().to_numpy()
+            if bad.any():
+                self.problem(
+                    column,
+                    f"{int(bad.sum())} value(s) cannot be read as a number "
+                    f"({canonical}) at {_rows(self.rows, bad)}",
+                )
+            if ftype == "int":
+                frac = num.notna() & (num.round() != num).fillna(False)
+                if frac.any():
+                    self.problem(
+                        column,
+                        f"{int(frac.sum())} non-integer value(s) for the "
+                        f"integer column {canonical} at {_rows(self.rows, frac)}",
+                    )
+                    num = num.mask(frac)
+            return num
+        if ftype == "bool":
+
+            def as_bool(v: Any) -> Any:
+                if v is None or (isinstance(v, float) and np.isnan(v)):
+                    return pd.NA
+                if isinstance(v, bool | np.bool_):
+                    return bool(v)
+                code = (normalise_code(v) or "").lower()
+                if code in _TRUE:
+                    return True
+                if code in _FALSE:
+                    return False
+                return _UNKNOWN
+
+            out = values.map(as_bool).astype(object)
+            bad = out.map(lambda v: v is _UNKNOWN).astype(bool)
+            if bad.any():
+                self.problem(
+                    column,
+                    f"{int(bad.sum())} value(s) are not yes/no (1/0) for "
+                    f"{canonical}; add a value map, at {_rows(self.rows, bad)}",
+                )
+                out[bad] = pd.NA
+            return out.astype("boolean")
+        # text: NFC, blanks trimmed, integral numbers without decimals (a code 12.0 -> "12")
+        return values.map(normalise_code).astype("string")
+
+
+class _Unknown:
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return "<unknown code>"
+
+
+_UNKNOWN = _Unknown()
+
+
+def _currency_of(state: _FileState, spec: ColumnSpec, column: str) -> pd.Series | None:
+    """Per-row currency of a money column (``None`` where unknown)."""
+    if spec.currency is not None:
+        return pd.Series([spec.currency] * state.n, dtype=object)
+    if spec.currency_column is None:
+        return None
+    ccol = spec.currency_column
+    if ccol not in state.raw.data.columns:
+        return pd.Series([None] * state.n, dtype=object)
+    cspec = state.f.columns[ccol]
+    codes = state.codes(ccol)
+    if cspec.values:
+        cur = codes.map(
+            lambda c: cspec.values.get(c) if (isinstance(c, str) and cspec.values) else None
+        )
+    else:
+        cur = codes.map(lambda c: c.upper() if isinstance(c, str) else None)
+    cur = cur.map(lambda c: c if c in CURRENCIES else None).astype(object)
+    odd = codes.notna() & cur.isna()
+    if odd.any() and not cspec.values:
+        state.problem(
+            ccol,
+            f"{int(odd.sum())} value(s) are not a currency code {CURRENCIES}; "
+            f"add a value map, at {_rows(state.rows, odd)}",
+        )
+    return cur
+
+
+def _process_columns(state: _FileState, hmac_key: str, table: Table) -> None:
+    f = state.f
+    for column, spec in f.columns.items():
+        if column not in state.raw.data.columns:
+            continue  # reported by check_codebook
+        if spec.action in ("map", "key") and spec.canonical not in table.columns:
+            continue  # reported by check_codebook
+        if spec.action == "map" and spec.canonical in KEY_COLUMNS:
+            continue  # ids only through action key (hashed); reported by check_codebook
+        if spec.action == "meta" and spec.canonical not in ("_submission_id", "_submission_time"):
+            continue
+        if spec.action == "key":
+            codes = state.codes(column)
+            if spec.canonical == "household_id":
+                state.out["household_id"] = codes.map(
+                    lambda c: pseudonymise(c, hmac_key) if isinstance(c, str) else None
+                )
+            else:
+                assert spec.canonical is not None
+                state.out[spec.canonical] = state.to_type(column, spec.canonical, "int", codes)
+        elif spec.action == "meta":
+            if spec.canonical == "_submission_id":
+                state.out["_submission_id"] = state.codes(column).map(
+                    lambda c: (
+                        pseudonymise(f"submission:{c}", hmac_key) if isinstance(c, str) else None
+                    )
+                )
+            else:
+                times = pd.to_datetime(
+                    state.raw.data[column].astype(object).map(lambda v: normalise_code(v)),
+                    errors="coerce",
+                    utc=True,
+                    format="ISO8601",
+                )
+                state.out["_submission_time"] = times.dt.tz_localize(None).astype("datetime64[us]")
+        elif spec.action == "link":
+            state.out["__link"] = state.codes(column)
+        elif spec.action == "map":
+            assert spec.canonical is not None
+            fld = table.field(spec.canonical)
+            codes = state.codes(column)
+            raw_values = state.raw.data[column].astype(object)
+            if spec.fixes:
+                codes, raw_values = state.apply_fixes(column, spec, codes, raw_values)
+            if spec.values:
+                state.record_padding(column, spec, raw_values)
+            special = state.special_mask(column, spec, codes)
+            valid = ~special
+            if spec.values:
+                values = state.value_map(column, spec, codes, valid)
+            else:
+                values = raw_values.where(valid.to_numpy(), None)
+            typed = state.to_type(column, spec.canonical, fld.type, values)
+            if spec.scale is not None:
+                typed = typed * spec.scale
+            if spec.pseudonymise:
+                typed = typed.map(
+                    lambda v: pseudonymise(str(v), hmac_key) if pd.notna(v) else pd.NA
+                ).astype("string")
+            state.out[spec.canonical] = typed
+            currency = _currency_of(state, spec, column)
+            if currency is not None:
+                state.money.append((column, spec.canonical, typed, currency))
+    for name, value in f.constants.items():
+        if name in table.columns:
+            state.out[name] = value
+    state.out["wave"] = state.cb.wave
+
+
+def _convert_money(
+    state: _FileState,
+    table: Table,
+    rates: Mapping[int, Mapping[Any, float]],
+    years: pd.Series,
+    keep: pd.Series,
+) -> None:
+    missing_rates: set[tuple[Any, str]] = set()
+    for column, canonical, amount, currency in state.money:
+
+        def rate(year: Any, cur: Any) -> float:
+            if cur is None or year is None or pd.isna(year):
+                return np.nan
+            by_year = rates.get(int(year))
+            if by_year is None or cur not in by_year:
+                missing_rates.add((int(year), str(cur)))
+                return np.nan
+            return float(by_year[cur])
+
+        per_usd = pd.Series(
+            [rate(y, c) for y, c in zip(years, currency, strict=True)], dtype="Float64"
+        )
+        no_year = amount.notna() & years.isna().to_numpy() & keep.to_numpy()
+        if no_year.any():
+            state.problem(
+                column,
+                f"{int(no_year.sum())} amount(s) without a year for the "
+                "exchange rate (map interview_year or set exchange_rate_year)",
+            )
+        usd = amount.astype("Float64") / per_usd.to_numpy()
+        if canonical.endswith("_usd"):
+            state.out[canonical] = usd
+        else:
+            target = f"{canonical}_usd"
+            if target in table.columns and target not in state.out.columns:
+                state.out[target] = usd
+            if "currency" in table.columns and "currency" not in state.out.columns:
+                state.out["currency"] = currency.astype("string")
+    for year, cur in sorted(missing_rates):
+        state.problems.append(
+            f"{state.where}: no exchange rate for {cur} in {year} (params ingest.exchange_rates)"
+        )
+
+
+def _long_rows(
+    state: _FileState, parts: list[pd.DataFrame], keep: pd.Series, columns: Mapping[str, str]
+) -> list[pd.DataFrame]:
+    """Rows of a long table (special codes, fixes) for the kept rows of one raw table."""
+    out = []
+    keep_arr = keep.to_numpy()
+    for part in parts:
+        part = part[keep_arr[part["__idx"].to_numpy()]]
+        if part.empty:
+            continue
+        idx = part["__idx"].to_numpy()
+        frame: dict[str, Any] = {
+            "source": state.cb.source,
+            "table": state.f.table,
+            "file": state.f.path,
+            "sheet": state.f.sheet,
+            "_row": state.rows.to_numpy()[idx],
+            "household_id": state.out["household_id"].to_numpy()[idx],
+        }
+        frame.update({c: part[c].to_numpy() for c in columns if c not in frame})
+        out.append(pd.DataFrame(frame, columns=list(columns)))
+    return out
+
+
+def _order_files(cb: Codebook) -> list[FileSpec]:
+    done: list[FileSpec] = []
+    pending = sorted(cb.files, key=lambda f: (f.table != "households", f.parent is not None))
+    while pending:
+        progressed = False
+        for f in list(pending):
+            if f.parent is None or any(d.key == f.parent_file_key for d in done):
+                done.append(f)
+                pending.remove(f)
+                progressed = True
+        if not progressed:  # a cycle or a missing parent (reported by check_codebook)
+            done.extend(pending)
+            break
+    return done
+
+
+def apply_codebook(
+    cb: Codebook,
+    raws: Mapping[FileKey, RawTable],
+    *,
+    exchange_rates: Mapping[int, Mapping[Any, float]],
+    hmac_key: str,
+    codebook_file: str = "<codebook>",
+) -> IngestResult:
+    """Convert the raw tables of one source into interim canonical tables.
+
+    Parameters
+    ----------
+    cb
+        The source's codebook.
+    raws
+        Its raw tables by (path, sheet), as read by :func:`~ctip_research.ingest.readers.read_raw`.
+    exchange_rates
+        Year -> currency -> units per USD (``params.ingest.exchange_rates``).
+    hmac_key
+        Key of the keyed hash for household and submission ids.
+    codebook_file
+        The codebook's path, for messages.
+
+    Returns
+    -------
+    IngestResult
+
+    Raises
+    ------
+    CodebookError
+        Listing every mismatch: codebook vs schema, codebook vs file columns, unknown codes,
+        unreadable numbers, missing exchange rates.
+
+    Examples
+    --------
+    >>> from ctip_research.ingest.codebook import parse_codebook
+    >>> cb = parse_codebook({"codebook_version": 1, "source": "s", "wave": 1, "format": "csv",
+    ...     "special_codes": {-99: "refused"},
+    ...     "files": [{"path": "a.csv", "table": "households", "columns": {
+    ...         "id": {"action": "key", "canonical": "household_id"},
+    ...         "size": {"action": "map", "canonical": "household_size"}}}]})
+    >>> raw = RawTable(pd.DataFrame({"id": ["A", "B"], "size": ["4", "-99"]}), file="a.csv")
+    >>> res = apply_codebook(cb, {("a.csv", None): raw}, exchange_rates={}, hmac_key="k")
+    >>> res.tables["households"]["household_size"].tolist()
+    [4, <NA>]
+    >>> res.special_codes["reason"].tolist()
+    ['refused']
+    """
+    problems = check_codebook(cb, raws)
+    if any(f.table not in CANONICAL_TABLES for f in cb.files):
+        raise CodebookError(codebook_file, problems)
+    done: dict[FileKey, pd.DataFrame] = {}
+    by_table: dict[str, list[pd.DataFrame]] = {t: [] for t in CANONICAL_TABLES}
+    specials: list[pd.DataFrame] = []
+    fixes: list[pd.DataFrame] = []
+    ledger_files: list[dict[str, Any]] = []
+    hh_year: dict[str, Any] = {}
+    parent_keys: dict[FileKey, set[str]] = {}
+    for f in cb.files:
+        pkey = f.parent_file_key
+        if pkey is not None and f.parent is not None:
+            parent_keys.setdefault(pkey, set()).add(f.parent.parent_key)
+
+    for f in _order_files(cb):
+        raw = raws.get(f.key)
+        if raw is None:
+            problems.append(f"{f.path}: raw table not read")
+            continue
+        table = CANONICAL_TABLES[f.table]
+        state = _FileState(cb, f, raw)
+        _process_columns(state, hmac_key, table)
+        out = state.out
+        for pk in parent_keys.get(f.key, ()):
+            if pk in raw.data.columns:
+                out[f"__pkey::{pk}"] = state.codes(pk)
+        excluded: Counter[str] = Counter()
+        keep = pd.Series(True, index=out.index)
+        parent_frame = done.get(f.parent_file_key) if f.parent_file_key else None
+        if f.parent is not None and parent_frame is not None and "__link" in out.columns:
+            col = f"__pkey::{f.parent.parent_key}"
+            lookup = parent_frame.dropna(subset=[col]).drop_duplicates(col).set_index(col)
+            orphan = ~out["__link"].isin(lookup.index)
+            for inherited in (
+                "household_id",
+                "_submission_id",
+                "_submission_time",
+                "interview_year",
+                "__year",
+            ):
+                if inherited in lookup.columns and inherited not in out.columns:
+                    out[inherited] = out["__link"].map(lookup[inherited])
+            if "interview_year" in lookup.columns and "__year" not in out.columns:
+                out["__year"] = out["__link"].map(lookup["interview_year"])
+            keep &= ~orphan
+            excluded["no matching parent row"] += int(orphan.sum())
+        if "household_id" not in out.columns:
+            out["household_id"] = None
+        no_id = keep & out["household_id"].isna()
+        keep &= ~no_id
+        excluded["household id missing"] += int(no_id.sum())
+        # year of each row for the exchange rate
+        if "interview_year" in out.columns:
+            years = pd.to_numeric(out["interview_year"], errors="coerce")
+        elif "__year" in out.columns:
+            years = pd.to_numeric(out["__year"], errors="coerce")
+        else:
+            years = out["household_id"].map(hh_year).astype("Float64")
+        if cb.exchange_rate_year is not None:
+            years = years.fillna(cb.exchange_rate_year)
+        years = years.astype("Float64").where(keep, np.nan)
+        _convert_money(state, table, exchange_rates, years, keep)
+        if f.table == "households" and "interview_year" in out.columns:
+            for hid, yr in zip(out["household_id"], out["interview_year"], strict=True):
+                if hid is not None and pd.notna(yr):
+                    hh_year.setdefault(hid, yr)
+        out["__year"] = years
+        out["_source"] = cb.source
+        out["_file"] = f.path
+        out["_sheet"] = f.sheet
+        out["_row"] = state.rows.to_numpy()
+        if f.sequence is not None:
+            group = [c for c in ("household_id", "_submission_id") if c in out.columns]
+            seq = out[keep].groupby(group, dropna=False, sort=False).cumcount() + 1
+            out[f.sequence] = seq.reindex(out.index)
+        problems.extend(state.problems)
+        done[f.key] = out
+        kept = out[keep]
+        by_table[f.table].append(kept)
+        file_specials = _long_rows(state, state.specials, keep, SPECIAL_CODES_COLUMNS)
+        file_fixes = _long_rows(state, state.fixes, keep, VALUE_FIXES_COLUMNS)
+        specials.extend(file_specials)
+        fixes.extend(file_fixes)
+        special_counts: Counter[str] = Counter()
+        for sp in file_specials:
+            special_counts.update(sp["reason"].tolist())
+        fix_counts: Counter[str] = Counter()
+        for fx in file_fixes:
+            fix_counts.update(fx["raw_column"].tolist())
+        ledger_files.append(
+            {
+                "path": f.path,
+                "sheet": f.sheet,
+                "table": f.table,
+                "rows_in": state.n,
+                "rows_out": int(keep.sum()),
+                "rows_excluded": {k: v for k, v in sorted(excluded.items()) if v},
+                "special_codes": dict(sorted(special_counts.items())),
+                "value_fixes": dict(sorted(fix_counts.items())),
+                "constants": sorted(f.constants),
+                "columns": {
+                    raw_col: {
+                        k: v
+                        for k, v in (
+                            ("action", spec.action),
+                            ("canonical", spec.canonical),
+                            ("reason", spec.reason),
+                        )
+                        if v is not None
+                    }
+                    for raw_col, spec in f.columns.items()
+                },
+            }
+        )
+    if problems:
+        raise CodebookError(codebook_file, problems)
+    tables = {
+        name: (
+            to_interim_table(pd.concat(frames, ignore_index=True), CANONICAL_TABLES[name])
+            if frames
+            else empty_interim_table(CANONICAL_TABLES[name])
+        )
+        for name, frames in by_table.items()
+    }
+    special = (
+        pd.concat(specials, ignore_index=True)
+        if specials
+        else pd.DataFrame(columns=list(SPECIAL_CODES_COLUMNS))
+    )
+    special = special.astype(SPECIAL_CODES_COLUMNS)
+    fixed = (
+        pd.concat(fixes, ignore_index=True)
+        if fixes
+        else pd.DataFrame(columns=list(VALUE_FIXES_COLUMNS))
+    ).astype(VALUE_FIXES_COLUMNS)
+    return IngestResult(
+        tables=tables,
+        special_codes=special,
+        value_fixes=fixed,
+        ledger={"source": cb.source, "files": ledger_files},
+    )

@@ -1,0 +1,460 @@
+"""Codebooks: parse, validate, check against the data, and draft a template.
+
+A codebook (``docs/codebook.md``, format version 1) is a YAML data file, one per source, that
+says for every raw column what happens to it. :func:`parse_codebook` validates its structure with
+pydantic; :func:`check_codebook` compares it with the canonical schema and with the raw tables
+and returns *every* mismatch (a mapped column missing, an unlisted raw column, a canonical name
+not declared, a ``pii`` column without a reason, ...); :func:`draft_codebook` writes a template
+from a raw file's variables, labels and value labels, with likely identifiers pre-marked ``pii``
+(the iecodebook ``template`` idea).
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from ctip_research import literals as L
+from ctip_research.errors import CodebookError, InputFileError
+from ctip_research.ingest.pii import is_name_like
+from ctip_research.ingest.readers import RawTable
+from ctip_research.schemas import CANONICAL_TABLES
+
+__all__ = [
+    "Codebook",
+    "ColumnSpec",
+    "FileKey",
+    "FileSpec",
+    "ParentSpec",
+    "check_codebook",
+    "draft_codebook",
+    "normalise_code",
+    "parse_codebook",
+    "read_codebook",
+]
+
+#: Identifies one raw table of a codebook: (path relative to the codebook, sheet or None).
+FileKey = tuple[str, str | None]
+
+KEY_COLUMNS = ("household_id", "member_id", "loan_id")
+META_COLUMNS = ("_submission_id", "_submission_time")
+
+
+def normalise_code(value: Any) -> str | None:
+    """Return the text form used to compare a raw value with codebook keys.
+
+    Integral numbers lose their decimals (``1.0`` -> ``"1"``), text is put in Unicode NFC (so
+    the same word typed with composed or decomposed characters compares equal) and stripped, booleans become
+    ``"true"``/``"false"``; missing values give ``None``.
+
+    Examples
+    --------
+    >>> [normalise_code(v) for v in (1, 1.0, " -99 ", True, 0.5, None, float("nan"))]
+    ['1', '1', '-99', 'true', '0.5', None, None]
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        if math.isnan(value):
+            return None
+        if float(value).is_integer():
+            return str(int(value))
+        return repr(float(value))
+    if isinstance(value, datetime | date | pd.Timestamp):
+        return value.isoformat()
+    text = unicodedata.normalize("NFC", str(value)).strip()
+    return text if text else None
+
+
+def _normalise_keys(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            key = normalise_code(k)
+            out[key if key is not None else ""] = v
+        return out
+    return value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ColumnSpec(_Model):
+    """What happens to one raw column (``docs/codebook.md``, column actions and options)."""
+
+    action: L.CodebookAction
+    canonical: str | None = None
+    values: dict[str, str | int | float | bool] | None = None
+    scale: float | None = None
+    currency: L.Currency | None = None
+    currency_column: str | None = None
+    special_codes: dict[str, str] | None = None
+    fixes: dict[str, str | int | float] | None = None
+    pseudonymise: bool = False
+    reason: str | None = None
+    label: str | None = None
+
+    _norm_values = field_validator("values", "special_codes", "fixes", mode="before")(
+        classmethod(lambda cls, v: _normalise_keys(v))
+    )
+
+
+class ParentSpec(_Model):
+    """Link of a child sheet/file (repeat group) to its parent rows."""
+
+    path: str | None = None
+    sheet: str | None = None
+    key: str
+    parent_key: str
+
+
+class FileSpec(_Model):
+    """One raw table (a CSV, an XLSX sheet, a .dta/.sav/.parquet file) -> one canonical table."""
+
+    path: str
+    sheet: str | None = None
+    table: str
+    encoding: str | None = None
+    row_key: str | None = None
+    parent: ParentSpec | None = None
+    constants: dict[str, str | int | float | bool] = {}
+    sequence: str | None = None
+    columns: dict[str, ColumnSpec]
+
+    @property
+    def key(self) -> FileKey:
+        """(path, sheet) of this raw table."""
+        return (self.path, self.sheet)
+
+    @property
+    def parent_file_key(self) -> FileKey | None:
+        """(path, sheet) of the parent table, if any."""
+        if self.parent is None:
+            return None
+        return (self.parent.path or self.path, self.parent.sheet)
+
+
+class Codebook(_Model):
+    """A source's codebook (format version 1)."""
+
+    codebook_version: int
+    source: str
+    description: str = ""
+    wave: int
+    format: L.RawFormat
+    synthetic: bool = False
+    exchange_rate_year: int | None = None
+    special_codes: dict[str, str] = {}
+    pii_waivers: dict[str, str] = {}
+    files: list[FileSpec]
+
+    _norm_specials = field_validator("special_codes", mode="before")(
+        classmethod(lambda cls, v: _normalise_keys(v))
+    )
+
+    def file(self, key: FileKey) -> FileSpec:
+        """Return the file spec of a (path, sheet) key."""
+        for f in self.files:
+            if f.key == key:
+                return f
+        raise KeyError(key)
+
+
+def parse_codebook(data: Any, *, file: str = "<codebook>") -> Codebook:
+    """Validate a codebook mapping (as read from YAML), listing every structural error.
+
+    Examples
+    --------
+    >>> cb = parse_codebook({"codebook_version": 1, "source": "s", "wave": 1, "format": "csv",
+    ...     "files": [{"path": "a.csv", "table": "households",
+    ...                "columns": {"id": {"action": "key", "canonical": "household_id"}}}]})
+    >>> cb.files[0].columns["id"].action
+    'key'
+    """
+    if not isinstance(data, Mapping):
+        raise CodebookError(file, [f"a codebook must be a mapping, got {type(data).__name__}"])
+    try:
+        cb = Codebook.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            problems.append(f"{loc}: {msg}")
+        raise CodebookError(file, problems) from None
+    if cb.codebook_version != 1:
+        raise CodebookError(
+            file,
+            [
+                f"codebook_version {cb.codebook_version} is not supported "
+                "(this package reads version 1)"
+            ],
+        )
+    return cb
+
+
+def _where(f: FileSpec) -> str:
+    return f"{f.path}" + (f" [sheet {f.sheet}]" if f.sheet else "")
+
+
+def _check_static(cb: Codebook) -> list[str]:
+    problems: list[str] = []
+    keys = [f.key for f in cb.files]
+    for f in cb.files:
+        where = _where(f)
+        if keys.count(f.key) > 1:
+            problems.append(f"{where}: listed more than once")
+        if f.table not in CANONICAL_TABLES:
+            problems.append(
+                f"{where}: table {f.table!r} is not a canonical table ({sorted(CANONICAL_TABLES)})"
+            )
+            continue
+        table = CANONICAL_TABLES[f.table]
+        declared = set(table.columns)
+        targets: dict[str, str] = {}
+        for raw, spec in f.columns.items():
+            at = f"{where}, column {raw!r}"
+            canonical = spec.canonical
+            if spec.action in ("map", "key", "meta") and not canonical:
+                problems.append(f"{at}: action {spec.action!r} needs 'canonical'")
+            if spec.action in ("pii", "unused", "link", "parent_key") and canonical:
+                problems.append(f"{at}: action {spec.action!r} takes no 'canonical'")
+            if spec.action == "pii" and not (spec.reason and spec.reason.strip()):
+                problems.append(f"{at}: a pii column needs a 'reason'")
+            if spec.action == "map" and canonical:
+                if canonical not in declared:
+                    problems.append(
+                        f"{at}: canonical name {canonical!r} is not declared in "
+                        f"table {f.table} (schemas/tables.py)"
+                    )
+                elif canonical in KEY_COLUMNS:
+                    problems.append(f"{at}: {canonical} is an id; use action 'key'")
+                else:
+                    fld = table.field(canonical)
+                    if spec.values and fld.allowed is not None:
+                        bad = sorted({str(v) for v in spec.values.values() if v not in fld.allowed})
+                        if bad:
+                            problems.append(
+                                f"{at}: value map gives {bad}, not allowed for "
+                                f"{canonical} ({list(fld.allowed)})"
+                            )
+                    if (spec.currency or spec.currency_column) and fld.type != "float":
+                        problems.append(f"{at}: currency given for non-money column {canonical}")
+            if spec.action == "key" and canonical:
+                if canonical not in KEY_COLUMNS:
+                    problems.append(
+                        f"{at}: action 'key' maps to one of {list(KEY_COLUMNS)}, not {canonical!r}"
+                    )
+                elif canonical not in declared:
+                    problems.append(f"{at}: {canonical} is not a column of table {f.table}")
+            if spec.action == "meta" and canonical and canonical not in META_COLUMNS:
+                problems.append(f"{at}: action 'meta' maps to one of {list(META_COLUMNS)}")
+            if spec.currency and spec.currency_column:
+                problems.append(f"{at}: give either 'currency' or 'currency_column', not both")
+            if spec.currency_column and spec.currency_column not in f.columns:
+                problems.append(f"{at}: currency_column {spec.currency_column!r} is not listed")
+            if spec.action in ("map", "key", "meta") and canonical:
+                if canonical in targets:
+                    problems.append(
+                        f"{at}: canonical {canonical!r} is also the target of "
+                        f"{targets[canonical]!r}"
+                    )
+                targets[canonical] = raw
+        for name in f.constants:
+            if name not in declared:
+                problems.append(f"{where}: constant {name!r} is not declared in table {f.table}")
+            elif name in targets:
+                problems.append(f"{where}: constant {name!r} is also mapped from a column")
+        if f.sequence is not None:
+            if f.sequence not in ("member_id", "loan_id") or f.sequence not in declared:
+                problems.append(f"{where}: sequence must be member_id or loan_id of {f.table}")
+            elif f.sequence in targets:
+                problems.append(f"{where}: sequence {f.sequence!r} is also mapped from a column")
+        if f.row_key is not None and f.row_key not in f.columns:
+            problems.append(f"{where}: row_key {f.row_key!r} is not listed in columns")
+        if f.parent is not None:
+            pkey = f.parent_file_key
+            if pkey not in keys:
+                problems.append(f"{where}: parent {pkey} is not a file of this codebook")
+            else:
+                parent = cb.file(pkey) if pkey is not None else f
+                if f.parent.parent_key not in parent.columns:
+                    problems.append(
+                        f"{where}: parent_key {f.parent.parent_key!r} is not listed "
+                        f"in the parent's columns"
+                    )
+            link = f.columns.get(f.parent.key)
+            if link is None or link.action != "link":
+                problems.append(
+                    f"{where}: the parent link column {f.parent.key!r} must be "
+                    "listed with action 'link'"
+                )
+        elif "household_id" not in targets:
+            problems.append(
+                f"{where}: no column maps to household_id (action 'key') and no parent is given"
+            )
+        for raw, spec in f.columns.items():
+            if spec.action == "link" and (f.parent is None or f.parent.key != raw):
+                problems.append(f"{where}, column {raw!r}: action 'link' but not the parent key")
+    return problems
+
+
+def check_codebook(cb: Codebook, raws: Mapping[FileKey, RawTable] | None = None) -> list[str]:
+    """Return every mismatch between a codebook, the canonical schema and the raw tables.
+
+    Checked without data: canonical tables and names declared in ``schemas/tables.py``, value
+    maps giving allowed values, ``pii`` columns with a reason, ids mapped with action ``key``,
+    parent links, duplicate targets, constants. With ``raws`` (the raw tables by (path, sheet)):
+    a listed column missing from its file and a raw column not listed. Unknown codes and
+    unreadable values are found while applying (:func:`~ctip_research.ingest.apply.apply_codebook`),
+    which reports them together with these.
+
+    Examples
+    --------
+    >>> cb = parse_codebook({"codebook_version": 1, "source": "s", "wave": 1, "format": "csv",
+    ...     "files": [{"path": "a.csv", "table": "households", "columns": {
+    ...         "id": {"action": "key", "canonical": "household_id"},
+    ...         "nm": {"action": "pii"}}}]})
+    >>> check_codebook(cb)
+    ["a.csv, column 'nm': a pii column needs a 'reason'"]
+    """
+    problems = _check_static(cb)
+    if raws is None:
+        return problems
+    for f in cb.files:
+        raw = raws.get(f.key)
+        if raw is None:
+            continue
+        where = _where(f)
+        present = list(raw.data.columns)
+        missing = [c for c in f.columns if c not in present]
+        unlisted = [c for c in present if c not in f.columns]
+        if missing:
+            problems.append(
+                f"{where}: {len(missing)} listed column(s) missing from the file: {missing}"
+            )
+        if unlisted:
+            problems.append(
+                f"{where}: {len(unlisted)} raw column(s) not listed in the codebook "
+                f"(every raw column needs an action): {unlisted}"
+            )
+    return problems
+
+
+def _draft_column(name: str, raw: RawTable) -> dict[str, Any]:
+    label = raw.variable_labels.get(name)
+    term = is_name_like(name) or (is_name_like(label) if label else None)
+    entry: dict[str, Any]
+    if term is not None:
+        entry = {
+            "action": "pii",
+            "reason": f"likely identifier (matches {term!r}); confirm, or change to map/unused",
+        }
+    else:
+        entry = {"action": "unused", "reason": "TODO: map to a canonical column or confirm unused"}
+    if label:
+        entry["label"] = label
+    labels = raw.value_labels.get(name)
+    if labels and term is None:
+        entry["values"] = {normalise_code(k): str(v) for k, v in labels.items()}
+    return entry
+
+
+def draft_codebook(
+    raws: Mapping[FileKey, RawTable],
+    *,
+    source: str,
+    fmt: str,
+    wave: int = 1,
+) -> dict[str, Any]:
+    """Draft a codebook template (a plain mapping, ready for YAML) from raw tables.
+
+    Every column is listed: likely identifiers (name-like names from the J-PAL list, Kobo/ODK
+    metadata, Khmer terms) as ``pii`` with a reason to confirm, every other column as ``unused``
+    with a TODO, with the variable label and, for labelled variables, the value labels as a
+    ``values`` map (code -> label) to replace by canonical values. Kobo repeat-group sheets get
+    a ``parent`` link when they have ``_parent_index``.
+
+    Examples
+    --------
+    >>> raw = RawTable(pd.DataFrame({"hhid": [1], "resp_name": ["x"]}), file="a.csv")
+    >>> d = draft_codebook({("a.csv", None): raw}, source="a", fmt="csv")
+    >>> d["files"][0]["columns"]["resp_name"]["action"]
+    'pii'
+    """
+    files = []
+    main_sheet: str | None = None
+    for (path, sheet), raw in raws.items():
+        cols = {name: _draft_column(name, raw) for name in raw.data.columns}
+        entry: dict[str, Any] = {"path": path}
+        if sheet is not None:
+            entry["sheet"] = sheet
+        entry["table"] = "TODO: households | members | loans | migration_episodes"
+        if "_index" in cols:
+            cols["_index"] = {"action": "parent_key"}
+            entry["row_key"] = "_index"
+        if "_parent_index" in cols and main_sheet is not None:
+            cols["_parent_index"] = {"action": "link"}
+            entry["parent"] = {"sheet": main_sheet, "key": "_parent_index", "parent_key": "_index"}
+        elif main_sheet is None:
+            main_sheet = sheet
+        if "_uuid" in cols and "parent" not in entry:
+            cols["_uuid"] = {"action": "meta", "canonical": "_submission_id"}
+        if "_submission_time" in cols:
+            cols["_submission_time"] = {"action": "meta", "canonical": "_submission_time"}
+        entry["columns"] = cols
+        files.append(entry)
+    return {
+        "codebook_version": 1,
+        "source": source,
+        "description": "TODO: describe the source (survey firm, wave, dates)",
+        "wave": wave,
+        "format": fmt,
+        "synthetic": False,
+        "special_codes": {-99: "refused", -98: "dont_know"},
+        "files": files,
+    }
+
+
+def read_codebook(path: str | Path) -> Codebook:
+    """Read and validate a codebook YAML file (structure only; see :func:`check_codebook`).
+
+    Examples
+    --------
+    >>> cb = read_codebook("data/raw/synthetic/wave1_kobo.codebook.yaml")  # doctest: +SKIP
+    >>> cb.source  # doctest: +SKIP
+    'wave1_kobo'
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputFileError(
+            "codebook not found (check params ingest.sources)", file=path
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise InputFileError(f"codebook is not valid UTF-8 (byte {exc.start})", file=path) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputFileError(
+            f"codebook is not valid YAML ({getattr(exc, 'problem', 'syntax')})",
+            file=path,
+            row=mark.line + 1 if mark else None,
+        ) from None
+    return parse_codebook(data, file=str(path))

@@ -1,0 +1,165 @@
+"""Stage ``ingest``: raw exports -> de-identified interim canonical tables.
+
+Reads: every codebook in ``params.ingest.sources`` and the raw files it lists (after checking
+them against ``manifest.json`` of their directory). Writes to ``<paths.interim>/ingested/``:
+``households.parquet``, ``members.parquet``, ``loans.parquet``, ``migration_episodes.parquet``
+(canonical columns + meta columns, ``docs/CONTRACTS.md`` 'Interim layer'), ``special_codes.parquet``,
+``value_fixes.parquet`` and ``ingest_ledger.json``. Everything is computed before anything is written, and every file is
+written atomically: a failure leaves the previous outputs.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ctip_research.config import Params
+from ctip_research.errors import CtipError
+from ctip_research.ingest.apply import (
+    INTERIM_META_COLUMNS,
+    SPECIAL_CODES_COLUMNS,
+    VALUE_FIXES_COLUMNS,
+    IngestResult,
+    apply_codebook,
+)
+from ctip_research.ingest.codebook import Codebook, FileKey, read_codebook
+from ctip_research.ingest.manifest import check_manifest
+from ctip_research.ingest.pii import check_pii
+from ctip_research.ingest.pseudonymise import resolve_hmac_key
+from ctip_research.ingest.readers import RawTable, read_raw, read_xlsx_sheets
+from ctip_research.io import write_json, write_parquet
+from ctip_research.log import get_logger, track
+from ctip_research.schemas import CANONICAL_TABLES
+
+__all__ = ["BUILTIN_PII_WAIVERS", "ingest_sources", "run_ingest"]
+
+#: Columns of the interim layer that the PII scan flags by design, with the reason they may stay.
+BUILTIN_PII_WAIVERS: dict[str, str] = {
+    "household_id": "keyed hash (HMAC-SHA256) of the survey id; not reversible without the key",
+    "_submission_id": "keyed hash (HMAC-SHA256) of the submission id",
+    "_submission_time": "submission time, needed to resolve duplicate submissions; dropped by clean",
+}
+
+log = get_logger("ingest")
+
+
+def read_source(path: Path, cb: Codebook, *, manifest: bool) -> dict[FileKey, RawTable]:
+    """Check a source's raw files against its manifest, then read every raw table it lists."""
+    base = path.parent
+    if manifest:
+        checked = check_manifest(base, [f.path for f in cb.files])
+        log.debug("%s: %d raw file(s) match manifest.json", cb.source, len(checked))
+    raws: dict[FileKey, RawTable] = {}
+    if cb.format in ("xlsx", "kobo_xlsx"):  # open each workbook once for all its sheets
+        by_path: dict[str, list[str | None]] = {}
+        for f in cb.files:
+            by_path.setdefault(f.path, []).append(f.sheet)
+        for rel, sheets in by_path.items():
+            for sheet, raw in read_xlsx_sheets(base / rel, sheets).items():
+                raws[(rel, sheet)] = raw
+        return raws
+    for f in cb.files:
+        raws[f.key] = read_raw(base / f.path, cb.format, sheet=f.sheet, encoding=f.encoding)
+    return raws
+
+
+def ingest_sources(params: Params) -> IngestResult:
+    """Run ingest in memory: every source read, applied, stacked and PII-scanned.
+
+    Returns the combined :class:`~ctip_research.ingest.apply.IngestResult` (tables, special
+    codes, value fixes and the ledger of all sources); nothing is written.
+    """
+    cfg = params.ingest
+    codebooks = [(Path(p), read_codebook(p)) for p in cfg.sources]
+    synthetic = all(cb.synthetic for _, cb in codebooks)
+    key = resolve_hmac_key(
+        env_var=params.privacy.hmac_key_env,
+        key_file=params.privacy.hmac_key_file,
+        demo_key=params.privacy.demo_key,
+        synthetic=synthetic,
+    )
+    results: list[IngestResult] = []
+    waivers = dict(BUILTIN_PII_WAIVERS)
+    for path, cb in track(codebooks, "Ingesting sources"):
+        start = time.perf_counter()
+        raws = read_source(path, cb, manifest=cfg.check_manifest)
+        res = apply_codebook(
+            cb, raws, exchange_rates=cfg.exchange_rates, hmac_key=key, codebook_file=str(path)
+        )
+        results.append(res)
+        waivers.update(cb.pii_waivers)
+        rows = {t: len(df) for t, df in res.tables.items()}
+        log.info("%s: %s in %.1f s", cb.source, rows, time.perf_counter() - start)
+    tables = {
+        name: pd.concat([r.tables[name] for r in results], ignore_index=True)
+        for name in CANONICAL_TABLES
+    }
+    specials = pd.concat([r.special_codes for r in results], ignore_index=True).astype(
+        SPECIAL_CODES_COLUMNS
+    )
+    fixes = pd.concat([r.value_fixes for r in results], ignore_index=True).astype(
+        VALUE_FIXES_COLUMNS
+    )
+    scan = {
+        "unique_share": cfg.pii_unique_share,
+        "pattern_share": cfg.pii_pattern_share,
+        "min_values": cfg.pii_min_values,
+    }
+    waived: dict[str, list[dict[str, Any]]] = {}
+    long_columns = [*SPECIAL_CODES_COLUMNS, *VALUE_FIXES_COLUMNS]
+    for name, df in {**tables, "special_codes": specials, "value_fixes": fixes}.items():
+        reviewed = [*CANONICAL_TABLES[name].columns] if name in CANONICAL_TABLES else []
+        reviewed += [*INTERIM_META_COLUMNS, *long_columns]
+        hits = check_pii(df, table=name, waivers=waivers, reviewed_columns=reviewed, **scan)
+        waived[name] = [
+            {str(k): v for k, v in rec.items()} for rec in hits.to_dict(orient="records")
+        ]
+    ledger: dict[str, Any] = {
+        "sources": [
+            {**r.ledger, "codebook": p.as_posix()}
+            for (p, _), r in zip(codebooks, results, strict=True)
+        ],
+        "tables": {name: {"rows": len(df)} for name, df in tables.items()},
+        "special_codes": {
+            "rows": len(specials),
+            "by_reason": {
+                str(k): int(v) for k, v in specials["reason"].value_counts().sort_index().items()
+            },
+        },
+        "value_fixes": {"rows": len(fixes)},
+        "pii_scan_waived": waived,
+    }
+    for src in ledger["sources"]:
+        for f in src["files"]:
+            if f["rows_in"] != f["rows_out"] + sum(f["rows_excluded"].values()):
+                msg = f"ingest ledger does not balance for {f['path']}"
+                raise CtipError(msg)  # pragma: no cover
+    return IngestResult(tables=tables, special_codes=specials, value_fixes=fixes, ledger=ledger)
+
+
+def run_ingest(params: Params) -> None:
+    """Read every source through its codebook and write ``<interim>/ingested/``.
+
+    Reads: ``params.ingest.sources`` (codebooks) and their raw files and ``manifest.json``.
+    Writes: ``<paths.interim>/ingested/{households,members,loans,migration_episodes}.parquet``,
+    ``special_codes.parquet``, ``value_fixes.parquet``, ``ingest_ledger.json``.
+    """
+    start = time.perf_counter()
+    res = ingest_sources(params)
+    out = Path(params.paths.interim) / "ingested"
+    for name, df in res.tables.items():
+        write_parquet(out / f"{name}.parquet", df)
+    write_parquet(out / "special_codes.parquet", res.special_codes)
+    write_parquet(out / "value_fixes.parquet", res.value_fixes)
+    write_json(out / "ingest_ledger.json", res.ledger)
+    log.info(
+        "ingest: wrote %s (%s; %d special codes, %d value fixes) in %.1f s",
+        out,
+        ", ".join(f"{k} {len(v)}" for k, v in res.tables.items()),
+        len(res.special_codes),
+        len(res.value_fixes),
+        time.perf_counter() - start,
+    )
