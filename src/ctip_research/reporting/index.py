@@ -1,0 +1,112 @@
+"""The index page (``reports/index.html``): every report, figure and the brief, with the stage,
+parameters hash and data hashes behind each exhibit."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = ["render_index"]
+
+_CSS = """
+body{font-family:"DejaVu Sans",Verdana,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;
+color:#111;line-height:1.45} h1{color:#004488} h2{color:#004488;margin-top:2rem}
+table{border-collapse:collapse;width:100%;font-size:.85rem} th,td{border-bottom:1px solid #ddd;
+padding:.35rem .5rem;text-align:left;vertical-align:top} th{background:#eef3f8}
+code{font-size:.8rem} img.thumb{width:220px;border:1px solid #ccc}
+.note{background:#fff4d6;border-left:4px solid #DDAA33;padding:.5rem .8rem}
+"""
+
+
+def _hashes(inputs: Mapping[str, str]) -> str:
+    return "<br>".join(
+        f"<code>{html.escape(path)}</code> <code>{sha[:12]}</code>" for path, sha in inputs.items()
+    )
+
+
+def render_index(
+    *,
+    reports: Sequence[Mapping[str, Any]],
+    figures: Sequence[Mapping[str, Any]],
+    brief: Mapping[str, Any] | None,
+    provenance: Mapping[str, Any],
+    title: str = "ctip_research: reports, figures and policy brief",
+    notice: str | None = None,
+) -> str:
+    """The index page as HTML (links are relative to ``reports/``).
+
+    Parameters
+    ----------
+    reports
+        One entry per rendered notebook: ``name``, ``title``, ``href``, ``params_hash``,
+        ``inputs`` (path -> sha256), ``n_tables``, ``n_suppressed``.
+    figures
+        The figures stage's manifest entries.
+    brief
+        ``pdf``, ``html`` (hrefs), ``pages``, ``params_hash``, ``inputs``; or None.
+    provenance
+        The run's provenance (see :mod:`ctip_research.reporting.provenance`).
+
+    Examples
+    --------
+    >>> page = render_index(reports=[], figures=[], brief=None, provenance={
+    ...     "package_version": "0.1.0", "git_commit": "abc", "params_hash": "p",
+    ...     "run_date": "2026-01-01T00:00:00Z"})
+    >>> "<h1>" in page
+    True
+    """
+    e = html.escape
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{e(title)}</h1>",
+        f"<p>Package <code>ctip_research {e(str(provenance['package_version']))}</code>, commit "
+        f"<code>{e(str(provenance['git_commit']))}</code>, parameters hash "
+        f"<code>{e(str(provenance['params_hash']))}</code>, run date "
+        f"{e(str(provenance['run_date']))}. Every exhibit passed the disclosure gate; its check "
+        "record is linked beside it.</p>",
+    ]
+    if notice:
+        out.append(f'<p class="note">{e(notice)}</p>')
+    if brief is not None:
+        out += [
+            "<h2>Policy brief</h2><table><tr><th>brief</th><th>stage</th><th>params hash</th>"
+            "<th>data (sha256)</th></tr>",
+            f'<tr><td><a href="{e(brief["pdf"])}">PDF</a> ({int(brief["pages"])} pages) · '
+            f'<a href="{e(brief["html"])}">HTML</a> · '
+            f'<a href="{e(brief["disclosure"])}">disclosure record</a></td>'
+            f"<td><code>ctip brief</code></td><td><code>{e(str(brief['params_hash']))}</code></td>"
+            f"<td>{_hashes(brief['inputs'])}</td></tr></table>",
+        ]
+    out.append(
+        "<h2>Reports</h2><table><tr><th>report</th><th>tables (suppressed cells)</th>"
+        "<th>stage</th><th>params hash</th><th>data (sha256)</th></tr>"
+    )
+    for r in reports:
+        out.append(
+            f'<tr><td><a href="{e(r["href"])}">{e(r["title"])}</a> · '
+            f'<a href="{e(r["disclosure"])}">disclosure record</a></td>'
+            f"<td>{int(r['n_tables'])} ({int(r['n_suppressed'])})</td>"
+            f"<td><code>ctip report</code></td><td><code>{e(str(r['params_hash']))}</code></td>"
+            f"<td>{_hashes(r['inputs'])}</td></tr>"
+        )
+    out.append("</table>")
+    out.append(
+        "<h2>Figures</h2><table><tr><th>figure</th><th>caption</th><th>files</th><th>stage</th>"
+        "<th>params hash</th><th>data (sha256)</th></tr>"
+    )
+    for f in figures:
+        name = e(f["name"])
+        out.append(
+            f'<tr><td><img class="thumb" src="../figures/{name}.png" alt="{e(f["alt_text"])}">'
+            f"<br>{e(f['title'])}</td><td>{e(f['caption'])}</td>"
+            f'<td><a href="../figures/{name}.png">PNG</a> · <a href="../figures/{name}.svg">SVG</a>'
+            f' · <a href="../figures/{name}.data.csv">data</a> · '
+            f'<a href="../figures/{name}.disclosure.json">disclosure record</a></td>'
+            f"<td><code>ctip {e(f.get('stage', 'figures'))}</code></td>"
+            f"<td><code>{e(str(f['params_hash']))}</code></td><td>{_hashes(f['inputs'])}</td></tr>"
+        )
+    out.append("</table></body></html>")
+    return "\n".join(out) + "\n"

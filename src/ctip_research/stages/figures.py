@@ -1,0 +1,235 @@
+"""Stage ``figures``: the published figures, each behind the disclosure gate.
+
+Reads: ``<processed>/analysis/household_wave.parquet`` (features), ``<processed>/models/estimates.csv``
+(fit), the truth comparison of ``ctip validate`` (``figures.truth_file``, synthetic data only), the
+targeting curve and metrics of ``ctip risk`` (``figures.targeting_file``,
+``figures.risk_metrics_file``).
+
+Writes to ``<processed>/figures/``: for every figure ``<name>.png`` and ``<name>.svg``
+(deterministic: no dates, fixed SVG ids), ``<name>.caption.md``, ``<name>.alt.txt``,
+``<name>.data.csv`` (the gated numbers behind it) and ``<name>.disclosure.json`` (the check
+record), plus ``manifest.json`` (every figure with its title, caption, headline numbers, files and
+their sha256, inputs and their sha256, and the params hash). The stage fails with
+:class:`~ctip_research.errors.DisclosureError` when a figure fails a check, before writing it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ctip_research.config import Params, params_hash
+from ctip_research.errors import InputFileError
+from ctip_research.features.definitions import band_labels
+from ctip_research.io import file_sha256, write_bytes, write_csv, write_json, write_text
+from ctip_research.literals import PROVINCES
+from ctip_research.log import get_logger, track
+from ctip_research.reporting.disclosure import DisclosureThresholds
+from ctip_research.reporting.figures import (
+    Exhibit,
+    build_debt_burden_figure,
+    build_effects_figure,
+    build_migration_by_band_figure,
+    build_targeting_figure,
+)
+from ctip_research.reporting.style import render_figure
+
+log = get_logger("figures")
+
+#: Figure stems written by this stage (the brief and the index refer to them).
+FIGURE_NAMES: tuple[str, ...] = (
+    "debt_burden_by_province",
+    "migration_by_debt_band",
+    "effect_estimates",
+    "targeting_curve",
+    "programme_effect",
+)
+
+
+def _require(path: Path, stage: str) -> Path:
+    if not path.exists():
+        raise InputFileError(f"input missing; run `ctip {stage}` first (or `dvc repro`)", file=path)
+    return path
+
+
+def _model_labels(params: Params) -> dict[str, str]:
+    return {m.name: m.label for m in params.fit.models}
+
+
+def _read_truth(params: Params, processed: Path) -> tuple[dict[str, float] | None, Path | None]:
+    rel = params.figures.truth_file
+    if rel is None:
+        return None, None
+    path = processed / rel
+    if not path.exists():
+        log.warning("truth comparison %s not found: effect figures drawn without the truth", path)
+        return None, None
+    table = pd.read_csv(path)
+    if not {"model", "truth"} <= set(table.columns):
+        raise InputFileError("truth comparison needs columns model and truth", file=path)
+    table = table.dropna(subset=["truth"]).drop_duplicates("model")
+    return dict(zip(table["model"].astype(str), table["truth"].astype(float), strict=True)), path
+
+
+def _headline(metrics_path: Path) -> dict[str, float] | None:
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    overall = metrics.get("overall", {})
+    top = metrics.get("settings", {}).get("top_share")
+    keys = ("top_share_reached", "top_share_reached_low", "top_share_reached_high")
+    if top is None or any(overall.get(k) is None for k in keys):
+        return None
+    return {
+        "share_served": float(top),
+        "estimate": float(overall["top_share_reached"]),
+        "conf_low": float(overall["top_share_reached_low"]),
+        "conf_high": float(overall["top_share_reached_high"]),
+    }
+
+
+def build_exhibits(params: Params) -> tuple[list[Exhibit], dict[str, list[Path]]]:
+    """Read the inputs and build every figure (gated); return them and each one's input files."""
+    processed = Path(params.paths.processed)
+    fp = params.figures
+    thr = DisclosureThresholds.from_privacy(params.privacy)
+    analysis = _require(processed / "analysis" / "household_wave.parquet", "features")
+    estimates_path = _require(processed / "models" / "estimates.csv", "fit")
+    targeting_path = _require(processed / fp.targeting_file, "risk")
+    metrics_path = _require(processed / fp.risk_metrics_file, "risk")
+
+    households = pd.read_parquet(analysis)
+    estimates = pd.read_csv(estimates_path)
+    truth, truth_path = _read_truth(params, processed)
+    labels = _model_labels(params)
+    exhibits: list[Exhibit] = []
+    inputs: dict[str, list[Path]] = {}
+
+    exhibits.append(
+        build_debt_burden_figure(
+            households,
+            indicators=fp.debt_indicators,
+            province_names=PROVINCES,
+            thresholds=thr,
+            source=fp.source_label,
+            wave=fp.wave,
+            conf_level=fp.conf_level,
+            name="debt_burden_by_province",
+        )
+    )
+    inputs["debt_burden_by_province"] = [analysis]
+    exhibits.append(
+        build_migration_by_band_figure(
+            households,
+            outcomes=fp.migration_outcomes,
+            band=fp.debt_band_column,
+            band_order=band_labels(params.features.debt_service_bands),
+            borrower=fp.borrower_column,
+            no_borrower_label=fp.no_borrower_label,
+            thresholds=thr,
+            source=fp.source_label,
+            wave=fp.wave,
+            conf_level=fp.conf_level,
+            name="migration_by_debt_band",
+        )
+    )
+    inputs["migration_by_debt_band"] = [analysis]
+    truth_inputs = [truth_path] if truth_path is not None else []
+    for name, models, title in (
+        ("effect_estimates", fp.effect_models, fp.effect_title),
+        ("programme_effect", fp.programme_models, fp.programme_title),
+    ):
+        exhibits.append(
+            build_effects_figure(
+                estimates,
+                models={m: labels.get(m, m) for m in models},
+                thresholds=thr,
+                source=fp.source_label,
+                title=title,
+                xlabel="Effect (percentage points)",
+                name=name,
+                truth=truth,
+                conf_level=fp.conf_level,
+            )
+        )
+        inputs[name] = [estimates_path, *truth_inputs]
+    curve = pd.read_csv(targeting_path)
+    if "subgroup" in curve.columns:
+        curve = curve[curve["subgroup"].astype(str) == "overall"]
+    headline = _headline(metrics_path)
+    risk_record_path = targeting_path.parent / "disclosure.json"
+    risk_record = (
+        json.loads(risk_record_path.read_text(encoding="utf-8"))
+        if risk_record_path.exists()
+        else None
+    )
+    exhibits.append(
+        build_targeting_figure(
+            curve,
+            thresholds=thr,
+            source=fp.source_label,
+            headline=headline,
+            n_households=int(households[households["wave"] == fp.wave].shape[0]),
+            upstream_record=risk_record,
+            name="targeting_curve",
+        )
+    )
+    inputs["targeting_curve"] = [targeting_path, metrics_path]
+    if risk_record is not None:
+        inputs["targeting_curve"].append(risk_record_path)
+    order = {n: i for i, n in enumerate(FIGURE_NAMES)}
+    exhibits.sort(key=lambda e: order.get(e.name, len(order)))
+    return exhibits, inputs
+
+
+def _clean_numbers(numbers: dict[str, float]) -> dict[str, float | None]:
+    return {k: (None if not np.isfinite(v) else round(float(v), 6)) for k, v in numbers.items()}
+
+
+def write_exhibit(exhibit: Exhibit, out: Path, *, formats: list[str], dpi: int) -> dict[str, str]:
+    """Write one exhibit's files into ``out``; return file name -> sha256."""
+    files: dict[str, Path] = {}
+    for fmt in formats:
+        files[fmt] = write_bytes(
+            out / f"{exhibit.name}.{fmt}",
+            render_figure(exhibit.figure, fmt, dpi=dpi),  # type: ignore[arg-type]
+        )
+    files["caption"] = write_text(out / f"{exhibit.name}.caption.md", exhibit.caption + "\n")
+    files["alt"] = write_text(out / f"{exhibit.name}.alt.txt", exhibit.alt_text + "\n")
+    files["data"] = write_csv(out / f"{exhibit.name}.data.csv", exhibit.data, float_format="%.6g")
+    files["disclosure"] = write_json(out / f"{exhibit.name}.disclosure.json", exhibit.record)
+    return {p.name: file_sha256(p) for p in files.values()}
+
+
+def run_figures(params: Params) -> None:
+    """Build, gate and write every figure (see the module docstring)."""
+    out = Path(params.paths.processed) / "figures"
+    exhibits, inputs = build_exhibits(params)
+    phash = params_hash(params, "privacy", "figures", "features")
+    manifest: dict[str, Any] = {"params_hash": phash, "figures": []}
+    for ex in track(exhibits, "Writing figures"):
+        hashes = write_exhibit(
+            ex, out, formats=list(params.figures.formats), dpi=params.figures.dpi
+        )
+        manifest["figures"].append(
+            {
+                "name": ex.name,
+                "title": ex.title,
+                "caption": ex.caption,
+                "alt_text": ex.alt_text,
+                "numbers": _clean_numbers(ex.numbers),
+                "width_in": round(float(ex.figure.get_size_inches()[0]), 3),
+                "height_in": round(float(ex.figure.get_size_inches()[1]), 3),
+                "n_suppressed": len(ex.record.get("suppressed", [])),
+                "n_flagged": len(ex.record.get("flagged", [])),
+                "files": hashes,
+                "inputs": {p.as_posix(): file_sha256(p) for p in inputs.get(ex.name, [])},
+                "stage": "figures",
+                "params_hash": phash,
+            }
+        )
+        log.info("figure %s: %d cell(s) suppressed", ex.name, len(ex.record.get("suppressed", [])))
+    write_json(out / "manifest.json", manifest)
+    log.info("wrote %d figures to %s", len(exhibits), out)

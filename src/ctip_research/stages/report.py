@@ -1,0 +1,170 @@
+"""Stage ``report``: execute and render the report notebooks; write the index page.
+
+Reads: ``notebooks/<name>.ipynb`` (``report.notebooks``) and what they read from
+``<processed>/`` (quality report, descriptive estimates, regression tables, risk metrics and model
+card, programme balance, validation, figures), ``<processed>/figures/manifest.json``,
+``<processed>/brief/``.
+
+Writes to ``<processed>/reports/``: ``<name>.html`` (executed with papermill, rendered with
+nbconvert; code hidden when ``report.hide_code``), ``<name>.disclosure.json`` (the check record of
+every table in it), ``provenance.json`` and ``index.html`` (every report, figure and the brief with
+the stage, parameters hash and data hashes behind it). A notebook that shows a table around the
+gate, fails a check or raises stops the stage before anything is written.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from ctip_research.config import Params, params_hash
+from ctip_research.errors import InputFileError
+from ctip_research.io import file_sha256, read_json, write_json, write_text
+from ctip_research.log import get_logger, track
+from ctip_research.reporting.index import render_index
+from ctip_research.reporting.notebook import collect_disclosure, execute_notebook, render_html
+from ctip_research.reporting.provenance import gather_provenance
+
+log = get_logger("report")
+
+#: Files (relative to the processed layer) each report notebook reads: hashed for the index.
+NOTEBOOK_INPUTS: dict[str, tuple[str, ...]] = {
+    "data_quality": ("quality/quality_report.json",),
+    "descriptive": (
+        "models/descriptive.csv",
+        "analysis/household_wave.parquet",
+        "figures/debt_burden_by_province.data.csv",
+    ),
+    "debt_migration": (
+        "models/estimates.csv",
+        "models/tables/main.html",
+        "models/robustness.csv",
+        "figures/effect_estimates.data.csv",
+        "figures/migration_by_debt_band.data.csv",
+    ),
+    "risk_screening": (
+        "risk/metrics.json",
+        "risk/subgroup_metrics.csv",
+        "risk/model_card.md",
+        "figures/targeting_curve.data.csv",
+    ),
+    "programme": (
+        "models/balance.csv",
+        "models/programme.json",
+        "models/estimates.csv",
+        "models/tables/programme.html",
+        "figures/programme_effect.data.csv",
+    ),
+    "validation": ("validation/validation.csv",),
+}
+TITLES: dict[str, str] = {
+    "data_quality": "Data quality: what the cleaning found and did",
+    "descriptive": "Descriptive statistics by province (design-based)",
+    "debt_migration": "Debt and migration: the econometric results",
+    "risk_screening": "Risk screening: evaluation and model card",
+    "programme": "The livelihood programme: difference in differences and adjustment",
+    "validation": "Validation against the synthetic ground truth",
+}
+
+
+def run_report(params: Params) -> None:
+    """Execute, gate and render every report notebook; write the index (see module docstring)."""
+    processed = Path(params.paths.processed).resolve()
+    rp = params.report
+    notebooks_dir = Path("notebooks").resolve()
+    is_synthetic = (processed / "validation" / "validation.csv").exists()
+    phash = params_hash(params, "privacy", "report")
+    prov = gather_provenance(
+        params_hash=params_hash(params),
+        raw=Path(params.paths.raw),
+        source_date_epoch=rp.source_date_epoch,
+    )
+    privacy = {
+        k: v
+        for k, v in params.privacy.model_dump().items()
+        if k.startswith(("min_", "reliability_", "dominance_"))
+    }
+    rendered: dict[str, str] = {}
+    entries: list[dict[str, Any]] = []
+    records: dict[str, Any] = {}
+    selected = [n for n in rp.notebooks if is_synthetic or n not in rp.synthetic_only]
+    for name in track(selected, "Rendering reports"):
+        path = notebooks_dir / f"{name}.ipynb"
+        if not path.exists():
+            raise InputFileError("report notebook not found", file=path)
+        inputs = [processed / rel for rel in NOTEBOOK_INPUTS.get(name, ())]
+        for p in inputs:
+            if not p.exists():
+                raise InputFileError("input of a report notebook is missing", file=p)
+        start = time.perf_counter()
+        nb = execute_notebook(
+            path,
+            parameters={
+                "processed_dir": os.path.relpath(processed, notebooks_dir),
+                "privacy": privacy,
+                "provenance": prov,
+                "descriptive_wave": params.fit.descriptive.wave,
+                "trafficking_indicators": list(rp.trafficking_indicators),
+            },
+            kernel_name=rp.kernel_name,
+            timeout_s=rp.timeout_s,
+            source_date_epoch=rp.source_date_epoch,
+            cwd=notebooks_dir,
+        )
+        recs = collect_disclosure(nb, name=name)
+        title = TITLES.get(name, name)
+        rendered[name] = render_html(nb, title=title, hide_code=rp.hide_code)
+        records[name] = {"artefact": name, "passed": True, "tables": recs}
+        entries.append(
+            {
+                "name": name,
+                "title": title,
+                "href": f"{name}.html",
+                "disclosure": f"{name}.disclosure.json",
+                "params_hash": phash,
+                "inputs": {p.relative_to(processed).as_posix(): file_sha256(p) for p in inputs},
+                "n_tables": len(recs),
+                "n_suppressed": sum(int(r.get("n_suppressed", 0)) for r in recs),
+            }
+        )
+        log.info(
+            "report %s: %d gated table(s) in %.1f s", name, len(recs), time.perf_counter() - start
+        )
+    out = processed / "reports"
+    for name, page in rendered.items():
+        write_text(out / f"{name}.html", page)
+        write_json(out / f"{name}.disclosure.json", records[name])
+    figures = (
+        read_json(processed / "figures" / "manifest.json")["figures"]
+        if (processed / "figures" / "manifest.json").exists()
+        else []
+    )
+    brief_dir = processed / "brief"
+    brief = None
+    if (brief_dir / "brief.json").exists():
+        content = read_json(brief_dir / "brief.json")
+        brief = {
+            "pdf": "../brief/brief.pdf",
+            "html": "../brief/brief.html",
+            "disclosure": "../brief/brief.disclosure.json",
+            "pages": content.get("pages", 0),
+            "params_hash": params_hash(params, "privacy", "brief", "figures"),
+            "inputs": {
+                "models/estimates.csv": file_sha256(processed / "models" / "estimates.csv"),
+                "figures/manifest.json": file_sha256(processed / "figures" / "manifest.json"),
+            },
+        }
+    write_json(out / "provenance.json", prov)
+    write_text(
+        out / "index.html",
+        render_index(
+            reports=entries,
+            figures=figures,
+            brief=brief,
+            provenance=prov,
+            notice=params.brief.data_notice,
+        ),
+    )
+    log.info("wrote %d report(s) and index.html to %s", len(entries), out)

@@ -1,0 +1,170 @@
+"""Synthetic inputs and params for the reporting stages' integration tests (not a test module)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from ctip_research.config import Params
+from ctip_research.config.brief import BriefParams
+from ctip_research.config.features import FeaturesParams
+from ctip_research.config.figures import FiguresParams
+from ctip_research.config.paths import PathsParams
+from ctip_research.config.privacy import PrivacyParams
+from ctip_research.config.report import ReportParams
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def REPO_PARAMS() -> dict[str, Any]:
+    """The repository's params.yaml as a fresh mutable dict."""
+    return yaml.safe_load((REPO_ROOT / "params.yaml").read_text(encoding="utf-8"))
+
+
+BANDS = ["<=0.50", "0.50-0.75", "0.75-1.00", ">1.00"]
+MODELS = [
+    "naive_ols",
+    "fe_village",
+    "iv_branches",
+    "panel_fe",
+    "programme_did",
+    "programme_adjusted",
+]
+
+
+def make_params(params_dict: dict[str, Any], root: Path) -> Params:
+    """Params with this package's sections validated and the processed layer under ``root``.
+
+    Other sections are not needed by the reporting stages and are left out (model_construct),
+    so these tests do not depend on other stages' parameters.
+    """
+    d = params_dict
+    fit = SimpleNamespace(
+        models=[SimpleNamespace(name=m, label=m.replace("_", " ").title()) for m in MODELS],
+        descriptive=SimpleNamespace(wave=1),
+    )
+    return Params.model_construct(
+        paths=PathsParams(raw=root / "raw", interim=root / "interim", processed=root / "processed"),
+        privacy=PrivacyParams.model_validate(d["privacy"]),
+        features=FeaturesParams.model_validate(d["features"]),
+        figures=FiguresParams.model_validate(d["figures"]),
+        report=ReportParams.model_validate(d["report"]),
+        brief=BriefParams.model_validate(d["brief"]),
+        fit=fit,
+    )
+
+
+def write_inputs(root: Path, *, n: int = 3000, seed: int = 11, n_obs: int = 3000) -> None:
+    """Write small synthetic versions of every input of the figures and brief stages."""
+    rng = np.random.default_rng(seed)
+    processed = root / "processed"
+    (processed / "analysis").mkdir(parents=True)
+    (processed / "models").mkdir(parents=True)
+    (processed / "risk").mkdir(parents=True)
+    (processed / "validation").mkdir(parents=True)
+    province = rng.choice([1, 2, 3, 9, 12, 14, 17, 18], n)
+    has_formal = rng.random(n) < 0.45
+    hh = pd.DataFrame(
+        {
+            "household_id": [f"h{i:05d}" for i in range(n)],
+            "wave": 1,
+            "province_code": province,
+            "stratum_id": province * 10 + rng.integers(0, 2, n),
+            "psu_id": rng.integers(0, 20, n),
+            "weight_household": rng.uniform(50, 150, n),
+            "has_mfi_loan": has_formal & (rng.random(n) < 0.9),
+            "has_formal_loan": has_formal,
+            "is_over_indebted": has_formal & (rng.random(n) < 0.3),
+            "debt_service_to_income_band": rng.choice(BANDS, n, p=[0.55, 0.2, 0.15, 0.1]),
+            "has_international_migrant": rng.random(n) < 0.25,
+            "has_risky_migration": rng.random(n) < 0.12,
+            "has_forced_labour_case": rng.random(n) < 0.015,
+        }
+    )
+    hh.to_parquet(processed / "analysis" / "household_wave.parquet", index=False)
+    est = pd.DataFrame(
+        {
+            "model": MODELS,
+            "outcome": ["has_international_migrant"] * 4 + ["has_risky_migration"] * 2,
+            "exposure": ["has_mfi_loan"] * 4 + ["received_livelihood_grant"] * 2,
+            "estimate": [0.13, 0.11, 0.085, 0.09, -0.02, -0.04],
+            "std_error": [0.01, 0.012, 0.03, 0.02, 0.015, 0.012],
+            "p_value": [1e-9, 1e-7, 0.004, 1e-5, 0.18, 0.001],
+            "n_obs": n_obs,
+            "n_psu": 160,
+            "design": "clustered",
+        }
+    )
+    est["term"] = est["exposure"]
+    est["conf_low"] = est["estimate"] - 1.96 * est["std_error"]
+    est["conf_high"] = est["estimate"] + 1.96 * est["std_error"]
+    est.to_csv(processed / "models" / "estimates.csv", index=False)
+    pd.DataFrame(
+        {
+            "model": MODELS,
+            "truth": [0.08, 0.08, 0.08, 0.08, -0.04, -0.04],
+        }
+    ).to_csv(processed / "validation" / "validation.csv", index=False)
+    shares = np.round(np.arange(0.05, 1.0001, 0.05), 2)
+    pd.DataFrame(
+        {
+            "share_served": shares,
+            "share_reached": 1 - (1 - shares) ** 2,
+            "share_reached_random": shares,
+            "share_reached_perfect": np.minimum(1, shares / 0.12),
+            "precision": 0.12 * (1 - (1 - shares) ** 2) / shares,
+            "is_suppressed": False,
+        }
+    ).to_csv(processed / "risk" / "targeting.csv", index=False)
+    # the risk stage publishes the curve without its counts, gated by its own check record
+    (processed / "risk" / "disclosure.json").write_text(
+        json.dumps({"passed": True, "checks": {"targeting_points_min_households": True}}),
+        encoding="utf-8",
+    )
+    metrics = {
+        "overall": {
+            "top_share_reached": 0.36,
+            "top_share_reached_low": 0.31,
+            "top_share_reached_high": 0.41,
+            "roc_auc": 0.7,
+        },
+        "settings": {"top_share": 0.2},
+    }
+    (processed / "risk" / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+
+
+def write_descriptive(
+    root: Path, indicators: tuple[str, ...] = ("has_mfi_loan", "has_forced_labour_case")
+) -> None:
+    """A ``models/descriptive.csv`` like the fit stage's (unweighted shares, for the report)."""
+    processed = root / "processed"
+    hh = pd.read_parquet(processed / "analysis" / "household_wave.parquet")
+    rows = []
+    for ind in indicators:
+        groups = [("all", "all", hh)] + [
+            ("province_code", str(code), part) for code, part in hh.groupby("province_code")
+        ]
+        for domain, level, part in groups:
+            p = float(part[ind].mean())
+            se = float(np.sqrt(p * (1 - p) / len(part)))
+            rows.append(
+                {
+                    "indicator": ind,
+                    "domain": domain,
+                    "level": level,
+                    "estimate": p,
+                    "std_error": se,
+                    "conf_low": p - 1.96 * se,
+                    "conf_high": p + 1.96 * se,
+                    "deff": 1.0,
+                    "df": 100,
+                    "n_obs": len(part),
+                }
+            )
+    pd.DataFrame(rows).to_csv(processed / "models" / "descriptive.csv", index=False)

@@ -1,0 +1,90 @@
+"""The brief stage end to end (after the figures stage) on small synthetic inputs."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from reporting_factory import REPO_PARAMS, make_params, write_inputs
+
+from ctip_research.errors import RenderError
+from ctip_research.reporting.brief import fmt_pp
+from ctip_research.stages.brief import run_brief
+from ctip_research.stages.figures import run_figures
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("brief")
+    write_inputs(root)
+    params = make_params(REPO_PARAMS(), root)
+    run_figures(params)
+    run_brief(params)
+    return root
+
+
+@pytest.mark.slow
+def test_brief_numbers_equal_the_estimates_table(built: Path) -> None:
+    processed = built / "processed"
+    est = pd.read_csv(processed / "models" / "estimates.csv").set_index("model")
+    content = json.loads((processed / "brief" / "brief.json").read_text())
+    brief_params = yaml.safe_load(Path("params.yaml").read_text())["brief"]
+    page = html.unescape((processed / "brief" / "brief.html").read_text())
+    for key, model in (
+        ("headline", brief_params["headline_model"]),
+        ("naive", brief_params["naive_model"]),
+        ("programme", brief_params["programme_model"]),
+    ):
+        for col in ("estimate", "conf_low", "conf_high"):
+            assert content["numbers"][f"{key}.{col}"] == pytest.approx(est.loc[model, col])
+            assert content["text_numbers"][f"{key}.{col}"] == fmt_pp(est.loc[model, col])
+        # the interval as printed in the brief
+        interval = (
+            f"95% CI {fmt_pp(est.loc[model, 'conf_low'])} to {fmt_pp(est.loc[model, 'conf_high'])}"
+        )
+        assert interval in page
+
+
+@pytest.mark.slow
+def test_brief_is_two_to_four_pages_with_fonts_embedded(built: Path) -> None:
+    content = json.loads((built / "processed" / "brief" / "brief.json").read_text())
+    assert 2 <= content["pages"] <= 4
+    pdf = (built / "processed" / "brief" / "brief.pdf").read_bytes()
+    assert b"/FontFile2" in pdf  # TrueType fonts embedded
+    assert b"/CreationDate (D:20260101000000" in pdf or b"2026-01-01T00:00:00" in pdf
+
+
+@pytest.mark.slow
+def test_brief_is_byte_identical_when_rendered_twice(built: Path) -> None:
+    out = built / "processed" / "brief"
+    first = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+    run_brief(make_params(REPO_PARAMS(), built))
+    second = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+    assert first == second
+
+
+@pytest.mark.slow
+def test_brief_html_has_every_figure_with_alt_text(built: Path) -> None:
+    page = (built / "processed" / "brief" / "brief.html").read_text()
+    n_figures = len(yaml.safe_load(Path("params.yaml").read_text())["brief"]["figures"])
+    assert (
+        len(
+            re.findall(
+                r'<img src="data:image/png;base64,[A-Za-z0-9+/=]{100,}" alt="[^"]{20,}"', page
+            )
+        )
+        == n_figures
+    )
+
+
+@pytest.mark.slow
+def test_brief_stage_fails_when_longer_than_max_pages(built: Path) -> None:
+    d = REPO_PARAMS()
+    d["brief"]["max_pages"] = 1
+    with pytest.raises(RenderError, match="pages"):
+        run_brief(make_params(d, built))

@@ -1,0 +1,61 @@
+"""The figures stage end to end on small synthetic inputs written to a temporary directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from reporting_factory import REPO_PARAMS, make_params, write_inputs
+
+from ctip_research.errors import DisclosureError, InputFileError
+from ctip_research.stages.figures import FIGURE_NAMES, run_figures
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("figures")
+    write_inputs(root)
+    run_figures(make_params(REPO_PARAMS(), root))
+    return root
+
+
+@pytest.mark.slow
+def test_figures_stage_writes_every_figure_with_its_check_record(built: Path) -> None:
+    out = built / "processed" / "figures"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [f["name"] for f in manifest["figures"]] == list(FIGURE_NAMES)
+    for name in FIGURE_NAMES:
+        for suffix in (".png", ".svg", ".caption.md", ".alt.txt", ".data.csv", ".disclosure.json"):
+            assert (out / f"{name}{suffix}").stat().st_size > 0
+        assert json.loads((out / f"{name}.disclosure.json").read_text())["passed"]
+        data = pd.read_csv(out / f"{name}.data.csv")
+        assert "household_id" not in data.columns
+    svg = (out / "effect_estimates.svg").read_text()
+    assert "<dc:date>" not in svg
+
+
+@pytest.mark.slow
+def test_figures_stage_is_byte_identical_when_run_twice(built: Path) -> None:
+    out = built / "processed" / "figures"
+    first = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+    run_figures(make_params(REPO_PARAMS(), built))
+    second = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+    assert first == second
+
+
+def test_figures_stage_fails_and_writes_nothing_when_a_regression_is_too_small(
+    tmp_path: Path, params_dict: dict
+) -> None:
+    write_inputs(tmp_path, n_obs=8)
+    params = make_params(params_dict, tmp_path)
+    with pytest.raises(DisclosureError, match="effect_estimates"):
+        run_figures(params)
+    assert not (tmp_path / "processed" / "figures").exists()
+
+
+def test_figures_stage_names_the_missing_input(tmp_path: Path, params_dict: dict) -> None:
+    params = make_params(params_dict, tmp_path)
+    with pytest.raises(InputFileError, match="ctip features"):
+        run_figures(params)

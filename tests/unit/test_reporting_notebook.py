@@ -1,0 +1,127 @@
+"""Report notebooks: every table passes the gate; index and provenance (no kernel needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat as nbf
+import pytest
+
+from ctip_research.errors import DisclosureError, RenderError
+from ctip_research.reporting.index import render_index
+from ctip_research.reporting.notebook import METADATA_KEY, collect_disclosure, render_html
+from ctip_research.reporting.provenance import gather_provenance, provenance_markdown
+
+TABLE_HTML = "<table class='dataframe'><tr><td>1</td></tr></table>"
+
+
+def _nb(outputs: list[dict]) -> nbf.NotebookNode:
+    nb = nbf.v4.new_notebook()
+    cell = nbf.v4.new_code_cell("show_table(...)")
+    cell.outputs = [nbf.from_dict(o) for o in outputs]
+    nb.cells = [nbf.v4.new_markdown_cell("# Title"), cell]
+    return nb
+
+
+def _display(html: str, record: dict | None) -> dict:
+    out = {"output_type": "display_data", "data": {"text/html": html}, "metadata": {}}
+    if record is not None:
+        out["metadata"] = {METADATA_KEY: record}
+    return out
+
+
+def test_collect_disclosure_fails_for_a_table_shown_around_the_gate() -> None:
+    nb = _nb([_display(TABLE_HTML, None)])
+    with pytest.raises(DisclosureError, match="without passing the disclosure gate"):
+        collect_disclosure(nb, name="demo")
+
+
+def test_collect_disclosure_fails_for_a_failed_record() -> None:
+    nb = _nb([_display(TABLE_HTML, {"passed": False, "checks": []})])
+    with pytest.raises(DisclosureError, match="check failed"):
+        collect_disclosure(nb, name="demo")
+
+
+def test_collect_disclosure_fails_for_an_error_output() -> None:
+    err = {"output_type": "error", "ename": "DisclosureError", "evalue": "x", "traceback": []}
+    with pytest.raises(RenderError, match="DisclosureError"):
+        collect_disclosure(_nb([err]), name="demo")
+
+
+def test_collect_disclosure_returns_the_records_of_gated_tables() -> None:
+    rec = {"artefact": "t", "passed": True, "checks": []}
+    nb = _nb([_display(TABLE_HTML, rec), _display("<p>text</p>", None)])
+    assert collect_disclosure(nb, name="demo") == [rec]
+
+
+def test_render_html_hides_code_and_is_deterministic() -> None:
+    nb = _nb([_display("<p>result</p>", None)])
+    nb.metadata["papermill"] = {"start_time": "2026-11-29T00:00:00"}
+    a = render_html(nb, title="Demo", hide_code=True)
+    nb.metadata["papermill"] = {"start_time": "2027-01-01T00:00:00"}
+    b = render_html(nb, title="Demo", hide_code=True)
+    assert a == b
+    assert "show_table(...)" not in a and "result" in a
+    assert "show_table" in render_html(nb, title="Demo", hide_code=False)
+
+
+def test_provenance_reads_raw_manifests_and_fixes_the_date(tmp_path: Path) -> None:
+    raw = tmp_path / "raw" / "synthetic"
+    raw.mkdir(parents=True)
+    (raw / "manifest.json").write_text(
+        '{"files": {"a.xlsx": {"sha256": "' + "ab" * 32 + '", "bytes": 1}}}', encoding="utf-8"
+    )
+    prov = gather_provenance(params_hash="p1", raw=tmp_path / "raw", source_date_epoch=1767225600)
+    assert prov["raw_files"] == {"synthetic/a.xlsx": "ab" * 32}
+    assert prov["run_date"] == "2026-01-01T00:00:00Z"
+    assert "| synthetic/a.xlsx | `abababababab` |" in provenance_markdown(prov)
+
+
+def test_index_links_every_report_figure_and_the_brief() -> None:
+    prov = {
+        "package_version": "0.1.0",
+        "git_commit": "c0ffee",
+        "params_hash": "p",
+        "run_date": "2026-01-01T00:00:00Z",
+    }
+    figures = [
+        {
+            "name": "fig_a",
+            "title": "A",
+            "caption": "cap",
+            "alt_text": "alt",
+            "params_hash": "ph",
+            "inputs": {"analysis/x.parquet": "f" * 64},
+        }
+    ]
+    reports = [
+        {
+            "name": "r1",
+            "title": "R1",
+            "href": "r1.html",
+            "disclosure": "r1.disclosure.json",
+            "params_hash": "ph",
+            "inputs": {"models/estimates.csv": "e" * 64},
+            "n_tables": 3,
+            "n_suppressed": 1,
+        }
+    ]
+    brief = {
+        "pdf": "../brief/brief.pdf",
+        "html": "../brief/brief.html",
+        "disclosure": "../brief/brief.disclosure.json",
+        "pages": 3,
+        "params_hash": "pb",
+        "inputs": {"models/estimates.csv": "e" * 64},
+    }
+    page = render_index(reports=reports, figures=figures, brief=brief, provenance=prov)
+    for href in (
+        "r1.html",
+        "../figures/fig_a.png",
+        "../figures/fig_a.svg",
+        "../figures/fig_a.disclosure.json",
+        "../brief/brief.pdf",
+        "../brief/brief.html",
+    ):
+        assert f'href="{href}"' in page
+    assert "ffffffffffff" in page and "c0ffee" in page
