@@ -1,0 +1,253 @@
+"""The ground truth: true average effects from the simulated potential outcomes.
+
+For every headline estimand and wave, the effect of each interviewed household is the difference
+of its two potential outcomes, evaluated with the same random draws of everything else and only the
+exposure switched. Averages are reported unweighted (the sample) and weighted with
+``weight_household`` (the population), over all households (ATE), over the exposed (ATT) and, for
+the MFI estimand, over instrument compliers (each household weighted by the instrument's effect on
+its take-up probability: what 2SLS with branch density identifies under heterogeneity) and over
+households whose MFI status changes between the waves (what the household fixed-effects estimator
+identifies). ``expected_*`` fields average the individual effects on the probability (the
+conditional expectation given everything else), a lower-variance version of the same quantity.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ctip_research.synth._random import FloatArray
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ctip_research.synth.generate import _Generator
+
+__all__ = ["ESTIMANDS", "build_truth"]
+
+#: Definitions of the headline estimands (written into truth.json).
+ESTIMANDS: dict[str, dict[str, str]] = {
+    "mfi_international_migration": {
+        "outcome": "has_international_migrant",
+        "exposure": "has_mfi_loan",
+        "exposure_definition": "at least one outstanding loan with lender_type 'mfi'",
+        "population": "all interviewed households of the wave",
+        "contrast": "total effect: Y(D=1, O(D=1)) - Y(D=0, O(D=0)), over-indebtedness "
+        "re-evaluated under each loan status (same draws of everything else)",
+    },
+    "over_indebtedness_international_migration": {
+        "outcome": "has_international_migrant",
+        "exposure": "is_over_indebted",
+        "exposure_definition": "debt_service_to_income_ratio > {thr} OR at least {k} of the "
+        "sacrifices cope_reduce_food, cope_sold_assets, cope_sold_land, "
+        "cope_child_work_or_dropout",
+        "population": "all interviewed households of the wave",
+        "contrast": "Y(D, O=1) - Y(D, O=0) with MFI status D as observed",
+    },
+    "over_indebtedness_risky_migration": {
+        "outcome": "has_risky_migration",
+        "exposure": "is_over_indebted",
+        "exposure_definition": "as for over_indebtedness_international_migration",
+        "population": "all interviewed households of the wave",
+        "contrast": "risky(D, O=1) - risky(D, O=0): through new migration and its channel",
+    },
+    "programme_risky_migration": {
+        "outcome": "has_risky_migration",
+        "exposure": "received_livelihood_grant",
+        "exposure_definition": "received the livelihood programme between the waves",
+        "population": "wave-2 households reached by the programme (effect on the treated)",
+        "contrast": "risky(G=1) - risky(G=0) in wave 2",
+    },
+}
+
+
+def _avg(x: FloatArray, w: FloatArray) -> float:
+    sw = float(np.sum(w))
+    return float(np.sum(w * x) / sw) if sw > 0 else float("nan")
+
+
+def _naive(y: np.ndarray, d: np.ndarray, w: FloatArray) -> float:
+    if d.all() or not d.any():
+        return float("nan")
+    return _avg(y[d].astype(float), w[d]) - _avg(y[~d].astype(float), w[~d])
+
+
+def _summary(
+    eff: FloatArray,
+    expected: FloatArray | None,
+    y: np.ndarray,
+    d: np.ndarray,
+    w: FloatArray,
+) -> dict[str, Any]:
+    one = np.ones_like(w)
+    out: dict[str, Any] = {
+        "ate_weighted": _avg(eff, w),
+        "ate_unweighted": _avg(eff, one),
+        "att_weighted": _avg(eff[d], w[d]) if d.any() else float("nan"),
+        "att_unweighted": _avg(eff[d], one[d]) if d.any() else float("nan"),
+        "naive_difference_weighted": _naive(y, d, w),
+        "naive_difference_unweighted": _naive(y, d, one),
+        "exposure_share_weighted": _avg(d.astype(float), w),
+        "outcome_share_weighted": _avg(y.astype(float), w),
+        "n_households": int(len(w)),
+        "n_exposed": int(d.sum()),
+    }
+    if expected is not None:
+        out["expected_ate_weighted"] = _avg(expected, w)
+        out["expected_ate_unweighted"] = _avg(expected, one)
+    return out
+
+
+def build_truth(
+    g: _Generator, w1: dict[str, Any], w2: dict[str, Any], weights: dict[int, np.ndarray]
+) -> dict[str, Any]:
+    """Compute the truth dictionary (JSON-serialisable)."""
+    p = g.p
+    observed = {1: np.ones(g.n, dtype=bool), 2: ~g.attrited}
+    estimands: dict[str, dict[str, Any]] = {}
+    for name, meta in ESTIMANDS.items():
+        entry: dict[str, Any] = {
+            k: v.format(
+                thr=p.effects.over_indebted_ratio_threshold,
+                k=p.effects.over_indebted_min_sacrifices,
+            )
+            for k, v in meta.items()
+        }
+        estimands[name] = entry
+    pooled: dict[
+        str, list[tuple[FloatArray, FloatArray | None, np.ndarray, np.ndarray, FloatArray]]
+    ] = {k: [] for k in ESTIMANDS}
+    for w in (w1, w2):
+        t = w["t"]
+        obs = observed[t]
+        wt = weights[t][obs]
+        po = w["po"]
+        d = w["d"][obs]
+        o = w["over_indebted"][obs]
+        y = w["intl"][obs]
+        risky = w["risky"][obs]
+        # MFI -> international migration
+        eff = (po["y_d1"].astype(float) - po["y_d0"].astype(float))[obs]
+        s = _summary(eff, po["ey_d"][obs], y, d, wt)
+        fs = po["first_stage"][obs]
+        s["late_complier_weighted"] = _avg(eff, wt * fs)
+        s["late_complier_unweighted"] = _avg(eff, fs)
+        s["expected_late_complier_weighted"] = _avg(po["ey_d"][obs], wt * fs)
+        s["expected_late_complier_unweighted"] = _avg(po["ey_d"][obs], fs)
+        s["first_stage_points_per_sd"] = _avg(fs, np.ones_like(fs))
+        s["share_over_indebted_if_mfi"] = _avg(po["o_d1"][obs].astype(float), wt)
+        s["share_over_indebted_if_no_mfi"] = _avg(po["o_d0"][obs].astype(float), wt)
+        estimands["mfi_international_migration"][f"wave_{t}"] = s
+        pooled["mfi_international_migration"].append((eff, po["ey_d"][obs], y, d, wt))
+        # over-indebtedness -> international migration
+        eff_o = (po["y_o1"].astype(float) - po["y_o0"].astype(float))[obs]
+        estimands["over_indebtedness_international_migration"][f"wave_{t}"] = _summary(
+            eff_o, po["ey_o"][obs], y, o, wt
+        )
+        pooled["over_indebtedness_international_migration"].append(
+            (eff_o, po["ey_o"][obs], y, o, wt)
+        )
+        # over-indebtedness -> risky migration
+        eff_r = (po["risky_o1"].astype(float) - po["risky_o0"].astype(float))[obs]
+        estimands["over_indebtedness_risky_migration"][f"wave_{t}"] = _summary(
+            eff_r, None, risky, o, wt
+        )
+        pooled["over_indebtedness_risky_migration"].append((eff_r, None, risky, o, wt))
+    # pooled over both waves
+    for name in (
+        "mfi_international_migration",
+        "over_indebtedness_international_migration",
+        "over_indebtedness_risky_migration",
+    ):
+        parts = pooled[name]
+        eff = np.concatenate([x[0] for x in parts])
+        exp_parts = [x[1] for x in parts]
+        expected = (
+            None
+            if any(e is None for e in exp_parts)
+            else np.concatenate([e for e in exp_parts if e is not None])
+        )
+        estimands[name]["pooled"] = _summary(
+            eff,
+            expected,
+            np.concatenate([x[2] for x in parts]),
+            np.concatenate([x[3] for x in parts]),
+            np.concatenate([x[4] for x in parts]),
+        )
+    # within-household (panel) estimand: household-waves of households whose MFI status changes
+    both = ~g.attrited
+    switch = both & (w1["d"] != w2["d"])
+    e1 = w1["po"]["y_d1"].astype(float) - w1["po"]["y_d0"].astype(float)
+    e2 = w2["po"]["y_d1"].astype(float) - w2["po"]["y_d0"].astype(float)
+    ex1, ex2 = w1["po"]["ey_d"], w2["po"]["ey_d"]
+    wsw = weights[1][switch]
+    panel = {
+        "population": "households interviewed in both waves whose has_mfi_loan changes",
+        "n_switchers": int(switch.sum()),
+        "effect_unweighted": float(np.mean((e1[switch] + e2[switch]) / 2))
+        if switch.any()
+        else float("nan"),
+        "effect_weighted": _avg((e1[switch] + e2[switch]) / 2, wsw),
+        "expected_effect_unweighted": float(np.mean((ex1[switch] + ex2[switch]) / 2))
+        if switch.any()
+        else float("nan"),
+        "expected_effect_weighted": _avg((ex1[switch] + ex2[switch]) / 2, wsw),
+        "ate_panel_households_weighted": _avg((e1[both] + e2[both]) / 2, weights[1][both]),
+    }
+    estimands["mfi_international_migration"]["within_household"] = panel
+    # programme -> risky migration (wave 2, treated)
+    obs2 = observed[2]
+    po2 = w2["po"]
+    treated = g.programme[obs2]
+    wt2 = weights[2][obs2]
+    eff_g = (po2["risky_g1"].astype(float) - po2["risky_g0"].astype(float))[obs2]
+    eff_gi = (po2["intl_g1"].astype(float) - po2["intl_g0"].astype(float))[obs2]
+    risky2 = w2["risky"][obs2]
+    eligible = (np.isin(g.prov, p.programme.provinces) & ~g.urban)[obs2]
+    s = _summary(eff_g, None, risky2, treated, wt2)
+    s["naive_difference_eligible_weighted"] = _naive(
+        risky2[eligible], treated[eligible], wt2[eligible]
+    )
+    s["att_international_migration_weighted"] = (
+        _avg(eff_gi[treated], wt2[treated]) if treated.any() else float("nan")
+    )
+    base1 = w1["risky"][obs2]
+    s["baseline_risky_treated_weighted"] = (
+        _avg(base1[treated].astype(float), wt2[treated]) if treated.any() else float("nan")
+    )
+    s["baseline_risky_eligible_untreated_weighted"] = _avg(
+        base1[eligible & ~treated].astype(float), wt2[eligible & ~treated]
+    )
+    estimands["programme_risky_migration"]["wave_2"] = s
+    estimands["programme_risky_migration"]["headline"] = "att_weighted"
+    for name in (
+        "mfi_international_migration",
+        "over_indebtedness_international_migration",
+        "over_indebtedness_risky_migration",
+    ):
+        estimands[name]["headline"] = "ate_weighted"
+    return {
+        "description": "Ground truth of the synthetic survey (ctip synth). Synthetic data: no "
+        "real household. Read only by the validation stage.",
+        "seed": p.seed,
+        "truth_version": 1,
+        "estimands": estimands,
+        "structural": {
+            "mfi_on_migration": p.effects.mfi_on_migration,
+            "over_indebted_on_migration": p.effects.over_indebted_on_migration,
+            "over_indebted_on_irregular": p.effects.over_indebted_on_irregular,
+            "loan_financed_on_debt_bondage_logodds": p.effects.loan_financed_on_debt_bondage,
+            "instrument_on_mfi_points_per_sd": p.effects.instrument_on_mfi,
+            "instrument_direct_effect": p.effects.instrument_direct_effect,
+            "instrument": "mfi_branches_per_1000hh (standardised by synth.credit "
+            "branch_density_mean / branch_density_sd); valid when instrument_direct_effect == 0",
+            "confounder": "household distress factor, constant over waves, not published",
+        },
+        "intercepts": {"wave_1": w1["intercepts"], "wave_2": w2["intercepts"]},
+        "sample": {
+            "n_households_wave_1": int(g.n),
+            "n_households_wave_2": int((~g.attrited).sum()),
+            "n_attrited": int(g.attrited.sum()),
+            "n_programme": int(g.programme.sum()),
+        },
+        "params": p.model_dump(mode="json"),
+    }
