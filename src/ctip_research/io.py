@@ -10,9 +10,11 @@ keys, fixed Parquet options, no timestamps).
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -43,12 +45,27 @@ def _current_umask() -> int:
 _UMASK = _current_umask()
 
 
+def _remove_stale_temps(target: Path, suffix: str) -> None:
+    """Remove temporary files of ``target`` left by an earlier run that was killed mid-write.
+
+    They are named ``.<target name>.<8 random characters><suffix>`` (as :func:`atomic_path`
+    creates them); a kill (SIGKILL, power loss) between creating and renaming one leaves it.
+    """
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.[a-z0-9_]{{8}}{re.escape(suffix)}$")
+    with contextlib.suppress(OSError):
+        for stale in target.parent.glob(f".{glob.escape(target.name)}.*"):
+            if pattern.match(stale.name) and stale.is_file():
+                with contextlib.suppress(FileNotFoundError):
+                    stale.unlink()
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | Path, *, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success, move it onto ``target``.
 
     Use it for writers that insist on a file name (pyarrow, pyreadstat, matplotlib, openpyxl).
-    On an exception the temporary file is removed and ``target`` is left untouched.
+    On an exception the temporary file is removed and ``target`` is left untouched; a temporary
+    file of ``target`` left by a killed earlier run is removed first.
 
     Examples
     --------
@@ -61,9 +78,9 @@ def atomic_path(target: str | Path, *, suffix: str | None = None) -> Iterator[Pa
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=suffix or target.suffix or ".tmp", dir=target.parent
-    )
+    suffix = suffix or target.suffix or ".tmp"
+    _remove_stale_temps(target, suffix)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
     os.close(fd)
     tmp = Path(name)
     os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; give outputs the usual permissions
@@ -110,7 +127,9 @@ def _json_default(obj: Any) -> Any:
 
 def dumps_json(obj: Any) -> str:
     """Serialise ``obj`` deterministically: sorted keys, 2-space indent, trailing newline."""
-    return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=_json_default) + "\n"
+    return (
+        json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=_json_default) + "\n"
+    )
 
 
 def write_json(target: str | Path, obj: Any) -> Path:

@@ -27,6 +27,7 @@ import pandas as pd
 from ctip_research.errors import CodebookError
 from ctip_research.ingest.codebook import (
     KEY_COLUMNS,
+    META_COLUMNS,
     Codebook,
     ColumnSpec,
     FileKey,
@@ -34,6 +35,7 @@ from ctip_research.ingest.codebook import (
     check_codebook,
     normalise_code,
 )
+from ctip_research.ingest.khmer import khmer_text_problem
 from ctip_research.ingest.pseudonymise import pseudonymise
 from ctip_research.ingest.readers import RawTable
 from ctip_research.literals import CURRENCIES
@@ -57,6 +59,7 @@ INTERIM_META_COLUMNS: dict[str, str] = {
     "_row": "Int64",
     "_submission_id": "string",
     "_submission_time": "datetime64[us]",
+    "_has_loan_reported": "boolean",
 }
 #: Columns of the long table of reviewed value fixes (codebook ``fixes``) applied.
 VALUE_FIXES_COLUMNS: dict[str, str] = {
@@ -219,6 +222,19 @@ class _FileState:
                 )
             )
         return mask
+
+    def check_khmer(self, column: str, raw_values: pd.Series) -> None:
+        """Reject legacy-font (Limon/ABC) or mis-decoded text in a ``khmer_text`` column."""
+        why = raw_values.map(lambda v: khmer_text_problem(v) if isinstance(v, str) else None)
+        bad = why.notna().to_numpy()
+        if bad.any():
+            reasons = sorted({str(r) for r in why[bad]})
+            self.problem(
+                column,
+                f"{int(bad.sum())} value(s) are not Unicode Khmer text ({'; '.join(reasons)}); "
+                f"re-export as Unicode or convert legacy-font text, at "
+                f"{_rows(self.rows, pd.Series(bad))}",
+            )
 
     def apply_fixes(
         self, column: str, spec: ColumnSpec, codes: pd.Series, raw_values: pd.Series
@@ -392,7 +408,7 @@ def _process_columns(state: _FileState, hmac_key: str, table: Table) -> None:
             continue  # reported by check_codebook
         if spec.action == "map" and spec.canonical in KEY_COLUMNS:
             continue  # ids only through action key (hashed); reported by check_codebook
-        if spec.action == "meta" and spec.canonical not in ("_submission_id", "_submission_time"):
+        if spec.action == "meta" and spec.canonical not in META_COLUMNS:
             continue
         if spec.action == "key":
             codes = state.codes(column)
@@ -410,6 +426,16 @@ def _process_columns(state: _FileState, hmac_key: str, table: Table) -> None:
                         pseudonymise(f"submission:{c}", hmac_key) if isinstance(c, str) else None
                     )
                 )
+            elif spec.canonical == "_has_loan_reported":
+                # the loan module's filter question (yes/no); special codes -> NA
+                codes = state.codes(column)
+                valid = ~state.special_mask(column, spec, codes)
+                values = (
+                    state.value_map(column, spec, codes, valid)
+                    if spec.values
+                    else state.raw.data[column].astype(object).where(valid.to_numpy(), None)
+                )
+                state.out[spec.canonical] = state.to_type(column, spec.canonical, "bool", values)
             else:
                 times = pd.to_datetime(
                     state.raw.data[column].astype(object).map(lambda v: normalise_code(v)),
@@ -425,6 +451,8 @@ def _process_columns(state: _FileState, hmac_key: str, table: Table) -> None:
             fld = table.field(spec.canonical)
             codes = state.codes(column)
             raw_values = state.raw.data[column].astype(object)
+            if spec.khmer_text:
+                state.check_khmer(column, raw_values)
             if spec.fixes:
                 codes, raw_values = state.apply_fixes(column, spec, codes, raw_values)
             if spec.values:
@@ -463,7 +491,7 @@ def _convert_money(
     for column, canonical, amount, currency in state.money:
 
         def rate(year: Any, cur: Any) -> float:
-            if cur is None or year is None or pd.isna(year):
+            if cur is None or pd.isna(cur) or year is None or pd.isna(year):
                 return np.nan
             by_year = rates.get(int(year))
             if by_year is None or cur not in by_year:
@@ -480,6 +508,14 @@ def _convert_money(
                 column,
                 f"{int(no_year.sum())} amount(s) without a year for the "
                 "exchange rate (map interview_year or set exchange_rate_year)",
+            )
+        no_currency = (amount.notna() & currency.isna().to_numpy() & keep.to_numpy()).astype(bool)
+        if no_currency.any():
+            state.problem(
+                column,
+                f"{int(no_currency.sum())} amount(s) without a currency (the currency column is "
+                f"empty, a special code or not a currency) at "
+                f"{_rows(state.rows, pd.Series(no_currency.to_numpy()))}",
             )
         usd = amount.astype("Float64") / per_usd.to_numpy()
         if canonical.endswith("_usd"):

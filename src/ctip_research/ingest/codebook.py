@@ -46,7 +46,9 @@ __all__ = [
 FileKey = tuple[str, str | None]
 
 KEY_COLUMNS = ("household_id", "member_id", "loan_id")
-META_COLUMNS = ("_submission_id", "_submission_time")
+#: Interim meta columns a codebook ``meta`` column may fill: submission id and time (duplicate
+#: resolution) and the loan module's filter question (clean's skip-logic check).
+META_COLUMNS = ("_submission_id", "_submission_time", "_has_loan_reported")
 
 
 def normalise_code(value: Any) -> str | None:
@@ -105,6 +107,7 @@ class ColumnSpec(_Model):
     special_codes: dict[str, str] | None = None
     fixes: dict[str, str | int | float] | None = None
     pseudonymise: bool = False
+    khmer_text: bool = False
     reason: str | None = None
     label: str | None = None
 

@@ -15,7 +15,7 @@ from typing import Any
 from ctip_research.errors import InputFileError, RawFileChangedError
 from ctip_research.io import file_sha256, read_json
 
-__all__ = ["MANIFEST_NAME", "check_manifest", "manifest_entries"]
+__all__ = ["MANIFEST_NAME", "check_manifest", "check_manifest_rows", "manifest_entries"]
 
 MANIFEST_NAME = "manifest.json"
 
@@ -88,3 +88,46 @@ def check_manifest(directory: str | Path, files: Iterable[str]) -> list[str]:
             )
         checked.append(rel)
     return checked
+
+
+def check_manifest_rows(directory: str | Path, rows: Mapping[str, int]) -> list[str]:
+    """Compare the data rows read from each file with the ``rows`` of its manifest entry.
+
+    Run after parsing (counting rows needs the parse, which ingest does anyway); sha256 and
+    size are checked before parsing by :func:`check_manifest`. ``rows`` maps a path relative to
+    ``directory`` to the number of data rows read (for a workbook: all its sheets). Entries
+    without ``rows`` (or ``rows: null``) are not compared. Returns the files compared.
+
+    Raises
+    ------
+    RawFileChangedError
+        The number of rows read differs from the manifest.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "manifest.json").write_text(json.dumps({"files": {"a.csv": {"rows": 2}}}))
+    >>> check_manifest_rows(d, {"a.csv": 2})
+    ['a.csv']
+    """
+    directory = Path(directory)
+    path = directory / MANIFEST_NAME
+    if not path.is_file():
+        return []
+    try:
+        entries = manifest_entries(read_json(path))
+    except (ValueError, OSError):
+        raise InputFileError("raw-file manifest is not valid JSON", file=path) from None
+    compared = []
+    for rel, n in rows.items():
+        expected = (entries.get(rel) or {}).get("rows")
+        if expected is None:
+            continue
+        if int(expected) != int(n):
+            raise RawFileChangedError(
+                f"raw file {directory / rel}: {n} data row(s) read, manifest {path} says "
+                f"{expected}; the file was cut or changed"
+            )
+        compared.append(rel)
+    return compared

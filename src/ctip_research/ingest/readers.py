@@ -140,7 +140,32 @@ def _read_csv(path: Path, encoding: str) -> RawTable:
         ) from None
     except pd.errors.EmptyDataError:
         raise InputFileError("no columns to read (empty CSV)", file=path) from None
+    _check_csv_fields(path, encoding, len(data.columns))
     return RawTable(data=data, file=str(path), first_row=2)
+
+
+def _check_csv_fields(path: Path, encoding: str, n_columns: int) -> None:
+    """Raise if a record has fewer fields than the header (pandas pads such rows silently).
+
+    A file cut mid-line (an interrupted copy or download) ends in such a record.
+    """
+    import csv
+
+    with open(path, encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader, None)
+        row = 1
+        for record in reader:
+            if not record:  # blank line: skipped by pandas too
+                continue
+            row += 1
+            if len(record) < n_columns:
+                raise InputFileError(
+                    f"{len(record)} field(s) where the header has {n_columns}: the file is cut "
+                    "mid-line (truncated) or malformed",
+                    file=path,
+                    row=row,
+                )
 
 
 def _xlsx_engine() -> Literal["calamine", "openpyxl"]:

@@ -26,10 +26,10 @@ from ctip_research.ingest.apply import (
     apply_codebook,
 )
 from ctip_research.ingest.codebook import Codebook, FileKey, read_codebook
-from ctip_research.ingest.manifest import check_manifest
+from ctip_research.ingest.manifest import check_manifest, check_manifest_rows
 from ctip_research.ingest.pii import check_pii
 from ctip_research.ingest.pseudonymise import resolve_hmac_key
-from ctip_research.ingest.readers import RawTable, read_raw, read_xlsx_sheets
+from ctip_research.ingest.readers import RawTable, list_sheets, read_raw, read_xlsx_sheets
 from ctip_research.io import write_json, write_parquet
 from ctip_research.log import get_logger, track
 from ctip_research.schemas import CANONICAL_TABLES
@@ -47,7 +47,8 @@ log = get_logger("ingest")
 
 
 def read_source(path: Path, cb: Codebook, *, manifest: bool) -> dict[FileKey, RawTable]:
-    """Check a source's raw files against its manifest, then read every raw table it lists."""
+    """Check a source's raw files against its manifest (sha256 and size before parsing, data
+    rows after), then read every raw table it lists."""
     base = path.parent
     if manifest:
         checked = check_manifest(base, [f.path for f in cb.files])
@@ -57,12 +58,20 @@ def read_source(path: Path, cb: Codebook, *, manifest: bool) -> dict[FileKey, Ra
         by_path: dict[str, list[str | None]] = {}
         for f in cb.files:
             by_path.setdefault(f.path, []).append(f.sheet)
+        counts: dict[str, int] = {}
         for rel, sheets in by_path.items():
-            for sheet, raw in read_xlsx_sheets(base / rel, sheets).items():
+            read = read_xlsx_sheets(base / rel, sheets)
+            for sheet, raw in read.items():
                 raws[(rel, sheet)] = raw
-        return raws
-    for f in cb.files:
-        raws[f.key] = read_raw(base / f.path, cb.format, sheet=f.sheet, encoding=f.encoding)
+            # the manifest counts the rows of every sheet: compare only if every sheet was read
+            if {r.sheet for r in read.values()} == set(list_sheets(base / rel)):
+                counts[rel] = sum(len(r.data) for r in read.values())
+    else:
+        for f in cb.files:
+            raws[f.key] = read_raw(base / f.path, cb.format, sheet=f.sheet, encoding=f.encoding)
+        counts = {f.path: len(raws[f.key].data) for f in cb.files}
+    if manifest:
+        check_manifest_rows(base, counts)
     return raws
 
 
