@@ -52,14 +52,21 @@ def format_cells(table: pd.DataFrame, *, digits: int = 3) -> pd.DataFrame:
     >>> t = pd.DataFrame({"estimate": [0.25, float("nan")], "status": ["flagged", "suppressed"]})
     >>> format_cells(t)["estimate"].tolist()
     ['0.25 †', 'suppressed']
+
+    Counts (``kind == "count"`` in every row) read as whole numbers with thousands separators.
     """
     out = table.copy()
     status = out["status"].astype(str) if "status" in out.columns else None
     for col in out.columns:
         if col in ("status", "suppression_reason", "is_flagged", "kind"):
             continue
-        if str(col).startswith("n_") and pd.api.types.is_numeric_dtype(out[col]):
-            vals = out[col].map(lambda v: "" if pd.isna(v) else f"{int(v):,}")
+        is_count = (
+            col == "estimate"
+            and "kind" in out.columns
+            and bool((out["kind"].astype(str) == "count").all())
+        )
+        if (str(col).startswith("n_") or is_count) and pd.api.types.is_numeric_dtype(out[col]):
+            vals = out[col].map(lambda v: "" if pd.isna(v) else f"{round(v):,}")
         elif pd.api.types.is_float_dtype(out[col]):
             vals = out[col].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}g}")
         else:
