@@ -38,6 +38,10 @@ MODELS = [
 ]
 
 
+def _kind(model: str) -> str:
+    return "iv" if model.startswith("iv") else "panel" if model.startswith("panel") else "other"
+
+
 def make_params(params_dict: dict[str, Any], root: Path) -> Params:
     """Params with this package's sections validated and the processed layer under ``root``.
 
@@ -46,7 +50,10 @@ def make_params(params_dict: dict[str, Any], root: Path) -> Params:
     """
     d = params_dict
     fit = SimpleNamespace(
-        models=[SimpleNamespace(name=m, label=m.replace("_", " ").title()) for m in MODELS],
+        models=[
+            SimpleNamespace(name=m, label=m.replace("_", " ").title(), kind=_kind(m))
+            for m in MODELS
+        ],
         descriptive=SimpleNamespace(wave=1),
     )
     return Params.model_construct(

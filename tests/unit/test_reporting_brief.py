@@ -39,7 +39,7 @@ def _estimates(head: tuple[float, float, float], n_obs: int = 3000) -> pd.DataFr
     )
 
 
-def _compose(est: pd.DataFrame) -> dict:
+def _compose(est: pd.DataFrame, kinds: dict[str, str] | None = None) -> dict:
     return compose_brief(
         est,
         FIGS,
@@ -55,6 +55,7 @@ def _compose(est: pd.DataFrame) -> dict:
         thresholds=DisclosureThresholds(),
         data_notice=None,
         provenance={"Package": "x"},
+        model_kinds=kinds,
     )
 
 
@@ -65,6 +66,14 @@ def test_brief_states_a_clear_effect_when_the_interval_excludes_zero() -> None:
     assert "8.5 percentage points" in first["text"] and "95% CI 2.6 to 14.4" in first["text"]
     assert content["numbers"]["headline.estimate"] == 0.085
     assert "includes zero" in content["findings"][-1]["text"]  # programme interval spans zero
+
+
+def test_headline_explains_how_its_model_identifies_the_effect() -> None:
+    est = _estimates((0.085, 0.026, 0.144))
+    iv = _compose(est, {"iv_branches": "iv"})["findings"][0]["text"]
+    panel = _compose(est, {"iv_branches": "panel"})["findings"][0]["text"]
+    assert "access to MFI branches" in iv and "same households" not in iv
+    assert "same households" in panel and "access to MFI branches" not in panel
 
 
 def test_brief_says_no_clear_effect_when_the_interval_includes_zero() -> None:

@@ -39,6 +39,24 @@ __all__ = [
 TEMPLATE = Path(__file__).with_name("templates") / "brief.typ"
 
 
+#: How each kind of headline model separates the effect of credit from households' circumstances.
+IDENTIFICATION: dict[str, str] = {
+    "iv": (
+        "This estimate compares households that differ in their access to MFI branches, which "
+        "separates the effect of credit from households' own circumstances."
+    ),
+    "panel": (
+        "This estimate follows the same households across the two survey waves, comparing each "
+        "household with itself before and after it took or repaid an MFI loan, which removes "
+        "its lasting circumstances (such as long-standing hardship) from the comparison."
+    ),
+    "fixed_effects": (
+        "This estimate compares households within the same area; it does not remove differences "
+        "between households in the same village."
+    ),
+}
+
+
 def fmt_pp(x: float) -> str:
     """A difference in shares as percentage points with one decimal (``0.0853 -> '8.5'``).
 
@@ -112,6 +130,7 @@ def compose_brief(
     thresholds: DisclosureThresholds,
     data_notice: str | None,
     provenance: Mapping[str, str],
+    model_kinds: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Write the brief's content from the estimates and the figures' manifest entries.
 
@@ -128,6 +147,9 @@ def compose_brief(
         Figures shown, in order (3-4).
     model_labels
         Model name -> label (``fit.models[].label``).
+    model_kinds
+        Model name -> kind (``fit.models[].kind``); the headline finding explains how its
+        model separates the effect of credit from households' own circumstances.
     thresholds
         Disclosure thresholds (printed in the data-protection note; the regressions are checked).
     data_notice
@@ -177,10 +199,8 @@ def compose_brief(
         body = (
             f"Households with an MFI loan are {fmt_pp(abs(head['estimate']))} percentage points "
             f"{word} likely to have a member working abroad ({label[headline_model]} estimate, "
-            f"{_interval(head)}). This estimate compares households that differ in their access "
-            "to MFI branches, which separates the effect of credit from households' own "
-            "circumstances."
-        )
+            f"{_interval(head)}). {IDENTIFICATION.get((model_kinds or {}).get(headline_model, ''), '')}"
+        ).rstrip()
     findings.append({"lead": lead, "text": body, "figure": "effect_estimates"})
     # 2. naive comparison
     ratio = naive["estimate"] / head["estimate"] if head["estimate"] else np.nan

@@ -69,6 +69,7 @@ def run_brief(params: Params) -> None:
         programme_model=bp.programme_model,
         figure_names=bp.figures,
         model_labels={m.name: m.label for m in params.fit.models},
+        model_kinds={m.name: m.kind for m in params.fit.models},
         thresholds=thr,
         data_notice=bp.data_notice,
         provenance=provenance,
