@@ -21,14 +21,15 @@ app = typer.Typer(
     help=(
         "Reproducible pipeline: does microfinance indebtedness push Cambodian rural households "
         "into (risky) migration?\n\nStages run in this order (dvc repro runs them for you): "
-        "synth -> ingest -> clean -> features -> fit, risk -> report -> brief."
+        "synth -> ingest -> clean -> features -> fit, risk -> figures -> brief -> report."
     ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-codebook_app = typer.Typer(help="Work with codebooks (raw file -> canonical tables).",
-                           no_args_is_help=True)
+codebook_app = typer.Typer(
+    help="Work with codebooks (raw file -> canonical tables).", no_args_is_help=True
+)
 app.add_typer(codebook_app, name="codebook")
 
 _state = {"verbose": False}
@@ -40,8 +41,12 @@ ParamsOpt = Annotated[
 
 @app.callback()
 def _main_options(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging and tracebacks.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Warnings and errors only; no progress bars.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Debug logging and tracebacks.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Warnings and errors only; no progress bars.")
+    ] = False,
 ) -> None:
     from ctip_research.log import configure_logging
 
@@ -68,8 +73,9 @@ def _run_stage(stage: str, params_path: Path) -> None:
     except CtipError as exc:
         _fail(exc, exc.exit_code)
     except KeyboardInterrupt:  # pragma: no cover - interactive
-        typer.echo("ctip: interrupted; outputs already written are complete, none is partial.",
-                   err=True)
+        typer.echo(
+            "ctip: interrupted; outputs already written are complete, none is partial.", err=True
+        )
         raise typer.Exit(130) from None
 
 
@@ -77,9 +83,9 @@ def _run_stage(stage: str, params_path: Path) -> None:
 def synth(params: ParamsOpt = Path("params.yaml")) -> None:
     """Generate the calibrated synthetic survey (the embedded default data).
 
-    Reads: params.yaml (synth, privacy). Writes: data/raw/ (wave-1 Kobo XLSX export, wave-2 Stata
-    .dta files, their codebooks, the corrections log, manifest.json) and data/raw/truth.json (the
-    ground truth, read only by the validation report).
+    Reads: params.yaml (synth, privacy.demo_key). Writes: data/raw/synthetic/ (wave-1 Kobo XLSX
+    export, wave-2 Stata .dta files, their codebooks, corrections.csv, manifest.json,
+    planted_defects.json and truth.json, the ground truth read only by the validation stage).
     """
     _run_stage("synth", params)
 
@@ -125,6 +131,16 @@ def fit(params: ParamsOpt = Path("params.yaml")) -> None:
 
 
 @app.command()
+def validate(params: ParamsOpt = Path("params.yaml")) -> None:
+    """Compare the fitted estimates with the synthetic survey's ground truth (synthetic data only).
+
+    Reads: data/processed/models/estimates.csv, data/raw/synthetic/truth.json (its only reader).
+    Writes: data/processed/validation/ (validation.csv, validation.md, metrics.json).
+    """
+    _run_stage("validate", params)
+
+
+@app.command()
 def risk(params: ParamsOpt = Path("params.yaml")) -> None:
     """Train and evaluate the risk-screening classifier (wave-1 features -> wave-2 risky migration).
 
@@ -135,11 +151,33 @@ def risk(params: ParamsOpt = Path("params.yaml")) -> None:
 
 
 @app.command()
-def report(params: ParamsOpt = Path("params.yaml")) -> None:
-    """Execute and render the report notebooks and figures behind the disclosure gate.
+def figures(params: ParamsOpt = Path("params.yaml")) -> None:
+    """Draw the published figures behind the disclosure gate.
 
-    Reads: data/processed/ (tables, estimates, risk metrics). Writes: data/processed/reports/
-    (HTML notebooks, figures as PNG/SVG with captions, disclosure records, index.html).
+    Reads: data/processed/analysis/, data/processed/models/estimates.csv, data/processed/risk/,
+    data/processed/validation/ (synthetic only). Writes: data/processed/figures/ (PNG and SVG,
+    caption, alt text, gated data and disclosure record per figure; manifest.json).
+    """
+    _run_stage("figures", params)
+
+
+@app.command()
+def power(params: ParamsOpt = Path("params.yaml")) -> None:
+    """Power and minimum detectable effect of the MFI -> migration effect for the next round.
+
+    Reads: data/processed/analysis/household_wave.parquet (calibration of the design-effect
+    formula). Writes: data/processed/power/ (power.csv, power.md, power.png, calibration.json).
+    """
+    _run_stage("power", params)
+
+
+@app.command()
+def report(params: ParamsOpt = Path("params.yaml")) -> None:
+    """Execute and render the report notebooks behind the disclosure gate; write the index page.
+
+    Reads: data/processed/ (quality report, analysis tables, estimates, risk metrics, figures,
+    brief). Writes: data/processed/reports/ (HTML notebooks, their disclosure records,
+    provenance.json, index.html linking every report, figure and the brief).
     """
     _run_stage("report", params)
 
@@ -148,8 +186,8 @@ def report(params: ParamsOpt = Path("params.yaml")) -> None:
 def brief(params: ParamsOpt = Path("params.yaml")) -> None:
     """Typeset the policy brief (PDF and HTML) from the estimates, behind the disclosure gate.
 
-    Reads: data/processed/models/, data/processed/reports/figures/. Writes:
-    data/processed/reports/brief.pdf, brief.html and their disclosure record.
+    Reads: data/processed/models/estimates.csv, data/processed/figures/. Writes:
+    data/processed/brief/ (brief.pdf, brief.html, brief.json, brief.disclosure.json).
     """
     _run_stage("brief", params)
 
@@ -158,7 +196,10 @@ def brief(params: ParamsOpt = Path("params.yaml")) -> None:
 def codebook_draft(
     file: Annotated[Path, typer.Argument(help="Raw export (.xlsx, .dta, .sav, .csv).")],
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Codebook to write (default: FILE stem + .codebook.yaml).")
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Codebook to write (default: FILE stem + .codebook.yaml)."
+        ),
     ] = None,
 ) -> None:
     """Write a codebook template from a raw file's variables and labels, to fill in by hand."""

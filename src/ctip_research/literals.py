@@ -101,7 +101,12 @@ COPING = (
     "cope_child_work_or_dropout",
 )
 #: Schicks' sacrifices used in the over-indebtedness exposure (migration deliberately left out).
-SACRIFICES = ("cope_reduce_food", "cope_sold_assets", "cope_sold_land", "cope_child_work_or_dropout")
+SACRIFICES = (
+    "cope_reduce_food",
+    "cope_sold_assets",
+    "cope_sold_land",
+    "cope_child_work_or_dropout",
+)
 
 # Option sets used in params.yaml -------------------------------------------------------------
 RawFormat = Literal["csv", "xlsx", "kobo_xlsx", "stata", "spss", "parquet"]

@@ -57,5 +57,6 @@ def track(items: Iterable[T], description: str, *, total: int | None = None) -> 
     if not _state["progress"] or not console.is_terminal:
         yield from items
         return
-    yield from rich_track(items, description=description, total=total, console=console,
-                          transient=True)
+    yield from rich_track(
+        items, description=description, total=total, console=console, transient=True
+    )

@@ -15,7 +15,17 @@ runner = CliRunner()
 def test_help_lists_every_stage() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for stage in ("synth", "ingest", "clean", "features", "fit", "risk", "report", "brief", "codebook"):
+    for stage in (
+        "synth",
+        "ingest",
+        "clean",
+        "features",
+        "fit",
+        "risk",
+        "report",
+        "brief",
+        "codebook",
+    ):
         assert stage in result.output
 
 

@@ -30,7 +30,9 @@ def test_unknown_section_is_an_error(params_dict) -> None:
 
 def test_wrong_type_names_key_and_expected_type(params_dict) -> None:
     params_dict["privacy"]["min_cell_count"] = "ten"
-    with pytest.raises(ParamsError, match=r"privacy\.min_cell_count: Input should be a valid integer"):
+    with pytest.raises(
+        ParamsError, match=r"privacy\.min_cell_count: Input should be a valid integer"
+    ):
         parse_params(params_dict)
 
 

@@ -19,9 +19,11 @@ from ctip_research.config.base import Section
 from ctip_research.config.brief import BriefParams
 from ctip_research.config.clean import CleanParams
 from ctip_research.config.features import FeaturesParams
+from ctip_research.config.figures import FiguresParams
 from ctip_research.config.fit import FitParams
 from ctip_research.config.ingest import IngestParams
 from ctip_research.config.paths import PathsParams
+from ctip_research.config.power import PowerParams
 from ctip_research.config.privacy import PrivacyParams
 from ctip_research.config.report import ReportParams
 from ctip_research.config.risk import RiskParams
@@ -42,8 +44,10 @@ class Params(Section):
     features: FeaturesParams
     fit: FitParams
     risk: RiskParams
+    figures: FiguresParams
     report: ReportParams
     brief: BriefParams
+    power: PowerParams
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:
@@ -100,7 +104,9 @@ def load_params(path: str | Path = "params.yaml") -> Params:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ParamsError(f"{path} is not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        raise ParamsError(
+            f"{path} is not valid YAML{where}: {getattr(exc, 'problem', exc)}"
+        ) from None
     if not isinstance(data, dict):
         raise ParamsError(f"{path} must be a mapping of sections, got {type(data).__name__}")
     return parse_params(data, source=str(path))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import pandera.pandas as pa
 
@@ -56,7 +58,8 @@ def coerce_dtypes(df: pd.DataFrame, table: Table) -> pd.DataFrame:
         raise SchemaError(f"table {table.name}: " + "; ".join(parts))
     out = df.loc[:, table.columns].copy()
     for f in table.fields:
-        out[f.name] = out[f.name].astype(f.dtype)
+        dtype: Any = f.dtype
+        out[f.name] = out[f.name].astype(dtype)
     return out.reset_index(drop=True)
 
 

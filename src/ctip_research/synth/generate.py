@@ -520,7 +520,12 @@ class _Generator:
         if prev is None:
             cont = np.zeros(n, dtype=bool)
         else:
-            cont = prev["intl"] & (rng.random(n) < m.persistence) & avail
+            # Established migrants stay abroad with probability `persistence`; migrants who left
+            # in the previous wave's reference year (the ones an MFI loan can cause) do not carry
+            # over, so current borrowing affects current migration only (strict exogeneity, the
+            # assumption of the household fixed-effects estimator). Time-invariant distress still
+            # drives both, which is what household fixed effects remove.
+            cont = prev["est"] & (rng.random(n) < m.persistence) & avail
         cont_f = cont.astype(float)
         avail_f = avail.astype(float)
 
