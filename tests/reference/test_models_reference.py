@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from models_factory_ref import households, spec
+from models_factory import households, spec
 
 from ctip_research.config.fit import DesignParams
 from ctip_research.models.design_based import fit_survey_glm_model
