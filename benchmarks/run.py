@@ -126,15 +126,12 @@ def bench_pipeline(keep: bool) -> pd.DataFrame:
 
 
 # -- part (b): scaling ------------------------------------------------------------------------
-def write_scale_params(
-    workdir: Path, households_per_wave: int, robustness_reps: int, *, corrections: bool = False
-) -> Path:
+def write_scale_params(workdir: Path, households_per_wave: int, robustness_reps: int) -> Path:
     """``params.yaml`` for one size: Parquet raw files, paths inside ``workdir``.
 
-    Without ``corrections`` the corrections log is not applied: in Parquet mode ``ctip synth``
-    writes wave-1 corrections with XLSX row numbers (data start at row 2) while ingest numbers
-    Parquet rows from 1, so every wave-1 loan correction is off by one row and clean stops
-    (reported to the synth owner). Applying 24 corrections is a negligible part of the work.
+    Everything else is the repository's ``params.yaml`` (corrections log applied, finite-population
+    correction on): synth numbers Parquet rows as ingest does and grows its sampling frame with
+    the sample (``synth.design.FRAME_VILLAGES_PER_PSU``).
     """
     params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
     params["paths"] = {k: str(workdir / "data" / k) for k in ("raw", "interim", "processed")}
@@ -142,26 +139,19 @@ def write_scale_params(
     per_province = max(20, round(households_per_wave / N_PROVINCES))
     params["synth"]["design"]["households_per_province"] = per_province
     params["fit"]["robustness"]["bootstrap_reps"] = robustness_reps
-    if not corrections:
-        params["clean"]["corrections_file"] = None
-    # Above the default size the synthetic frame of the smallest strata has fewer villages than
-    # are sampled, so the finite-population correction is undefined: with-replacement variance.
-    params["fit"]["design"]["fpc"] = None
     path = workdir / "params.yaml"
     path.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
     return path
 
 
-def bench_scale(
-    sizes: list[int], *, robustness_reps: int, keep: bool, corrections: bool = False
-) -> pd.DataFrame:
+def bench_scale(sizes: list[int], *, robustness_reps: int, keep: bool) -> pd.DataFrame:
     """Each scale stage in its own process at each size."""
     rows = []
     ctip = ctip_exe()
     for n in sizes:
         tmp = Path(tempfile.mkdtemp(prefix=f"ctip-bench-{n}-"))
         try:
-            params = write_scale_params(tmp, n, robustness_reps, corrections=corrections)
+            params = write_scale_params(tmp, n, robustness_reps)
             for stage in SCALE_STAGES:
                 res = run_measured([ctip, "-q", stage, "--params", str(params)], cwd=tmp)
                 rows.append({"households_per_wave": n, "stage": stage, **res})
@@ -318,9 +308,6 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--repeat", type=int, default=3, help="best of N (part c)")
     ap.add_argument("--robustness-reps", type=int, default=99, help="fit.robustness bootstrap")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directories")
-    ap.add_argument(
-        "--with-corrections", action="store_true", help="apply corrections.csv in scale runs"
-    )
     ap.add_argument("--out-dir", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
@@ -338,12 +325,7 @@ def main(argv: list[str] | None = None) -> None:
     if "scale" in parts:
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
         print(f"scale: sizes {sizes} ...", flush=True)
-        scale = bench_scale(
-            sizes,
-            robustness_reps=args.robustness_reps,
-            keep=args.keep,
-            corrections=args.with_corrections,
-        )
+        scale = bench_scale(sizes, robustness_reps=args.robustness_reps, keep=args.keep)
         scale.to_csv(args.out_dir / "scale.csv", index=False)
         print_table(scale.drop(columns=["error"]), "Stages by size (each its own process)")
         summary = scale_summary(scale)

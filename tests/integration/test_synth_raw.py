@@ -240,3 +240,32 @@ def test_parquet_output_format_writes_modules_and_codebooks(tmp_path) -> None:
     assert cb["format"] == "parquet"
     hh = pd.read_parquet(tmp_path / "wave2_firm/hh.parquet")
     assert pd.api.types.is_numeric_dtype(hh["q205_headage"])
+
+
+@pytest.mark.parametrize("output_format", ["parquet", "kobo_stata"])
+def test_correction_rows_follow_ingest_row_numbers_of_output_format(
+    tmp_path, monkeypatch, output_format
+) -> None:
+    """corrections.csv `row` is the interim `_row` of the record (docs/CONTRACTS.md)."""
+    from ctip_research.stages.ingest import ingest_sources
+
+    all_params = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
+    data = synth_data(30, riel_typed_as_dollars=0.2)
+    data["output_format"] = output_format
+    all_params["synth"] = data
+    survey = generate_survey(SynthParams.model_validate(data))
+    write_raw_files(survey, tmp_path / "data/raw/synthetic")
+    corrections = pd.read_csv(tmp_path / "data/raw/synthetic/corrections.csv")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(all_params["privacy"]["hmac_key_env"], raising=False)
+    loans = ingest_sources(parse_params(all_params)).tables["loans"]
+    w1 = loans[loans["_source"] == "wave1_kobo"].set_index("_row")
+    amounts = corrections[corrections["variable"] == "principal_usd"]
+    assert len(amounts) == data["defects"]["n_corrections"]
+    for _, c in amounts.iterrows():
+        record = w1.loc[int(c["row"])]
+        # the planted record: riel amount typed with currency USD, as the correction says
+        assert record["currency"] == "USD"
+        assert record["principal_usd"] == pytest.approx(float(c["old_value"]))
+    for _, c in corrections[corrections["variable"] == "currency"].iterrows():
+        assert w1.loc[int(c["row"]), "currency"] == c["old_value"] == "USD"

@@ -25,11 +25,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from models_factory import households, spec
 
 from ctip_research.config.fit import DesignParams
 from ctip_research.models.design_based import fit_survey_glm_model
 from ctip_research.models.econometric import fit_fixed_effects, fit_iv, fit_panel
+from models_factory import households, spec
 
 pytestmark = pytest.mark.reference
 

@@ -15,7 +15,12 @@ from ctip_research.clean.dictionary import (
     render_dictionary_html,
     render_dictionary_markdown,
 )
-from ctip_research.clean.export import fix_dta_timestamp, stata_labels, to_stata_frame
+from ctip_research.clean.export import (
+    fix_dta_timestamp,
+    fix_dta_timestamp_file,
+    stata_labels,
+    to_stata_frame,
+)
 from ctip_research.clean.report import build_metrics, build_quality_report, render_quality_html
 from ctip_research.config.clean import CleanParams
 from ctip_research.schemas import CANONICAL_TABLES
@@ -81,6 +86,24 @@ def test_stata_timestamp_fixed_so_bytes_repeat(tmp_path, result):
     assert len(fixed) == len(data) and b"01 Jan 2000 00:00" in fixed
     path.write_bytes(fixed)
     assert pyreadstat.read_dta(str(path))[0].shape == frame.shape
+
+
+def test_stata_timestamp_patched_in_place_matches_whole_file_rewrite(tmp_path, result):
+    table = CANONICAL_TABLES["loans"]
+    frame = to_stata_frame(result.processed()["loans"], table)
+    path = tmp_path / "loans.dta"
+    pyreadstat.write_dta(frame, str(path))
+    data = path.read_bytes()
+    assert fix_dta_timestamp_file(path) is True
+    assert path.read_bytes() == fix_dta_timestamp(data)
+    assert b"01 Jan 2000 00:00" in path.read_bytes()[:4096]
+
+
+def test_stata_timestamp_patch_reports_missing_header(tmp_path):
+    path = tmp_path / "x.dta"
+    path.write_bytes(b"not a stata file")
+    assert fix_dta_timestamp_file(path) is False
+    assert path.read_bytes() == b"not a stata file"
 
 
 def test_quality_report_counts_by_check_and_enumerator(result):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 #: Meta columns of the interim tables (docs/CONTRACTS.md, 'Interim layer'); dropped on output.
@@ -109,6 +110,37 @@ def concat_issues(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     if not frames:
         return empty_issues()
     return pd.concat(frames, ignore_index=True).astype(ISSUE_DTYPES)[list(ISSUE_DTYPES)]
+
+
+def key_isin(
+    df: pd.DataFrame,
+    cols: Sequence[str],
+    ref: pd.DataFrame,
+    ref_cols: Sequence[str] | None = None,
+) -> np.ndarray:
+    """Is each row's key ``df[cols]`` among the keys ``ref[ref_cols]``? (missing equals missing)
+
+    The same answer as ``key_tuples(df, cols).isin(set(key_tuples(ref, ref_cols)))`` from joint
+    integer codes of the key columns, without a Python tuple per row (memory at census size).
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"h": ["x", "y", None], "w": [1, 1, 2]})
+    >>> b = pd.DataFrame({"h": ["y", None], "w": [1, 2]})
+    >>> key_isin(a, ["h", "w"], b).tolist()
+    [False, True, True]
+    """
+    rcols = list(cols if ref_cols is None else ref_cols)
+    n = len(df)
+    if n == 0 or len(ref) == 0:
+        return np.zeros(n, dtype=bool)
+    combined = np.zeros(n + len(ref), dtype=np.int64)
+    for c, rc in zip(cols, rcols, strict=True):
+        both = pd.concat([df[c], ref[rc]], ignore_index=True)
+        codes, uniques = pd.factorize(both, use_na_sentinel=False)
+        combined = combined * (len(uniques) + 1) + codes
+        combined = pd.factorize(combined)[0].astype(np.int64)
+    return np.isin(combined[:n], combined[n:])
 
 
 def key_tuples(df: pd.DataFrame, cols: Sequence[str]) -> pd.Series:

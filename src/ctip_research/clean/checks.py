@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ctip_research.clean._common import concat_issues, empty_issues, key_tuples, make_issues
+from ctip_research.clean._common import concat_issues, empty_issues, key_isin, make_issues
 from ctip_research.literals import OutlierRule
 from ctip_research.schemas import Table
 
@@ -150,12 +150,12 @@ def check_referential_integrity(tables: Mapping[str, pd.DataFrame]) -> pd.DataFr
     """
     out = []
     hh = tables.get("households")
-    hh_keys = set(key_tuples(hh, HH_KEY)) if hh is not None else set()
+    hh_keys = hh[HH_KEY] if hh is not None else pd.DataFrame(columns=HH_KEY)
     for name in ("members", "loans", "migration_episodes"):
         df = tables.get(name)
         if df is None or df.empty:
             continue
-        orphan = ~key_tuples(df, HH_KEY).isin(hh_keys)
+        orphan = ~key_isin(df, HH_KEY, hh_keys)
         if orphan.any():
             out.append(
                 make_issues(
@@ -170,9 +170,8 @@ def check_referential_integrity(tables: Mapping[str, pd.DataFrame]) -> pd.DataFr
     ep, mem = tables.get("migration_episodes"), tables.get("members")
     if ep is not None and mem is not None and not ep.empty:
         mkey = [*HH_KEY, "member_id"]
-        mem_keys = set(key_tuples(mem, mkey))
-        has_hh = key_tuples(ep, HH_KEY).isin(hh_keys)
-        orphan = has_hh & ~key_tuples(ep, mkey).isin(mem_keys)
+        has_hh = key_isin(ep, HH_KEY, hh_keys)
+        orphan = has_hh & ~key_isin(ep, mkey, mem)
         if orphan.any():
             out.append(
                 make_issues(
@@ -503,8 +502,7 @@ def check_skip_logic(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
                 )
                 .astype(bool)
             )
-            no_loan = set(key_tuples(hh.loc[none], HH_KEY))
-            bad = key_tuples(loans, HH_KEY).isin(no_loan)
+            bad = pd.Series(key_isin(loans, HH_KEY, hh.loc[none]), index=loans.index)
             out.append(
                 make_issues(
                     loans.loc[bad],

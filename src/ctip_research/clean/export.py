@@ -8,6 +8,7 @@ data gives the same bytes.
 
 from __future__ import annotations
 
+import os
 import re
 
 import numpy as np
@@ -83,3 +84,36 @@ def fix_dta_timestamp(data: bytes) -> bytes:
         count=1,
         flags=re.DOTALL,
     )
+
+
+#: Bytes of a .dta file searched for the timestamp (it is in the header, within the first ~200).
+_HEADER_BYTES = 4096
+
+
+def fix_dta_timestamp_file(path: str | os.PathLike[str]) -> bool:
+    """Patch the header timestamp of a Stata 117+ file in place (reads only the header).
+
+    The same bytes as ``path.write_bytes(fix_dta_timestamp(path.read_bytes()))`` without holding
+    the file in memory (a .dta of a large table is hundreds of MB).
+
+    Returns
+    -------
+    bool
+        Whether a timestamp was found and written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.dta"
+    >>> _ = p.write_bytes(b"<stata_dta><timestamp>\\x1129 Nov 2026 00:13</timestamp>data")
+    >>> fix_dta_timestamp_file(p), p.read_bytes()[23:40]
+    (True, b'01 Jan 2000 00:00')
+    """
+    with open(path, "r+b") as fh:
+        head = fh.read(_HEADER_BYTES)
+        m = re.search(rb"<timestamp>\x11.{17}</timestamp>", head, flags=re.DOTALL)
+        if m is None:
+            return False
+        fh.seek(m.start() + len(b"<timestamp>\x11"))
+        fh.write(FIXED_DTA_TIMESTAMP)
+    return True

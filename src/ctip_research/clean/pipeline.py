@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ctip_research.clean import checks
-from ctip_research.clean._common import META_COLUMNS, concat_issues, key_tuples, make_issues
+from ctip_research.clean._common import (
+    META_COLUMNS,
+    concat_issues,
+    key_isin,
+    key_tuples,
+    make_issues,
+)
 from ctip_research.clean.corrections import LOG_COLUMNS, apply_corrections
 from ctip_research.clean.duplicates import REPORT_COLUMNS, find_duplicates
 from ctip_research.clean.ledger import build_ledger
@@ -88,8 +94,8 @@ class _State:
         elif name == "members" and "migration_episodes" in self.tables:
             ep = self.tables["migration_episodes"]
             mkey = ["household_id", "wave", "member_id"]
-            remaining = set(key_tuples(self.tables["members"], mkey))
-            hit = key_tuples(ep, mkey).isin(set(key_tuples(gone, mkey)) - remaining)
+            gone_keys = gone.loc[~key_isin(gone, mkey, self.tables["members"]), mkey]
+            hit = key_isin(ep, mkey, gone_keys)
             if hit.any():
                 self.drop("migration_episodes", ep.index[hit], f"{reason} (member dropped)")
 
@@ -113,9 +119,9 @@ class _State:
 
     def _cascade(self, gone: pd.DataFrame, reason: str) -> None:
         hh_key = ["household_id", "wave"]
-        remaining = set(key_tuples(self.tables["households"], hh_key))
-        gone_keys = set(key_tuples(gone, hh_key)) - remaining
-        subs: set[tuple[object, ...]] = set()
+        sub_key = ["_source", "_submission_id"]
+        gone_keys = gone.loc[~key_isin(gone, hh_key, self.tables["households"]), hh_key]
+        subs = pd.DataFrame(columns=sub_key)
         if "_submission_id" in gone.columns:
             s = gone.loc[gone["_submission_id"].notna()]
             kept = self.tables["households"]
@@ -123,16 +129,14 @@ class _State:
             # A submission id still held by a kept household row (the same upload twice) does
             # not identify the dropped copy's children; the child tables' own duplicate
             # resolution handles them.
-            subs = set(key_tuples(s, ["_source", "_submission_id"])) - set(
-                key_tuples(kept, ["_source", "_submission_id"])
-            )
+            subs = s.loc[~key_isin(s, sub_key, kept), sub_key]
         for child in CHILD_TABLES:
             df = self.tables.get(child)
             if df is None or df.empty:
                 continue
-            hit = key_tuples(df, hh_key).isin(gone_keys)
-            if subs and "_submission_id" in df.columns:
-                hit |= key_tuples(df, ["_source", "_submission_id"]).isin(subs)
+            hit = key_isin(df, hh_key, gone_keys)
+            if len(subs) and "_submission_id" in df.columns:
+                hit |= key_isin(df, sub_key, subs)
             if hit.any():
                 self.drop(child, df.index[hit], f"{reason} (household dropped)")
 
@@ -223,7 +227,10 @@ def clean_tables(
     prepared: dict[str, pd.DataFrame] = {}
     for name in TABLE_ORDER:
         table = CANONICAL_TABLES[name]
-        df = tables[name].copy() if name in tables else pd.DataFrame(columns=table.columns)
+        df = tables[name] if name in tables else pd.DataFrame(columns=table.columns)
+        missing = [c for c in [*table.columns, *META_COLUMNS] if c not in df.columns]
+        if missing:  # copy only then: the concat below makes the prepared table anyway
+            df = df.copy()
         for c in table.columns:
             if c not in df.columns:
                 df[c] = pd.Series(pd.NA, index=df.index, dtype=table.field(c).dtype)
@@ -248,6 +255,10 @@ def clean_tables(
         prepared, corr_log = apply_corrections(prepared, corrections, hash_id=hash_id)
 
     st = _State(prepared)
+    # Only the households are read again (enumerators of dropped rows): let the other prepared
+    # tables go once the checks replace them (memory at census size, issue 9).
+    households_in = prepared["households"]
+    del prepared
     p = params
 
     # Test submissions.
@@ -358,7 +369,7 @@ def clean_tables(
         sc_counts = pd.concat([sc_counts, vf_counts], ignore_index=True)
 
     issues = concat_issues(st.issues)
-    issues = _with_enumerator(issues, prepared["households"]).drop(columns=["index"])
+    issues = _with_enumerator(issues, households_in).drop(columns=["index"])
     exclusions = (
         pd.concat(st.exclusions, ignore_index=True)
         if st.exclusions

@@ -22,6 +22,7 @@ Small-sample conventions (methods.md; linearmodels issue 477)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -143,23 +144,21 @@ def fit_fixed_effects(
     ['term', 'estimate', 'std_error']
     """
     from linearmodels.iv import IV2SLS
-    from linearmodels.iv.absorbing import AbsorbingLS
 
     df = select_sample(data, spec)
     y = df[spec.outcome].astype(float)
     x = regressor_frame(df, [spec.exposure, *spec.controls])
     weights = df[spec.weights].astype(float) if spec.weights else None
-    cov = _cov_kwargs(df, spec)
     n_psu = int(df[spec.cluster].nunique()) if spec.cluster else None
+    res: Any
     if spec.fixed_effects:
-        absorb = pd.DataFrame(
-            {c: pd.Categorical(df[c].astype(str)) for c in spec.fixed_effects}, index=df.index
-        )
-        res: Any = AbsorbingLS(y, x, absorb=absorb, weights=weights).fit(debiased=True, **cov)
+        fast = _absorbed_ls(df, spec, y, x, weights)
+        res = fast if fast is not None else _absorbed_ls_linearmodels(df, spec, y, x, weights)
         n_params = x.shape[1] + _n_levels(df, spec.fixed_effects)
         r2_within = float(res.absorbed_rsquared)
     else:
         x = x.assign(const=1.0)
+        cov = _cov_kwargs(df, spec)
         res = IV2SLS(y, x, None, None, weights=weights).fit(debiased=True, **cov)
         n_params = x.shape[1]
         r2_within = float("nan")
@@ -191,6 +190,156 @@ def fit_fixed_effects(
         extra={"fixed_effects_counted_in_k": counted},
         label=spec.label,
         info=model_info(spec, "OLS/LPM" if not spec.fixed_effects else "LPM, absorbed FE"),
+    )
+
+
+#: Alternating projections (several absorbed effects) stop when no demeaned value moves by more
+#: than this times the column's scale, or after _AP_MAX_ITER sweeps.
+_AP_TOL = 1e-13
+_AP_MAX_ITER = 10_000
+#: A regressor whose demeaned norm is below this share of its norm counts as absorbed; such a
+#: model goes to linearmodels, which raises its error (it uses 1e-5).
+_ABSORBED_SHARE = 1e-4
+
+
+@dataclass(frozen=True)
+class _AbsorbedFit:
+    """The parts of linearmodels' ``AbsorbingLSResults`` that :func:`fit_fixed_effects` reads."""
+
+    params: pd.Series
+    std_errors: pd.Series
+    rsquared: float
+    absorbed_rsquared: float
+
+
+def _group_codes(df: pd.DataFrame, cols: list[str]) -> list[np.ndarray]:
+    return [pd.factorize(df[c], sort=False)[0].astype(np.intp) for c in cols]
+
+
+def _demean(
+    mat: np.ndarray, codes: list[np.ndarray], w: np.ndarray, wsums: list[np.ndarray]
+) -> np.ndarray:
+    """Weighted within transformation of the columns of ``mat`` (modified in place and returned).
+
+    Exact for one effect; alternating projections (Gauss-Seidel sweeps over the effects, as
+    fixest/pyfixest) to convergence for several.
+    """
+
+    def sweep() -> float:
+        moved = 0.0
+        for g, ws in zip(codes, wsums, strict=True):
+            for j in range(mat.shape[1]):
+                means = np.bincount(g, weights=w * mat[:, j], minlength=len(ws))
+                np.divide(means, ws, out=means, where=ws > 0)
+                mat[:, j] -= means[g]
+                moved = max(moved, float(np.max(np.abs(means))) / scale[j])
+        return moved
+
+    scale = np.maximum(np.max(np.abs(mat), axis=0), 1e-300) if len(mat) else np.ones(mat.shape[1])
+    if len(codes) == 1:
+        sweep()
+        return mat
+    for _ in range(_AP_MAX_ITER):
+        if sweep() < _AP_TOL:
+            break
+    return mat
+
+
+def _absorbed_ls(
+    df: pd.DataFrame,
+    spec: ModelSpec,
+    y: pd.Series,
+    x: pd.DataFrame,
+    weights: pd.Series | None,
+) -> _AbsorbedFit | None:
+    """Weighted least squares with absorbed effects in numpy: linearmodels' ``AbsorbingLS`` numbers.
+
+    Same estimator, degrees of freedom and covariance as ``AbsorbingLS(...).fit(debiased=True)``
+    (clustered: G/(G-1)(N-1)/(N-k-d); robust: N/(N-k-d); d = absorbed dummies, one less per effect
+    after the first, 0 for a single effect nested in the clusters), but linearmodels falls back to
+    iterative LSMR on the sparse dummies whenever the model is weighted; weighted group means by
+    ``np.bincount`` are exact for one effect and much faster. Returns None (the caller then uses
+    linearmodels, which raises) when a regressor is absorbed by the effects or no degree of
+    freedom is left.
+    """
+    n = len(df)
+    k = x.shape[1]
+    w = np.ones(n) if weights is None else weights.to_numpy(float)
+    codes = _group_codes(df, spec.fixed_effects)
+    n_levels = [int(g.max()) + 1 if n else 0 for g in codes]
+    wsums = [np.bincount(g, weights=w, minlength=m) for g, m in zip(codes, n_levels, strict=True)]
+    yx = np.empty((n, k + 1))
+    yx[:, 0] = y.to_numpy(float)
+    yx[:, 1:] = x.to_numpy(float)
+    sw = np.sqrt(w)
+    orig_norm = np.sqrt((w[:, None] * yx**2).sum(axis=0))
+    y_mean = float(np.average(yx[:, 0], weights=w))
+    tss = float(np.sum(w * (yx[:, 0] - y_mean) ** 2))
+    y_ss = float(orig_norm[0] ** 2)
+    yx = _demean(yx, codes, w, wsums)
+    yx *= sw[:, None]
+    yt, xt = yx[:, 0], yx[:, 1:]
+    if k and np.any(np.linalg.norm(xt, axis=0) < _ABSORBED_SHARE * orig_norm[1:]):
+        return None
+    beta = np.linalg.lstsq(xt, yt, rcond=None)[0] if k else np.zeros(0)
+    e = yt - xt @ beta
+    rss = float(e @ e)
+    bread = np.linalg.inv(xt.T @ xt) if k else np.zeros((0, 0))
+    scores = xt * e[:, None]
+    extra_df = sum(n_levels) - (len(codes) - 1)
+    meat: np.ndarray
+    if spec.cluster:
+        clusters = pd.factorize(df[spec.cluster], sort=False)[0]
+        n_groups = int(clusters.max()) + 1
+        sums = np.vstack(
+            [np.bincount(clusters, weights=scores[:, j], minlength=n_groups) for j in range(k)]
+        ).T
+        meat = sums.T @ sums
+        if len(codes) == 1 and _codes_nested(codes[0], clusters):
+            extra_df = 0
+        dof = n - k - extra_df
+        scale = n_groups / (n_groups - 1) * (n - 1) / dof
+    else:
+        meat = scores.T @ scores
+        dof = n - k - extra_df
+        scale = n / dof
+    if dof <= 0:  # linearmodels raises its error
+        return None
+    cov = bread @ meat @ bread * scale
+    names = list(x.columns)
+    tol = (max(n, 100) * np.finfo(float).eps) ** 2
+    r2 = float("nan") if tss <= tol * y_ss else max(0.0, 1.0 - rss / tss)
+    within_tss = float(yt @ yt)
+    r2_within = float("nan") if within_tss <= tol * y_ss else max(0.0, 1.0 - rss / within_tss)
+    return _AbsorbedFit(
+        params=pd.Series(beta, index=names, name="parameter"),
+        std_errors=pd.Series(np.sqrt(np.diag(cov)), index=names, name="std_error"),
+        rsquared=r2,
+        absorbed_rsquared=r2_within,
+    )
+
+
+def _codes_nested(effect: np.ndarray, clusters: np.ndarray) -> bool:
+    """Is every level of ``effect`` (integer codes) inside a single cluster?"""
+    pairs = np.unique(effect.astype(np.int64) * (int(clusters.max()) + 1) + clusters)
+    return bool(len(pairs) == int(effect.max()) + 1)
+
+
+def _absorbed_ls_linearmodels(
+    df: pd.DataFrame,
+    spec: ModelSpec,
+    y: pd.Series,
+    x: pd.DataFrame,
+    weights: pd.Series | None,
+) -> Any:
+    """The reference implementation: linearmodels ``AbsorbingLS`` (``debiased=True``)."""
+    from linearmodels.iv.absorbing import AbsorbingLS
+
+    absorb = pd.DataFrame(
+        {c: pd.Categorical(df[c].astype(str)) for c in spec.fixed_effects}, index=df.index
+    )
+    return AbsorbingLS(y, x, absorb=absorb, weights=weights).fit(
+        debiased=True, **_cov_kwargs(df, spec)
     )
 
 

@@ -11,10 +11,11 @@ is written; each file is written atomically.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from ctip_research.clean import clean_tables
 from ctip_research.clean.dictionary import (
@@ -22,7 +23,7 @@ from ctip_research.clean.dictionary import (
     render_dictionary_html,
     render_dictionary_markdown,
 )
-from ctip_research.clean.export import fix_dta_timestamp, stata_labels, to_stata_frame
+from ctip_research.clean.export import fix_dta_timestamp_file, stata_labels, to_stata_frame
 from ctip_research.clean.pipeline import TABLE_ORDER
 from ctip_research.clean.report import build_metrics, build_quality_report, render_quality_html
 from ctip_research.config import Params
@@ -49,6 +50,36 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raise InputFileError(
             f"cannot read Parquet file ({type(exc).__name__})", file=path
         ) from None
+
+
+class _InterimTables(Mapping[str, pd.DataFrame]):
+    """The interim tables, each read from its Parquet file when it is asked for (not kept).
+
+    ``clean_tables`` reads each input once to prepare it; not holding the inputs here keeps one
+    copy of the data fewer in memory at census size (issue 9).
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self._paths = {name: folder / f"{name}.parquet" for name in TABLE_ORDER}
+        self.rows: dict[str, int] = {}
+        for name, path in self._paths.items():
+            if not path.is_file():
+                raise InputFileError("interim table not found; run `ctip ingest` first", file=path)
+            try:
+                self.rows[name] = int(pq.ParquetFile(path).metadata.num_rows)
+            except Exception as exc:  # pyarrow raises several types for a damaged file
+                raise InputFileError(
+                    f"cannot read Parquet file ({type(exc).__name__})", file=path
+                ) from None
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return _read_parquet(self._paths[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
 
 
 def _read_corrections(path: Path) -> pd.DataFrame:
@@ -114,7 +145,7 @@ def _write_dta(target: Path, df: pd.DataFrame, name: str) -> None:
             column_labels=column_labels,
             variable_value_labels=values,
         )
-        tmp.write_bytes(fix_dta_timestamp(tmp.read_bytes()))
+        fix_dta_timestamp_file(tmp)
 
     write_with(target, writer)
 
@@ -123,14 +154,14 @@ def run_clean(params: Params) -> None:
     """Run the data-quality checks and write the processed layer (see module docstring)."""
     t0 = time.perf_counter()
     interim = Path(params.paths.interim) / "ingested"
-    tables = {name: _read_parquet(interim / f"{name}.parquet") for name in TABLE_ORDER}
+    tables = _InterimTables(interim)
     sc_path = interim / "special_codes.parquet"
     special = _read_parquet(sc_path) if sc_path.is_file() else None
     vf_path = interim / "value_fixes.parquet"
     value_fixes = _read_parquet(vf_path) if vf_path.is_file() else None
     corr_path = params.clean.corrections_file
     corrections = _read_corrections(Path(corr_path)) if corr_path is not None else None
-    log.info("clean: %s", ", ".join(f"{k} {len(v):,} rows" for k, v in tables.items()))
+    log.info("clean: %s", ", ".join(f"{k} {n:,} rows" for k, n in tables.rows.items()))
 
     result = clean_tables(
         tables,
@@ -140,20 +171,25 @@ def run_clean(params: Params) -> None:
         corrections=corrections,
         hash_id=_hash_id_factory(params),
     )
+    del tables, special, value_fixes  # the interim inputs; memory at census size (issue 9)
     processed = result.processed()
     for name, df in processed.items():
         validate_table(df, CANONICAL_TABLES[name])
         _scan_pii(df, name, params)
     report = build_quality_report(result)
     _scan_pii(result.issues, "quality_report.issues", params)
+    result.tables.clear()  # from here on only the processed tables are written
 
     min_cell = params.privacy.min_cell_count
     dictionary = build_data_dictionary(processed, min_cell=min_cell)
     out_tables = Path(params.paths.processed) / "tables"
     out_quality = Path(params.paths.processed) / "quality"
-    for name, df in processed.items():
+    rows_out = {k: v.shape[0] for k, v in processed.items()}
+    for name in list(processed):
+        df = processed.pop(name)  # each table (and its Stata copy) freed once written
         write_parquet(out_tables / f"{name}.parquet", df)
         _write_dta(out_tables / f"{name}.dta", df, name)
+        del df
     write_text(out_tables / "data_dictionary.md", render_dictionary_markdown(dictionary))
     write_text(out_tables / "data_dictionary.html", render_dictionary_html(dictionary))
     write_json(out_quality / "quality_report.json", report)
@@ -164,6 +200,6 @@ def run_clean(params: Params) -> None:
         "clean: %d issue(s) %s; rows out %s; %.1f s",
         report["summary"]["n_issues"],
         report["summary"]["by_check"],
-        {k: v.shape[0] for k, v in processed.items()},
+        rows_out,
         time.perf_counter() - t0,
     )

@@ -16,7 +16,10 @@ import pandas as pd
 from ctip_research.config.synth import SynthParams
 from ctip_research.synth._random import Streams
 
-__all__ = ["draw_sample", "stratum_id"]
+__all__ = ["FRAME_VILLAGES_PER_PSU", "draw_sample", "stratum_id"]
+
+#: Smallest ratio of frame villages to PSUs drawn in a stratum.
+FRAME_VILLAGES_PER_PSU = 2
 
 
 def stratum_id(province_code: int, is_urban: bool) -> str:
@@ -43,6 +46,7 @@ def draw_sample(params: SynthParams, streams: Streams) -> pd.DataFrame:
     c = params.credit
     rng = streams("design")
     rng_inst = streams("instrument")
+    rng_frame = streams("design_frame_growth")
     rows: list[pd.DataFrame] = []
     commune_offset = 0
     for prov in sorted(params.provinces):
@@ -57,12 +61,20 @@ def draw_sample(params: SynthParams, streams: Streams) -> pd.DataFrame:
             mean_size = (
                 d.mean_village_households_urban if is_urban else d.mean_village_households_rural
             )
-            n_frame = max(1, int(round(hh_total / mean_size)))
-            sizes = rng.lognormal(0.0, d.village_size_sigma, n_frame)
-            sizes = np.maximum(np.round(sizes / sizes.sum() * hh_total), 20.0)
-            m_total = float(sizes.sum())
             mean_take = (d.households_per_village_min + d.households_per_village_max) / 2
             n_psu = max(1, int(round(n_target / mean_take)))
+            # The frame grows with the sample (benchmarks at census size): at least
+            # FRAME_VILLAGES_PER_PSU villages per PSU drawn, so n_psu_stratum (the FPC) always
+            # exceeds the PSUs drawn; the default sizes are far below this bound. The added
+            # villages come from their own stream, so the other strata keep their draws.
+            n_census = max(1, int(round(hh_total / mean_size)))
+            n_frame = max(n_census, FRAME_VILLAGES_PER_PSU * n_psu)
+            sizes = rng.lognormal(0.0, d.village_size_sigma, n_census)
+            if n_frame > n_census:
+                extra = rng_frame.lognormal(0.0, d.village_size_sigma, n_frame - n_census)
+                sizes = np.concatenate([sizes, extra])
+            sizes = np.maximum(np.round(sizes / sizes.sum() * hh_total), 20.0)
+            m_total = float(sizes.sum())
             interval = m_total / n_psu
             points = rng.uniform(0, interval) + interval * np.arange(n_psu)
             village = np.searchsorted(np.cumsum(sizes), points, side="right")

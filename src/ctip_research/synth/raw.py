@@ -485,7 +485,9 @@ def _plant_w1(
 ) -> None:
     dp = p.defects
     main = sheets[W1_MAIN]
-    first = 2  # spreadsheet row of the first record (header is row 1)
+    # row of the first record as ingest numbers it (docs/CONTRACTS.md, interim `_row`): the
+    # header is row 1 of a spreadsheet; Parquet rows start at 1
+    first = 1 if p.output_format == "parquet" else 2
     raw_ids = main["hh/hhid"].to_numpy()
     n = len(main)
     # special codes
