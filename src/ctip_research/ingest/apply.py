@@ -61,8 +61,8 @@ INTERIM_META_COLUMNS: dict[str, str] = {
     "_submission_time": "datetime64[us]",
     "_has_loan_reported": "boolean",
 }
-#: Columns of the long table of reviewed value fixes (codebook ``fixes``) applied.
-VALUE_FIXES_COLUMNS: dict[str, str] = {
+#: Address of a raw value in the long tables below: where it was read and which column it is.
+_ADDRESS_COLUMNS: dict[str, str] = {
     "source": "string",
     "table": "string",
     "file": "string",
@@ -71,22 +71,15 @@ VALUE_FIXES_COLUMNS: dict[str, str] = {
     "household_id": "string",
     "column": "string",
     "raw_column": "string",
+}
+#: Columns of the long table of reviewed value fixes (codebook ``fixes``) applied.
+VALUE_FIXES_COLUMNS: dict[str, str] = {
+    **_ADDRESS_COLUMNS,
     "from_value": "string",
     "to_value": "string",
 }
 #: Columns of the long special-codes table.
-SPECIAL_CODES_COLUMNS: dict[str, str] = {
-    "source": "string",
-    "table": "string",
-    "file": "string",
-    "sheet": "string",
-    "_row": "Int64",
-    "household_id": "string",
-    "column": "string",
-    "raw_column": "string",
-    "code": "string",
-    "reason": "string",
-}
+SPECIAL_CODES_COLUMNS: dict[str, str] = {**_ADDRESS_COLUMNS, "code": "string", "reason": "string"}
 _STATA_MISSING = re.compile(r"^\.[a-z]?$")
 _TRUE = {"1", "true", "yes", "y"}
 _FALSE = {"0", "false", "no", "n"}
