@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from models_factory import DESIGN, households, spec
 
 from ctip_research.models.design_based import estimate_indicators, fit_survey_glm_model
+from models_factory import DESIGN, households, spec
 
 
 def test_domain_means_equal_weighted_means_with_full_design_df() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from models_factory import households, spec
 from scipy import stats
 
 from ctip_research.models.econometric import (
@@ -16,6 +15,7 @@ from ctip_research.models.econometric import (
     regressor_frame,
 )
 from ctip_research.models.specs import SpecError
+from models_factory import households, spec
 
 
 def _wave1() -> pd.DataFrame:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from models_factory import households, spec
 
 from ctip_research.models.programme import (
     balance_table,
@@ -14,6 +13,7 @@ from ctip_research.models.programme import (
     programme_conclusion,
 )
 from ctip_research.models.simulate import to_panel
+from models_factory import households, spec
 
 TRUE_EFFECT = -0.08  # effect_programme of simulate_households
 

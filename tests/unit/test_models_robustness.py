@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from models_factory import households, spec
 
 from ctip_research.models.robustness import (
     adjust_pvalues,
@@ -12,6 +11,7 @@ from ctip_research.models.robustness import (
     romano_wolf,
     spec_variants,
 )
+from models_factory import households, spec
 
 
 def test_bh_matches_hand_computation() -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from models_factory import spec
 from pydantic import ValidationError
 
 from ctip_research.config import parse_params
 from ctip_research.errors import ParamsError
 from ctip_research.models.specs import SpecError, select_sample
+from models_factory import spec
 
 
 def test_repository_fit_section_is_valid(params) -> None:

@@ -6,10 +6,10 @@ import io
 import zipfile
 
 import pytest
-from models_factory import households, spec
 
 from ctip_research.models.econometric import fit_fixed_effects, fit_panel
 from ctip_research.models.tables import regression_table, render_table
+from models_factory import households, spec
 
 
 @pytest.fixture(scope="module")
