@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +43,8 @@ def tree_hashes(directory: Path) -> dict[str, str]:
     }
 
 
-#: Stages of the determinism test, in dvc.yaml order. ``report`` is left out: on a small draw its
-#: data_quality notebook stops at the disclosure gate (ledger cells under 10 units), by design
-#: of the gate; see docs/reliability.md.
+#: Stages of the determinism test, in dvc.yaml order (``report`` reads the notebooks that
+#: :func:`small_pipeline` copies).
 PIPELINE = (
     "synth",
     "ingest",
@@ -56,6 +56,7 @@ PIPELINE = (
     "figures",
     "brief",
     "power",
+    "report",
 )
 
 RUNNER = """\
@@ -69,8 +70,10 @@ for stage in sys.argv[1:]:
 
 def small_pipeline(root: Path, households_per_province: int = 40) -> Path:
     """A working copy in ``root``: params.yaml of a small draw (relative paths inside ``root``)
-    and ``run_stages.py`` that runs stages in one process (one import, not one per stage)."""
+    and ``run_stages.py`` that runs stages in one process (one import, not one per stage), and a
+    copy of ``notebooks/`` for the report stage."""
     root.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(REPO_ROOT / "notebooks", root / "notebooks", dirs_exist_ok=True)
     p = repo_params()
     p["synth"]["design"]["households_per_province"] = households_per_province
     p["fit"]["robustness"]["bootstrap_reps"] = 99  # the minimum allowed

@@ -1,7 +1,7 @@
 """Determinism (issue 9): two runs from a clean state, one with 1 and one with 2 BLAS/OpenMP
 threads (and different ``PYTHONHASHSEED``), give byte-identical outputs of every stage of
 ``reliability_support.PIPELINE`` (synth, ingest, clean, features, fit, risk, validate, figures,
-brief, power); and the source tree has no unseeded randomness.
+brief, power, report: rendered notebooks included); and the source tree has no unseeded randomness.
 """
 
 from __future__ import annotations
@@ -88,6 +88,7 @@ def test_two_clean_runs_with_1_and_2_threads_are_byte_identical(tmp_path: Path) 
         "processed/validation/",
         "processed/figures/",
         "processed/brief/",
+        "processed/reports/",
     ):
         assert any(k.startswith(prefix) for k in one), prefix
     print(f"{len(one)} output files identical across runs (1 vs 2 threads)")

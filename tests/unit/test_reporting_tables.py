@@ -7,8 +7,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ctip_research.reporting.disclosure import apply_disclosure_control
-from ctip_research.reporting.tables import domain_mean, summarise_by
+from ctip_research.reporting.disclosure import apply_disclosure_control, check_cells
+from ctip_research.reporting.tables import domain_mean, risk_metric_cells, summarise_by
 
 
 @settings(max_examples=50, deadline=None)
@@ -56,3 +56,35 @@ def test_summarise_by_money_feeds_the_dominance_rule() -> None:
     dominated = res.table.set_index("province")["suppression_reason"]
     assert dominated[df.loc[0, "province"]] == "dominance"
     assert res.record["passed"]
+
+
+def test_risk_metric_cells_keep_the_stage_suppression_and_flag_small_groups() -> None:
+    # rows as the risk stage writes them (risk/subgroup_metrics.csv); province 3 was suppressed
+    # there (too few positives) with its metrics blank but its household count kept
+    m = pd.DataFrame(
+        {
+            "subgroup": ["overall", "province_code", "province_code", "province_code", "x"],
+            "group": ["all", "1", "2", "3", "y"],
+            "metric": ["roc_auc", "roc_auc", "roc_auc", "roc_auc", "brier"],
+            "estimate": [0.78, 0.80, 0.75, np.nan, 0.1],
+            "std_error": [0.02, 0.05, 0.06, np.nan, 0.01],
+            "conf_low": [0.74, 0.70, 0.63, np.nan, 0.08],
+            "conf_high": [0.82, 0.90, 0.87, np.nan, 0.12],
+            "n_households": [600, 60, 30, 47, 20],
+            "is_suppressed": [False, False, False, True, False],
+        }
+    )
+    cells = risk_metric_cells(m)
+    assert cells["status"].tolist() == [
+        "published",
+        "published",
+        "flagged",
+        "suppressed",
+        "suppressed",
+    ]
+    assert cells["suppression_reason"].tolist()[3:] == ["risk stage", "reliability"]
+    assert cells.loc[3:, ["estimate", "conf_low", "conf_high", "n_denominator"]].isna().all().all()
+    assert cells.loc[:2, "n_denominator"].tolist() == [600.0, 60.0, 30.0]
+    assert check_cells(cells, name="risk")["passed"]
+    only = risk_metric_cells(m, metrics=["brier"])
+    assert only["metric"].tolist() == ["brier"]

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from ctip_research.errors import SurveyDesignError
 from ctip_research.survey import TIDY_COLUMNS, Estimate, SurveyDesign
-from ctip_research.survey._engine import linearized_vcov
+from ctip_research.survey._engine import _codes, _nested_codes, linearized_vcov
 
 
 def make_survey(
@@ -249,3 +249,24 @@ def test_numpy_lonely_psu_rules_equal_svy(rule: str) -> None:
     assert mean.std_error == pytest.approx(
         numpy_se(design, w * (y - mean.estimate) / w.sum()), rel=1e-10
     )
+
+
+@pytest.mark.parametrize("n_inner", [7, 5_000])  # dense grid, and a sparse one (sort fallback)
+def test_nested_codes_equal_the_sorted_pair_codes(n_inner: int) -> None:
+    rng = np.random.default_rng(7)
+    outer = rng.integers(0, 4, 600).astype(np.int64)
+    inner = rng.integers(0, n_inner, 600).astype(np.int64)
+    expected = _codes(pd.DataFrame({"s": outer, "p": inner}))
+    np.testing.assert_array_equal(_nested_codes(outer, inner), expected)
+
+
+def test_the_svy_sample_holds_only_the_columns_estimated() -> None:
+    df = make_survey(3)
+    df["note"] = "free text"
+    design = SurveyDesign(df, weight="w", strata="stratum", psu="village")
+    design.mean("y")
+    assert design._svy_columns == ("y",)
+    design.mean("y", by="g")
+    assert design._svy_columns == ("y", "g")
+    design.mean("y")  # reuses the Sample
+    assert design._svy_columns == ("y", "g")

@@ -19,8 +19,13 @@ import pandas as pd
 from scipy import stats
 
 from ctip_research.errors import DisclosureError
+from ctip_research.reporting.disclosure import (
+    UNCERTAINTY_COLUMNS,
+    DisclosureThresholds,
+    apply_disclosure_control,
+)
 
-__all__ = ["SummaryKind", "domain_mean", "summarise_by"]
+__all__ = ["SummaryKind", "domain_mean", "risk_metric_cells", "summarise_by"]
 
 SummaryKind = Literal["share", "mean", "money"]
 
@@ -165,3 +170,51 @@ def summarise_by(
     out = pd.DataFrame(rows)
     out["n_numerator"] = out["n_numerator"].astype("float64")
     return out
+
+
+def risk_metric_cells(
+    subgroup_metrics: pd.DataFrame,
+    thresholds: DisclosureThresholds | None = None,
+    *,
+    metrics: Sequence[str] | None = None,
+    name: str = "risk metrics",
+) -> pd.DataFrame:
+    """The risk stage's subgroup metrics as a gated cell table for a report.
+
+    ``subgroup_metrics`` is ``risk/subgroup_metrics.csv`` (``subgroup``, ``group``, ``metric``,
+    ``estimate``, ``std_error``, ``conf_low``, ``conf_high``, ``n_households``,
+    ``is_suppressed``). Each metric is a cell of kind ``mean`` over its ``n_households``. Cells the
+    risk stage suppressed (fewer than the minimum number of households, positives or negatives, or
+    complementary suppression) stay suppressed; the others pass
+    :func:`~ctip_research.reporting.disclosure.apply_disclosure_control` (minimum counts,
+    suppressed below ``reliability_suppress_below`` households, flagged below
+    ``reliability_flag_below``). Suppressed cells keep their row with the estimate, interval and
+    count blanked.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"subgroup": ["overall", "province_code", "province_code"],
+    ...                   "group": ["all", "1", "2"], "metric": "roc_auc",
+    ...                   "estimate": [0.78, 0.80, 0.75], "std_error": 0.02,
+    ...                   "conf_low": [0.74, 0.76, 0.70], "conf_high": [0.82, 0.84, 0.80],
+    ...                   "n_households": [600, 40, 560], "is_suppressed": [False, False, False]})
+    >>> risk_metric_cells(m)["status"].tolist()
+    ['published', 'flagged', 'published']
+    """
+    sub = subgroup_metrics.reset_index(drop=True)
+    if metrics is not None:
+        sub = sub.loc[sub["metric"].isin(list(metrics))].reset_index(drop=True)
+    cells = sub.drop(columns=["n_households", "is_suppressed"]).assign(
+        kind="mean", n_denominator=sub["n_households"].astype("float64")
+    )
+    prior = sub["is_suppressed"].astype(bool).to_numpy()
+    gated = apply_disclosure_control(cells.loc[~prior], thresholds, name=name).table
+    held = cells.loc[prior].copy()
+    for col in ("estimate", *UNCERTAINTY_COLUMNS):
+        if col in held.columns:
+            held[col] = np.nan
+    held["status"] = pd.Series("suppressed", index=held.index, dtype="string")
+    held["suppression_reason"] = pd.Series("risk stage", index=held.index, dtype="string")
+    held["is_flagged"] = False
+    gated.index = cells.index[~prior]
+    return pd.concat([gated, held]).sort_index().reset_index(drop=True)

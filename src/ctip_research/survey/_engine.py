@@ -99,6 +99,21 @@ def _codes(values: pd.Series | pd.DataFrame) -> IntArray:
     return np.asarray(codes, dtype=np.int64)
 
 
+def _nested_codes(outer: IntArray, inner: IntArray) -> IntArray:
+    """Codes ``0..K-1`` of the distinct ``(outer, inner)`` pairs of two code arrays, in sorted
+    pair order (as ``_codes`` of the two columns gives them), in linear time when the grid of
+    pairs is not much larger than the data."""
+    n_inner = int(inner.max()) + 1
+    cells = (int(outer.max()) + 1) * n_inner
+    key = outer * n_inner + inner
+    if cells > 4 * key.size + 1024:
+        return np.unique(key, return_inverse=True)[1].astype(np.int64).reshape(-1)
+    present = np.zeros(cells, dtype=bool)
+    present[key] = True
+    rank = np.cumsum(present, dtype=np.int64) - 1
+    return rank[key]
+
+
 def build_design_arrays(
     data: pd.DataFrame,
     *,
@@ -143,7 +158,7 @@ def build_design_arrays(
     else:
         psu_key = _codes(data[psu])
     # nest PSUs in strata (R nest=TRUE, Stata's convention)
-    psu_codes = _codes(pd.DataFrame({"s": stratum, "p": psu_key}))
+    psu_codes = _nested_codes(stratum, psu_key)
     n_psu = int(psu_codes.max()) + 1
     psu_stratum = np.zeros(n_psu, dtype=np.int64)
     psu_stratum[psu_codes] = stratum

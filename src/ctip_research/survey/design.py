@@ -119,6 +119,7 @@ class SurveyDesign:
             self.data, weight=weight, strata=strata, psu=psu, fpc=fpc, lonely_psu=lonely_psu
         )
         self._svy_cache: Any = None
+        self._svy_columns: tuple[str, ...] = ()
 
     # ------------------------------------------------------------------ description
     @property
@@ -322,23 +323,31 @@ class SurveyDesign:
             v_srs = var_y / n * (big_w**2 if kind == "total" else 1.0)
         return float(variance / v_srs) if v_srs > 0 else float("nan")
 
-    def _svy(self) -> Any:
-        """The data as an svy Sample (built once; svy caches its design codes on it)."""
-        if self._svy_cache is not None:
+    def _svy(self, needed: Sequence[str]) -> Any:
+        """The design and the ``needed`` columns as an svy Sample.
+
+        The Sample is kept and reused while it holds the columns asked for; a new column rebuilds
+        it with every column used so far. Only analysis columns go to polars: svy infers metadata
+        for every column it is given, which costs more than the estimate on a wide table.
+        """
+        wanted = tuple(dict.fromkeys([*self._svy_columns, *needed]))
+        if self._svy_cache is not None and set(needed) <= set(self._svy_columns):
             return self._svy_cache
         import svy
 
         a = self.arrays
         frame = pl.DataFrame({_W: a.weights, _S: a.stratum, _P: a.psu})
         columns = []
-        for name in self.data.columns:
-            col = self.data[name]
+        for name in wanted:
+            col = self._column(name)
             if col.dtype == bool:
                 col = col.astype(np.float64)
             try:
                 columns.append(pl.from_pandas(col.rename(str(name)), nan_to_null=True))
-            except (TypeError, ValueError, pl.exceptions.PolarsError):
-                continue  # a column polars cannot hold is simply not available to svy
+            except (TypeError, ValueError, pl.exceptions.PolarsError) as exc:
+                raise SurveyDesignError(
+                    f"column {name!r} ({col.dtype}) cannot be used in a design-based estimate"
+                ) from exc
         frame = frame.hstack(columns)
         pop = None
         if self.fpc is not None:
@@ -356,11 +365,12 @@ class SurveyDesign:
             singleton=_SVY_SINGLETON[self.lonely_psu] if lonely else None,
         )
         self._svy_cache = svy.Sample(frame, design)
+        self._svy_columns = wanted
         return self._svy_cache
 
     def _svy_table(self, kind: str, y: str, x: str | None, by: list[str]) -> pd.DataFrame:
         """Taylor estimates from svy: by columns, level (for prop), est, se, lci, uci, df."""
-        ns = self._svy().estimation
+        ns = self._svy([y, *([x] if x is not None else []), *by]).estimation
         kw: dict[str, Any] = {
             "by": (by[0] if len(by) == 1 else by) if by else None,
             "alpha": 1.0 - self.conf_level,
