@@ -10,7 +10,7 @@ same id and wave when no household row with that id remains), each counted in th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -66,13 +66,21 @@ class CleanResult:
 
     def processed(self) -> dict[str, pd.DataFrame]:
         """Cleaned tables without meta columns, coerced to the declared dtypes, sorted by key."""
-        out = {}
-        for name, df in self.tables.items():
-            table = CANONICAL_TABLES[name]
-            canon = df.drop(columns=[c for c in df.columns if c.startswith("_")])
-            canon = coerce_dtypes(canon, table)
-            out[name] = canon.sort_values(list(table.key), kind="stable").reset_index(drop=True)
-        return out
+        return {name: processed_table(df, name) for name, df in self.tables.items()}
+
+    def pop_processed(self) -> Iterator[tuple[str, pd.DataFrame]]:
+        """As :meth:`processed`, one table at a time, each removed from :attr:`tables` as it is
+        yielded (so a census-size run holds one table twice at most, never all of them)."""
+        for name in list(self.tables):
+            yield name, processed_table(self.tables.pop(name), name)
+
+
+def processed_table(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A cleaned table in its publishable form: no meta columns, declared dtypes, sorted by key."""
+    table = CANONICAL_TABLES[name]
+    canon = df.drop(columns=[c for c in df.columns if c.startswith("_")])
+    canon = coerce_dtypes(canon, table)
+    return canon.sort_values(list(table.key), kind="stable").reset_index(drop=True)
 
 
 class _State:
@@ -89,6 +97,7 @@ class _State:
         gone = df.loc[index]
         self._record(name, gone, reason)
         self.tables[name] = df.drop(index=index)
+        del df  # the old table goes before the cascade copies the child tables (memory)
         if name == "households":
             self._cascade(gone, reason)
         elif name == "members" and "migration_episodes" in self.tables:
@@ -137,8 +146,10 @@ class _State:
             hit = key_isin(df, hh_key, gone_keys)
             if len(subs) and "_submission_id" in df.columns:
                 hit |= key_isin(df, sub_key, subs)
-            if hit.any():
-                self.drop(child, df.index[hit], f"{reason} (household dropped)")
+            rows = df.index[hit]
+            del df  # only self.tables holds the child table while drop copies it
+            if len(rows):
+                self.drop(child, rows, f"{reason} (household dropped)")
 
     def act(self, issues: pd.DataFrame, action: str, reason: str) -> pd.DataFrame:
         """Apply ``action`` to the rows/cells named by ``issues``; return the issues with the
@@ -272,9 +283,8 @@ def clean_tables(
     # Duplicates: households first (children follow), then child-table keys.
     dup_reports = []
     for name in TABLE_ORDER:
-        df = st.tables[name]
         rep = find_duplicates(
-            df,
+            st.tables[name],
             CANONICAL_TABLES[name].key,
             table=name,
             rule=p.duplicates.rule,
@@ -283,13 +293,15 @@ def clean_tables(
         if rep.empty:
             continue
         dup_reports.append(rep)
+        # no reference to the whole table is kept: the drops below copy it (memory, issue 9)
+        dup_rows = st.tables[name].loc[pd.Index(rep["index"].astype(int))]
         for kind, grp in rep.loc[~rep["is_kept"].astype(bool)].groupby("kind", sort=True):
             st.drop(name, pd.Index(grp["index"].astype(int)), f"{kind} ({p.duplicates.rule})")
         kept = rep["is_kept"].astype(bool).map({True: "kept", False: "dropped"})
         detail = rep["kind"] + " group of " + rep["n_rows"].astype(str) + " rows; " + kept
         st.issues.append(
             make_issues(
-                df.loc[pd.Index(rep["index"].astype(int))],
+                dup_rows,
                 check="duplicate",
                 table=name,
                 column="household_id",

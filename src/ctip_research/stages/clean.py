@@ -172,13 +172,13 @@ def run_clean(params: Params) -> None:
         hash_id=_hash_id_factory(params),
     )
     del tables, special, value_fixes  # the interim inputs; memory at census size (issue 9)
-    processed = result.processed()
-    for name, df in processed.items():
-        validate_table(df, CANONICAL_TABLES[name])
-        _scan_pii(df, name, params)
     report = build_quality_report(result)
     _scan_pii(result.issues, "quality_report.issues", params)
-    result.tables.clear()  # from here on only the processed tables are written
+    processed: dict[str, pd.DataFrame] = {}
+    for name, df in result.pop_processed():  # each cleaned table released once converted
+        validate_table(df, CANONICAL_TABLES[name])
+        _scan_pii(df, name, params)
+        processed[name] = df
 
     min_cell = params.privacy.min_cell_count
     dictionary = build_data_dictionary(processed, min_cell=min_cell)
