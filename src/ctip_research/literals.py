@@ -171,3 +171,9 @@ AmeVce = Literal["unconditional", "delta"]
 #: Bread of a survey GLM's sandwich: observed Hessian (Stata ``svy: probit``) or expected
 #: information (R ``svyglm``); identical for canonical links (logit, gaussian identity).
 GlmHessian = Literal["observed", "expected"]
+
+# Option sets of the wild cluster bootstrap (params.yaml ``fit.wild_bootstrap``) -------------
+#: Cluster weights of the wild cluster bootstrap: Rademacher (+-1; all 2^G sign vectors are
+#: enumerated when 2^G <= reps) or Webb's six-point distribution (more distinct draws with few
+#: clusters; Webb 2023, Roodman et al. 2019).
+WildWeightType = Literal["rademacher", "webb"]

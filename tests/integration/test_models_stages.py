@@ -11,6 +11,7 @@ from ctip_research.config import parse_params
 from ctip_research.io import file_sha256, read_json, write_json, write_parquet
 from ctip_research.models.results import ESTIMATE_COLUMNS
 from ctip_research.models.simulate import simulate_households, to_panel
+from ctip_research.stages.fit import WILD_BOOTSTRAP_COLUMNS
 
 pytestmark = pytest.mark.slow
 
@@ -42,6 +43,10 @@ def _params(params_dict: dict, tmp: Path):
     ]
     fit["descriptive"]["indicators"] = ["has_mfi_loan", "has_international_migrant"]
     fit["robustness"]["bootstrap_reps"] = 199
+    fit["wild_bootstrap"]["reps"] = 999
+    fit["wild_bootstrap"]["comparisons"] = [
+        c for c in fit["wild_bootstrap"]["comparisons"] if c["model"] in keep
+    ]
     fit["robustness"]["exposures"] = ["has_mfi_loan", "is_over_indebted"]
     fit["robustness"]["outcomes"] = ["has_international_migrant", "has_risky_migration"]
     fit["validation"]["estimands"] = {
@@ -89,6 +94,17 @@ def test_fit_writes_contract_outputs(fitted) -> None:
     rob = pd.read_csv(out / "models/robustness.csv")
     assert {"p_value", "p_bh", "p_holm", "p_romano_wolf"} <= set(rob.columns)
     assert "conclusion" in read_json(out / "models/programme.json")
+    wild = pd.read_csv(out / "models/wild_bootstrap.csv")
+    assert wild.columns.tolist() == WILD_BOOTSTRAP_COLUMNS
+    assert set(wild["model"]) == {"naive_ols", "fe_village"}
+    assert wild["p_value_wild"].between(0, 1).all()
+    assert (wild["conf_low"] < wild["estimate"]).all() and (
+        wild["estimate"] < wild["conf_high"]
+    ).all()
+    by_province = wild.loc[wild["cluster"] == "province_code"].iloc[0]
+    assert by_province["n_clusters"] == 8
+    naive = est.loc[(est["model"] == "naive_ols") & (est["term"] == "has_mfi_loan")].iloc[0]
+    assert by_province["estimate"] == pytest.approx(naive["estimate"], abs=1e-9)
 
 
 def test_fit_is_deterministic(fitted) -> None:

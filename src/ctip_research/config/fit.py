@@ -12,7 +12,14 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from ctip_research.config.base import Section
-from ctip_research.literals import GlmLink, LonelyPsu, ModelKind, MultipleTesting, ProgrammeMethod
+from ctip_research.literals import (
+    GlmLink,
+    LonelyPsu,
+    ModelKind,
+    MultipleTesting,
+    ProgrammeMethod,
+    WildWeightType,
+)
 
 _NAME = r"^[a-z][a-z0-9_]*$"
 
@@ -104,6 +111,33 @@ class RobustnessParams(Section):
     bootstrap_reps: int = Field(ge=99, description="Romano-Wolf multiplier bootstrap draws.")
 
 
+class WildComparison(Section):
+    """One comparison of ``fit.wild_bootstrap.comparisons``: a model's exposure effect, H0: 0."""
+
+    model: str = Field(description="Name of a fit.models spec of kind fixed_effects.")
+    cluster: str | None = Field(
+        description="Bootstrap (and CRV1) cluster column, e.g. province_code (8 clusters); "
+        "null: the model's own cluster. The estimate is the model's; only the clusters change."
+    )
+
+
+class WildBootstrapParams(Section):
+    """Wild cluster bootstrap (WCR, boottest) for comparisons resting on few clusters."""
+
+    comparisons: list[WildComparison] = Field(
+        description="Comparisons tested (empty: none); written to wild_bootstrap.csv."
+    )
+    reps: int = Field(
+        ge=99,
+        description="Bootstrap draws; Rademacher weights enumerate all 2^G sign vectors instead "
+        "when 2^G <= reps.",
+    )
+    weight_type: WildWeightType = Field(
+        description="Cluster weights: webb (six-point; recommended below ~12 clusters) or "
+        "rademacher (+-1)."
+    )
+
+
 class ValidationParams(Section):
     """``ctip validate``: which fitted models estimate which truth.json estimand."""
 
@@ -125,6 +159,7 @@ class FitParams(Section):
     programme: ProgrammeParams
     robustness: RobustnessParams
     validation: ValidationParams
+    wild_bootstrap: WildBootstrapParams
     table_formats: list[Literal["md", "html", "tex", "docx"]] = Field(
         min_length=1, description="Formats of the regression tables."
     )
@@ -140,4 +175,17 @@ class FitParams(Section):
         for model in [*self.validation.estimands, self.validation.naive_model]:
             if model not in names:
                 raise ValueError(f"validation refers to unknown model {model!r}")
+        kinds = {m.name: m.kind for m in self.models}
+        seen = set()
+        for c in self.wild_bootstrap.comparisons:
+            if c.model not in kinds:
+                raise ValueError(f"wild_bootstrap refers to unknown model {c.model!r}")
+            if kinds[c.model] != "fixed_effects":
+                raise ValueError(
+                    f"wild_bootstrap: model {c.model!r} is {kinds[c.model]}; only kind "
+                    "fixed_effects is supported"
+                )
+            if (c.model, c.cluster) in seen:
+                raise ValueError(f"wild_bootstrap: repeated comparison {c.model!r}, {c.cluster!r}")
+            seen.add((c.model, c.cluster))
         return self

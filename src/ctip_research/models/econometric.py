@@ -33,6 +33,7 @@ from ctip_research.models.results import RegressionResult, make_terms
 from ctip_research.models.specs import ModelSpec, SpecError, select_sample
 
 __all__ = [
+    "absorbed_df",
     "anderson_rubin_interval",
     "model_info",
     "effective_f",
@@ -41,6 +42,7 @@ __all__ = [
     "fit_iv",
     "fit_panel",
     "regressor_frame",
+    "within_transform",
 ]
 
 
@@ -286,7 +288,6 @@ def _absorbed_ls(
     rss = float(e @ e)
     bread = np.linalg.inv(xt.T @ xt) if k else np.zeros((0, 0))
     scores = xt * e[:, None]
-    extra_df = sum(n_levels) - (len(codes) - 1)
     meat: np.ndarray
     if spec.cluster:
         clusters = pd.factorize(df[spec.cluster], sort=False)[0]
@@ -295,13 +296,12 @@ def _absorbed_ls(
             [np.bincount(clusters, weights=scores[:, j], minlength=n_groups) for j in range(k)]
         ).T
         meat = sums.T @ sums
-        if len(codes) == 1 and _codes_nested(codes[0], clusters):
-            extra_df = 0
+        extra_df = absorbed_df(codes, clusters)
         dof = n - k - extra_df
         scale = n_groups / (n_groups - 1) * (n - 1) / dof
     else:
         meat = scores.T @ scores
-        dof = n - k - extra_df
+        dof = n - k - absorbed_df(codes, None)
         scale = n / dof
     if dof <= 0:  # linearmodels raises its error
         return None
@@ -317,6 +317,56 @@ def _absorbed_ls(
         rsquared=r2,
         absorbed_rsquared=r2_within,
     )
+
+
+def within_transform(
+    mat: np.ndarray, codes: list[np.ndarray], weights: np.ndarray | None = None
+) -> np.ndarray:
+    """Weighted within transformation of the columns of ``mat`` (the one of ``fit_fixed_effects``).
+
+    Parameters
+    ----------
+    mat
+        ``(n, m)`` array; a copy is transformed and returned.
+    codes
+        One integer code array (0..levels-1) per absorbed effect.
+    weights
+        Observation weights (None: equal weights).
+
+    Exact for one effect; alternating projections to convergence for several.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> within_transform(np.array([[1.0], [3.0], [5.0]]), [np.array([0, 0, 1])]).ravel().tolist()
+    [-1.0, 1.0, 0.0]
+    """
+    out = np.array(mat, dtype=float, copy=True)
+    n = out.shape[0]
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    wsums = [np.bincount(g, weights=w, minlength=int(g.max()) + 1 if n else 0) for g in codes]
+    return _demean(out, codes, w, wsums)
+
+
+def absorbed_df(codes: list[np.ndarray], clusters: np.ndarray | None) -> int:
+    """Degrees of freedom used by absorbed effects in the CRV1/HC1 factor of ``fit_fixed_effects``.
+
+    All levels minus one per effect after the first; 0 for a single effect nested in the
+    clusters (Stata ``reghdfe``; pyfixest ``ssc(k_fixef="nonnested")``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> absorbed_df([np.array([0, 0, 1, 1])], np.array([0, 0, 1, 1]))
+    0
+    >>> absorbed_df([np.array([0, 0, 1, 1])], np.array([0, 1, 0, 1]))
+    2
+    """
+    if not codes:
+        return 0
+    if clusters is not None and len(codes) == 1 and _codes_nested(codes[0], clusters):
+        return 0
+    return int(sum(int(g.max()) + 1 for g in codes) - (len(codes) - 1))
 
 
 def _codes_nested(effect: np.ndarray, clusters: np.ndarray) -> bool:

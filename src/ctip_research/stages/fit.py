@@ -8,6 +8,8 @@ Reads ``<processed>/analysis/household_wave.parquet`` and ``panel.parquet``; wri
 - ``descriptive.csv``: design-based indicator means by domain (model 1);
 - ``balance.csv``, ``programme.json``: the programme's balance table and the stated conclusion;
 - ``robustness.csv``: alternative exposures x outcomes with raw and adjusted p-values;
+- ``wild_bootstrap.csv``: wild cluster bootstrap (WCR) p-values and intervals of the
+  ``fit.wild_bootstrap`` comparisons (few clusters), beside the CRV1 ones;
 - ``tables/<name>.{md,html,tex,docx}``: etable-style regression tables;
 - ``metrics.json``: headline estimates for ``dvc metrics show``.
 
@@ -46,6 +48,80 @@ def _publishable(res: Any, min_df: int) -> bool:
     df_ok = res.df_resid >= min_df
     psu_ok = res.n_psu is None or (res.n_psu - 1) >= min_df
     return bool(df_ok and psu_ok)
+
+
+#: Columns of ``wild_bootstrap.csv``.
+WILD_BOOTSTRAP_COLUMNS = [
+    "model",
+    "cluster",
+    "term",
+    "estimate",
+    "crv1_std_error",
+    "statistic",
+    "p_value_crv1",
+    "p_value_wild",
+    "conf_low",
+    "conf_high",
+    "n_clusters",
+    "reps",
+    "weight_type",
+    "full_enumeration",
+]
+
+
+def _wild_bootstrap(
+    params: Params, hw: pd.DataFrame, published: set[str], suppressed: list[str]
+) -> pd.DataFrame:
+    """One row per ``fit.wild_bootstrap`` comparison of a published model."""
+    from ctip_research.models.wild_bootstrap import bootstrap_spec
+
+    fp = params.fit
+    wb = fp.wild_bootstrap
+    specs = {s.name: s for s in fp.models}
+    rows = []
+    for comp in wb.comparisons:
+        spec = specs[comp.model]
+        cluster = comp.cluster or spec.cluster
+        if comp.model not in published:
+            log.warning("wild bootstrap of %s skipped: the model is suppressed", comp.model)
+            suppressed.append(f"wild_bootstrap:{comp.model}:{cluster}")
+            continue
+        res = bootstrap_spec(
+            hw,
+            spec,
+            cluster=comp.cluster,
+            reps=wb.reps,
+            weight_type=wb.weight_type,
+            seed=fp.seed,
+            alpha=fp.alpha,
+        )
+        log.info(
+            "wild bootstrap %s by %s (G = %d): p CRV1 %.4f, p wild %.4f",
+            comp.model,
+            cluster,
+            res.n_clusters,
+            res.p_value_crv1,
+            res.p_value,
+        )
+        rows.append(
+            {
+                "model": comp.model,
+                "cluster": cluster,
+                "term": res.term,
+                "estimate": res.estimate,
+                "crv1_std_error": res.std_error,
+                "statistic": res.statistic,
+                "p_value_crv1": res.p_value_crv1,
+                "p_value_wild": res.p_value,
+                "conf_low": res.conf_low,
+                "conf_high": res.conf_high,
+                "n_clusters": res.n_clusters,
+                "reps": res.reps,
+                "weight_type": res.weight_type,
+                "full_enumeration": res.full_enumeration,
+            }
+        )
+    return pd.DataFrame(rows, columns=WILD_BOOTSTRAP_COLUMNS)
 
 
 def run_fit(params: Params) -> None:
@@ -181,6 +257,13 @@ def run_fit(params: Params) -> None:
         )
     )
     write_csv(out / "robustness.csv", robustness)
+
+    # few clusters: wild cluster bootstrap ---------------------------------------------------------
+    write_csv(
+        out / "wild_bootstrap.csv",
+        _wild_bootstrap(params, hw, set(results), suppressed),
+        float_format="%.10g",
+    )
 
     # estimates, results, tables ------------------------------------------------------------------
     frames = [descriptive.estimates().loc[~small.to_numpy()]]
