@@ -129,9 +129,17 @@ def test_dvc_plot_files_have_the_declared_columns(run_dir) -> None:
         "share_reached",
         "share_reached_random",
         "share_reached_perfect",
+        "conf_low",
+        "conf_high",
     } <= set(tgt)
     assert {"mean_predicted", "observed_rate"} <= set(rel)
     assert tgt["share_served"].tolist() == targeting_grid(0.05, 0.2)
+    # the village-bootstrap band: blank exactly where a point is suppressed
+    shown = ~tgt["is_suppressed"]
+    assert tgt.loc[shown, ["conf_low", "conf_high"]].notna().all(axis=None)
+    assert tgt.loc[~shown, ["conf_low", "conf_high"]].isna().all(axis=None)
+    assert (tgt.loc[shown, "conf_low"] <= tgt.loc[shown, "share_reached"]).all()
+    assert (tgt.loc[shown, "share_reached"] <= tgt.loc[shown, "conf_high"]).all()
 
 
 @pytest.mark.slow

@@ -14,7 +14,8 @@ do by default (its cross-validation scoring ignores sample weights, scikit-learn
   with replacement per stratum, weights rescaled by ``n_h / (n_h - 1)`` times the multiplicity), run
   with joblib (threads: numpy releases the GIL, no process start-up); each replicate has its own seed, so the result does not depend on the number of
   workers. The intervals are conditional on the fitted fold models (the evaluation sample varies,
-  the models are not refitted).
+  the models are not refitted). The targeting curve gets a pointwise percentile band from the same
+  replicates (each replicate's curve on the out-of-fold scores with the replicate's weights).
 * **Permutation importance** on the out-of-fold predictions (drop in weighted ROC-AUC).
 * **Subgroups** (e.g. province, female-headed households): every metric also per cell; cells with
   fewer than ``min_count`` households, positives or negatives are suppressed, with a complementary
@@ -26,6 +27,7 @@ only (the out-of-fold scores stay in memory in :class:`CrossValidation`).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -166,6 +168,31 @@ class _Ranked:
             frac = np.where(mass > 0, (target - before) / mass, 0.0)
         return np.clip(frac, 0.0, 1.0)[::-1]
 
+    def reached_curve(self, shares: FloatArray) -> FloatArray:
+        """Share of the positive weight reached when the top ``shares`` of the weight are served.
+
+        The same rule as :meth:`level_fraction` (the tied level straddling the cut is served in
+        part), in ``O(levels + shares log levels)``: cumulative positive and total weight by
+        descending score, interpolated within the straddling level. NaN without positive weight.
+        """
+        mass = (self.pos + self.neg)[::-1]
+        keep = mass > 0
+        mass, pos = mass[keep], self.pos[::-1][keep]
+        out = np.full(shares.shape, np.nan)
+        if mass.size == 0:
+            return out
+        cum_mass, cum_pos = np.cumsum(mass), np.cumsum(pos)
+        if cum_pos[-1] <= 0:
+            return out
+        target = shares * cum_mass[-1]
+        k = np.minimum(np.searchsorted(cum_mass, target, side="left"), mass.size - 1)
+        pos_before = np.concatenate(([0.0], cum_pos[:-1]))[k]
+        mass_before = np.concatenate(([0.0], cum_mass[:-1]))[k]
+        frac = np.clip((target - mass_before) / mass[k], 0.0, 1.0)
+        # a level whose cumulative weight the cut reaches is served in full (exactly)
+        reached = np.where(target >= cum_mass[k], cum_pos[k], pos_before + frac * pos[k])
+        return np.asarray(reached / cum_pos[-1], dtype=np.float64)
+
 
 def weighted_roc_auc(
     y: Sequence[int] | np.ndarray,
@@ -297,15 +324,20 @@ def targeting_curve(
     y_arr, s_arr, w_arr = _arrays(y, score, weight)
     tot_p = np.sum(w_arr * y_arr)
     prevalence = tot_p / w_arr.sum()
+    inv, n_levels = _rank_levels(s_arr)
+    # the same computation as the bootstrap replicates of the band (evaluate_classifier)
+    reached_share = _Ranked.build(inv, n_levels, y_arr, w_arr).reached_curve(
+        np.asarray(shares, dtype=np.float64)
+    )
     rows = []
-    for share in shares:
+    for share, reached in zip(shares, reached_share, strict=True):
         frac = served_fraction(s_arr, w_arr, float(share))
         served_w = np.sum(frac * w_arr)
         reached_w = np.sum(frac * w_arr * y_arr)
         rows.append(
             {
                 "share_served": float(share),
-                "share_reached": float(reached_w / tot_p) if tot_p > 0 else np.nan,
+                "share_reached": float(reached),
                 "share_reached_random": float(share),
                 "share_reached_perfect": float(min(1.0, share / prevalence))
                 if prevalence > 0
@@ -608,13 +640,17 @@ def _all_cell_metrics(
     w: FloatArray,
     *,
     top_share: float,
-) -> np.ndarray:
-    """Matrix (cells x METRICS) of metric values for one weight vector."""
+    shares: FloatArray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Matrices (cells x METRICS) of metric values and (cells x shares) of the targeting curve
+    (share reached) for one weight vector."""
     overall = _Ranked.build(inv, n_levels, y, w)
     overall_frac = overall.level_fraction(top_share)[inv]
     out = np.full((len(cells.keys), len(METRICS)), np.nan)
+    curves = np.full((len(cells.keys), shares.size), np.nan)
     for c, idx in enumerate(cells.index):
         ranked = _Ranked.build(inv[idx], n_levels, y[idx], w[idx])
+        curves[c] = ranked.reached_curve(shares)
         values = _metric_set(
             ranked,
             inv[idx],
@@ -625,7 +661,7 @@ def _all_cell_metrics(
             overall_frac=overall_frac[idx],
         )
         out[c] = [values[m] for m in METRICS]
-    return out
+    return out, curves
 
 
 def _bootstrap_chunk(
@@ -638,12 +674,18 @@ def _bootstrap_chunk(
     s: FloatArray,
     w: FloatArray,
     top_share: float,
-) -> np.ndarray:
-    reps = []
+    shares: FloatArray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Metrics and targeting curves of the replicates of ``seeds`` (stacked on axis 0)."""
+    reps, curves = [], []
     for seed in seeds:
         factors = design.factors(seed)
-        reps.append(_all_cell_metrics(cells, inv, n_levels, y, s, w * factors, top_share=top_share))
-    return np.stack(reps)
+        metrics, curve = _all_cell_metrics(
+            cells, inv, n_levels, y, s, w * factors, top_share=top_share, shares=shares
+        )
+        reps.append(metrics)
+        curves.append(curve)
+    return np.stack(reps), np.stack(curves)
 
 
 def suppress_small_cells(
@@ -783,7 +825,9 @@ class RiskEvaluation:
     reliability
         Reliability bins (overall and by subgroup) with ``is_suppressed``.
     targeting
-        Targeting curves (overall and by subgroup) with ``is_suppressed``.
+        Targeting curves (overall and by subgroup) with ``is_suppressed`` and a pointwise
+        percentile band of ``share_reached`` (``conf_low``, ``conf_high``) from the same PSU
+        bootstrap replicates as the metrics' intervals; blank where the point is suppressed.
     importance
         Permutation importance (overall and by subgroup; suppressed cells dropped).
     settings
@@ -940,7 +984,7 @@ def evaluate_classifier(
     n_bins, n_bins_subgroup
         Reliability bins overall and per subgroup cell.
     n_bootstrap, ci_level
-        Bootstrap replicates and percentile-interval level.
+        Bootstrap replicates and percentile-interval level (metrics and the targeting band).
     min_count
         Minimum unweighted households (and positives, negatives) behind a published cell.
     seed
@@ -970,7 +1014,10 @@ def evaluate_classifier(
     inv, n_levels = _rank_levels(s_arr)
     design = _PsuDesign.build(pd.Series(psu_arr), pd.Series(stratum_arr))
 
-    point = _all_cell_metrics(cells, inv, n_levels, y_arr, s_arr, w_arr, top_share=top_share)
+    share_arr = np.asarray(shares, dtype=np.float64)
+    point, _ = _all_cell_metrics(
+        cells, inv, n_levels, y_arr, s_arr, w_arr, top_share=top_share, shares=share_arr[:0]
+    )
 
     seed_seq = np.random.SeedSequence([seed, 1])
     boot_seeds = seed_seq.spawn(n_bootstrap)
@@ -978,19 +1025,25 @@ def evaluate_classifier(
     chunks = [boot_seeds[i::n_chunks] for i in range(n_chunks)]
     results = Parallel(n_jobs=n_jobs, prefer="threads")(
         delayed(_bootstrap_chunk)(
-            chunk, design, cells, inv, n_levels, y_arr, s_arr, w_arr, top_share
+            chunk, design, cells, inv, n_levels, y_arr, s_arr, w_arr, top_share, share_arr
         )
         for chunk in chunks
     )
     # restore replicate order (chunk i holds replicates i, i + n_chunks, ...)
     reps = np.empty((n_bootstrap, len(cells.keys), len(METRICS)))
-    for i, res in enumerate(results):
+    curve_reps = np.empty((n_bootstrap, len(cells.keys), share_arr.size))
+    for i, (res, curve_res) in enumerate(results):
         reps[i::n_chunks] = res
+        curve_reps[i::n_chunks] = curve_res
     alpha = (1.0 - ci_level) / 2.0
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        # a cell without positives in every replicate has an all-NaN slice: its interval is NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
         low = np.nanquantile(reps, alpha, axis=0)
         high = np.nanquantile(reps, 1.0 - alpha, axis=0)
         se = np.nanstd(reps, axis=0, ddof=1)
+        curve_low = np.nanquantile(curve_reps, alpha, axis=0)
+        curve_high = np.nanquantile(curve_reps, 1.0 - alpha, axis=0)
 
     counts = pd.DataFrame(
         {
@@ -1021,12 +1074,23 @@ def evaluate_classifier(
         min_count=min_count,
     )
     suppressed_keys = {(r.subgroup, r.group) for r in counts.itertuples() if bool(r.is_suppressed)}
-    for frame in (reliability, targeting):
+    curve_values = {
+        "reliability": ["mean_predicted", "observed_rate"],
+        "targeting": ["share_reached", "share_reached_perfect", "precision"],
+    }
+    for kind, frame in (("reliability", reliability), ("targeting", targeting)):
         mask = [
             (a, b) in suppressed_keys
             for a, b in zip(frame["subgroup"], frame["group"], strict=True)
         ]
         frame.loc[mask, "is_suppressed"] = True
+        # a suppressed cell (also a complementary one) shows no curve value
+        frame.loc[frame["is_suppressed"], curve_values[kind]] = np.nan
+    # pointwise percentile band of the targeting curve (rows: cells in order, then shares)
+    pos = list(targeting.columns).index("share_reached") + 1
+    targeting.insert(pos, "conf_low", curve_low.ravel())
+    targeting.insert(pos + 1, "conf_high", curve_high.ravel())
+    targeting.loc[targeting["is_suppressed"], ["conf_low", "conf_high"]] = np.nan
 
     if n_permutation_repeats > 0:
         cell_map = {

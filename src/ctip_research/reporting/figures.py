@@ -266,12 +266,14 @@ def plot_targeting_curve(
     *,
     title: str,
     headline: Mapping[str, float] | None = None,
+    band_label: str = "95% CI",
 ) -> Figure:
     """Targeting (cumulative gains) curve with random and perfect targeting for reference.
 
     ``curve`` has ``share_served``, ``share_reached`` and optionally ``share_reached_perfect``,
-    ``conf_low`` / ``conf_high`` (a band) and ``is_suppressed``. ``headline`` (``share_served``,
-    ``estimate``, ``conf_low``, ``conf_high``) adds the headline point with its interval.
+    ``conf_low`` / ``conf_high`` (a band, legend ``band_label``) and ``is_suppressed``.
+    ``headline`` (``share_served``, ``estimate``, ``conf_low``, ``conf_high``) adds the headline
+    point with its interval.
 
     Examples
     --------
@@ -307,14 +309,14 @@ def plot_targeting_curve(
                 label="Perfect targeting",
             )
         if {"conf_low", "conf_high"} <= set(c.columns):
-            ax.fill_between(
-                x,
-                c["conf_low"].to_numpy(float) * 100,
-                c["conf_high"].to_numpy(float) * 100,
+            ax.fill_between(  # serving no one reaches no one: the band starts at (0, 0)
+                np.r_[0, x],
+                np.r_[0, c["conf_low"].to_numpy(float) * 100],
+                np.r_[0, c["conf_high"].to_numpy(float) * 100],
                 color=COLOURS[1],
                 alpha=0.2,
                 linewidth=0,
-                label="95% CI",
+                label=band_label,
             )
         ax.plot(
             np.r_[0, x],
@@ -657,6 +659,8 @@ def build_targeting_figure(
     headline: Mapping[str, float] | None = None,
     n_households: int | None = None,
     upstream_record: Mapping[str, Any] | None = None,
+    band_level: float | None = None,
+    n_bootstrap: int | None = None,
     name: str = "targeting_curve",
 ) -> Exhibit:
     """The risk model's targeting curve (aggregates only), gated.
@@ -665,7 +669,20 @@ def build_targeting_figure(
     ``share_reached_perfect``, ``conf_low``, ``conf_high``, ``is_suppressed``). With the counts
     ``n_served`` / ``n_reached``, points on fewer than the minimum cell size are suppressed
     here; without them (the risk stage does not publish them) the curve must carry
-    ``is_suppressed`` and the risk stage's passed check record (``upstream_record``).
+    ``is_suppressed`` and the risk stage's passed check record (``upstream_record``). The band
+    ``conf_low`` / ``conf_high`` is the risk stage's pointwise village-bootstrap percentile band
+    at level ``band_level`` from ``n_bootstrap`` replicates (named so in the caption); the band of
+    a suppressed point is blanked with the point.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"share_served": [0.2, 1.0], "share_reached": [0.5, 1.0],
+    ...                   "conf_low": [0.4, 1.0], "conf_high": [0.6, 1.0],
+    ...                   "n_served": [200, 1000], "n_reached": [60, 120]})
+    >>> ex = build_targeting_figure(c, thresholds=DisclosureThresholds(), source="demo",
+    ...                             band_level=0.95, n_bootstrap=500)
+    >>> "95% village-bootstrap band, B = 500" in ex.caption
+    True
     """
     c = curve.copy()
     prior = (
@@ -738,16 +755,29 @@ def build_targeting_figure(
         if leaked.any():
             raise DisclosureError(f"figure {name!r}: a suppressed curve point carries a value")
     title = "Targeting support with the risk-screening model"
-    fig = plot_targeting_curve(c, title=title, headline=headline)
+    has_band = {"conf_low", "conf_high"} <= set(c.columns)
+    level = f"{100 * band_level:.0f}% " if band_level is not None else ""
+    b_note = f", B = {n_bootstrap:,}" if n_bootstrap else ""
+    band_name = f"{level}village-bootstrap band{b_note}"
+    fig = plot_targeting_curve(
+        c, title=title, headline=headline, band_label=f"{level}village-bootstrap band"
+    )
     n_note = f"; n = {n_households:,} households" if n_households else ""
+    band_text = (
+        f"Shaded: {band_name} (pointwise percentile interval of the share reached; villages "
+        "resampled within strata, the fold models held fixed). "
+        if has_band
+        else ""
+    )
     caption = (
         f"{title}: share of the households with a risky migrant at wave 2 that would be reached "
         "if support went to the households ranked highest by the wave-1 risk score, against "
         "random and perfect targeting (out-of-fold predictions, village-grouped cross-validation; "
-        "interval from a village bootstrap). Aggregates only: no individual score is published. "
-        f"Source: {source}{n_note}."
+        f"the marked point's interval from a village bootstrap). {band_text}Aggregates only: no "
+        f"individual score is published. Source: {source}{n_note}."
     )
-    alt = "Line chart of the share of risky-migration households reached against the share served."
+    alt = "Line chart of the share of risky-migration households reached against the share served"
+    alt += f", with a shaded {band_name}." if has_band else "."
     numbers: dict[str, float] = {}
     if headline is not None:
         alt += (

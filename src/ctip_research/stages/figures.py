@@ -90,6 +90,17 @@ def _headline(metrics_path: Path) -> dict[str, float] | None:
     }
 
 
+def _band(metrics_path: Path) -> tuple[float | None, int | None]:
+    """Level and replicates of the risk stage's village-bootstrap band (``metrics.json``)."""
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    level = metrics.get("settings", {}).get("ci_level")
+    n_boot = metrics.get("design", {}).get("n_bootstrap")
+    return (
+        None if level is None else float(level),
+        None if n_boot is None else int(n_boot),
+    )
+
+
 def build_exhibits(params: Params) -> tuple[list[Exhibit], dict[str, list[Path]]]:
     """Read the inputs and build every figure (gated); return them and each one's input files."""
     processed = Path(params.paths.processed)
@@ -159,6 +170,7 @@ def build_exhibits(params: Params) -> tuple[list[Exhibit], dict[str, list[Path]]
     if "subgroup" in curve.columns:
         curve = curve[curve["subgroup"].astype(str) == "overall"]
     headline = _headline(metrics_path)
+    band_level, n_bootstrap = _band(metrics_path)
     risk_record_path = targeting_path.parent / "disclosure.json"
     risk_record = (
         json.loads(risk_record_path.read_text(encoding="utf-8"))
@@ -173,6 +185,8 @@ def build_exhibits(params: Params) -> tuple[list[Exhibit], dict[str, list[Path]]
             headline=headline,
             n_households=int(households[households["wave"] == fp.wave].shape[0]),
             upstream_record=risk_record,
+            band_level=band_level,
+            n_bootstrap=n_bootstrap,
             name="targeting_curve",
         )
     )

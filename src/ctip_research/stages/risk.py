@@ -6,7 +6,10 @@ Reads ``<processed>/analysis/panel.parquet`` (households in both waves; wave-1 f
 * ``metrics.json``: headline metrics with bootstrap intervals, overall and by subgroup (DVC metrics);
 * ``subgroup_metrics.csv``: every metric, tidy (``subgroup, group, metric, estimate, std_error,
   conf_low, conf_high, n_households, is_suppressed``);
-* ``targeting.csv`` / ``reliability.csv``: the overall curves (DVC plots);
+* ``targeting.csv`` / ``reliability.csv``: the overall curves (DVC plots); the targeting curve
+  carries ``conf_low`` / ``conf_high``, a pointwise percentile band of ``share_reached`` at
+  ``risk.ci_level`` from the same ``risk.n_bootstrap`` village-bootstrap replicates as the
+  metrics' intervals (blank where a point is suppressed);
 * ``targeting_by_subgroup.csv`` / ``reliability_by_subgroup.csv``: the same by subgroup;
 * ``importance.csv``: permutation importance, overall and by subgroup;
 * ``model_card.md``: the model card;
@@ -132,6 +135,11 @@ def _disclosure_record(ev: RiskEvaluation, min_count: int) -> dict[str, object]:
         ),
         "targeting_points_min_households": bool(
             ((tgt_shown["n_served"] >= min_count) & (tgt_shown["n_reached"] >= min_count)).all()
+        ),
+        "targeting_band_blank_when_suppressed": bool(
+            ev.targeting.loc[ev.targeting["is_suppressed"], ["conf_low", "conf_high"]]
+            .isna()
+            .all(axis=None)
         ),
         "no_individual_scores": True,
     }
