@@ -179,7 +179,8 @@ def render_model_card(evaluation: RiskEvaluation, info: ModelCardInfo) -> str:
         "every replicate (no variance contribution).\n"
         f"- Targeting: households are ranked by score and the top {k} of the (weighted) households "
         "are served; the card reports the share of all risky-migration households reached. Random "
-        f"targeting reaches {k} in expectation.\n"
+        f"targeting reaches {k} in expectation. The targeting curves (`targeting.csv`, the "
+        f"targeting figure) carry a pointwise {level} band from the same bootstrap replicates.\n"
     )
     add("## Overall performance\n")
     add(f"| metric | estimate ({level} interval) |")
