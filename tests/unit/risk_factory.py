@@ -5,7 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ctip_research.models.classify import ClassifierSpec
+
 PROVINCES = (1, 2, 3, 9, 12, 14, 17, 18)
+
+#: A small logistic risk model on the columns of :func:`simulate_panel`.
+SPEC = ClassifierSpec(
+    "logistic",
+    ("has_mfi_loan_w1", "total_debt_usd_w1", "has_migrant_w1", "household_size_w1"),
+    ("province_code",),
+    log=("total_debt_usd_w1",),
+    hyper={"C": 1.0},
+    seed=1,
+)
 
 
 def simulate_panel(

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from risk_factory import simulate_panel
+from risk_factory import SPEC, simulate_panel
 
-from ctip_research.models.classify import ClassifierSpec, build_classifier, make_design_matrix
+from ctip_research.models.classify import build_classifier, make_design_matrix
 from ctip_research.models.evaluate import (
     METRICS,
     RiskEvaluation,
@@ -18,15 +18,6 @@ from ctip_research.models.evaluate import (
     make_psu_folds,
     suppress_small_cells,
     weighted_roc_auc,
-)
-
-SPEC = ClassifierSpec(
-    "logistic",
-    ("has_mfi_loan_w1", "total_debt_usd_w1", "has_migrant_w1", "household_size_w1"),
-    ("province_code",),
-    log=("total_debt_usd_w1",),
-    hyper={"C": 1.0},
-    seed=1,
 )
 
 

@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from risk_factory import simulate_panel
+from risk_factory import SPEC, simulate_panel
 
 from ctip_research.errors import DisclosureError
-from ctip_research.models.classify import ClassifierSpec, build_classifier, make_design_matrix
+from ctip_research.models.classify import build_classifier, make_design_matrix
 from ctip_research.models.evaluate import (
     CrossValidation,
     RiskEvaluation,
@@ -29,14 +29,6 @@ from ctip_research.models.evaluate import (
 from ctip_research.reporting.disclosure import DisclosureThresholds
 from ctip_research.reporting.figures import build_targeting_figure
 
-SPEC = ClassifierSpec(
-    "logistic",
-    ("has_mfi_loan_w1", "total_debt_usd_w1", "has_migrant_w1", "household_size_w1"),
-    ("province_code",),
-    log=("total_debt_usd_w1",),
-    hyper={"C": 1.0},
-    seed=1,
-)
 SHARES = [0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0]
 
 
