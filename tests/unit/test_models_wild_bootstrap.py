@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from ctip_research.config import parse_params
 from ctip_research.errors import ParamsError
+from ctip_research.models import wild_bootstrap
 from ctip_research.models.econometric import fit_fixed_effects
 from ctip_research.models.wild_bootstrap import (
     WildBootstrapError,
@@ -274,3 +275,22 @@ def test_wcr_size_closer_to_nominal_than_crv1_with_few_unequal_clusters() -> Non
     assert crv1 > 0.15  # the design is one where CRV1 fails
     assert abs(wild - 0.05) < abs(crv1 - 0.05)
     assert wild < 0.5 * crv1
+
+
+@pytest.mark.parametrize("weight_type", ["webb", "rademacher"])
+def test_results_do_not_depend_on_the_memory_chunk(
+    weight_type: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # census-size designs run in chunks of a few draws: the same draws, the same results (up to
+    # the rounding of matrix products of another shape)
+    df = _clustered(30, seed=8)
+    args = dict(param_index="x", weights=df["w"], reps=999, weight_type=weight_type, seed=4)
+    whole = wild_cluster_bootstrap(df["y"], df[["x", "z"]], df["g"], **args)
+    monkeypatch.setattr(wild_bootstrap, "_CHUNK_ELEMENTS", 30 * 7)  # 7 draws per chunk
+    chunked = wild_cluster_bootstrap(df["y"], df[["x", "z"]], df["g"], **args)
+    np.testing.assert_allclose(
+        chunked.bootstrap_statistics, whole.bootstrap_statistics, rtol=1e-12, atol=1e-12
+    )
+    assert chunked.p_value == whole.p_value
+    assert chunked.conf_low == pytest.approx(whole.conf_low, abs=1e-8 * whole.std_error)
+    assert chunked.conf_high == pytest.approx(whole.conf_high, abs=1e-8 * whole.std_error)

@@ -44,7 +44,7 @@ Conventions
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,8 +64,11 @@ __all__ = [
     "wild_cluster_bootstrap",
 ]
 
-#: Draws processed at once (bounds the memory of the B x G matrices).
+#: Draws processed at once, at most (bounds the memory of the B x G matrices).
 _CHUNK = 4096
+#: Weight-matrix elements per chunk (draws x clusters): 2^21 float64 = 16 MiB per temporary, so
+#: a census-size design (50,000 villages) runs in chunks of 41 draws, never B x G at once.
+_CHUNK_ELEMENTS = 2**21
 #: |t*| within this relative distance of |t| counts as a tie (included in the p-value).
 _TIE_RTOL = 1e-9
 #: Webb's six-point distribution: +-sqrt(1/2), +-1, +-sqrt(3/2), each with probability 1/6.
@@ -178,17 +181,38 @@ def bootstrap_weights(
     >>> bootstrap_weights(3, reps=9, weight_type="webb", seed=1)[0].shape
     (9, 3)
     """
+    chunks, full = _weight_chunks(
+        n_clusters, reps=reps, weight_type=weight_type, seed=seed, chunk=_CHUNK
+    )
+    return np.vstack(list(chunks)), full
+
+
+def _weight_chunks(
+    n_clusters: int, *, reps: int, weight_type: WildWeightType, seed: int, chunk: int
+) -> tuple[Iterator[np.ndarray], bool]:
+    """The rows of :func:`bootstrap_weights`, ``chunk`` draws at a time (the same rows: a numpy
+    Generator's int64 stream does not depend on how the draws are split)."""
     if n_clusters < 1 or reps < 1:
         raise WildBootstrapError("the wild bootstrap needs at least one cluster and one draw")
-    if weight_type == "rademacher" and n_clusters <= _MAX_ENUM_G and 2**n_clusters <= reps:
-        bits = (np.arange(2**n_clusters)[:, None] >> np.arange(n_clusters)) & 1
-        return (2.0 * bits - 1.0), True
-    rng = np.random.default_rng(seed)
-    if weight_type == "rademacher":
-        return 2.0 * rng.integers(0, 2, size=(reps, n_clusters)) - 1.0, False
-    if weight_type == "webb":
-        return _WEBB[rng.integers(0, 6, size=(reps, n_clusters))], False
-    raise WildBootstrapError(f"unknown weight_type {weight_type!r}")
+    if weight_type not in ("rademacher", "webb"):
+        raise WildBootstrapError(f"unknown weight_type {weight_type!r}")
+    full = weight_type == "rademacher" and n_clusters <= _MAX_ENUM_G and 2**n_clusters <= reps
+    n_draws = 2**n_clusters if full else reps
+    shift = np.arange(n_clusters)
+
+    def rows() -> Iterator[np.ndarray]:
+        rng = np.random.default_rng(seed)
+        for start in range(0, n_draws, chunk):
+            size = (min(chunk, n_draws - start), n_clusters)
+            if full:
+                bits = (np.arange(start, start + size[0])[:, None] >> shift) & 1
+                yield 2.0 * bits - 1.0
+            elif weight_type == "rademacher":
+                yield 2.0 * rng.integers(0, 2, size=size) - 1.0
+            else:
+                yield _WEBB[rng.integers(0, 6, size=size)]
+
+    return rows(), full
 
 
 def _cluster_sums(mat: np.ndarray, indicator: sparse.csr_matrix) -> np.ndarray:
@@ -363,13 +387,19 @@ def wild_cluster_bootstrap(
     c_a, c_b = s_a @ a_j, s_b @ a_j
     sa_a, sb_a = s_a @ a_inv, s_b @ a_inv
 
-    v_all, full = bootstrap_weights(n_clusters, reps=reps, weight_type=weight_type, seed=seed)
-    n_draws = v_all.shape[0]
+    chunk = max(1, min(_CHUNK, _CHUNK_ELEMENTS // n_clusters))
+    chunks, full = _weight_chunks(
+        n_clusters, reps=reps, weight_type=weight_type, seed=seed, chunk=chunk
+    )
+    n_draws = 2**n_clusters if full else reps
     num_a, num_b = np.empty(n_draws), np.empty(n_draws)
     q_aa, q_ab, q_bb = np.empty(n_draws), np.empty(n_draws), np.empty(n_draws)
-    for start in range(0, n_draws, _CHUNK):
-        v = v_all[start : start + _CHUNK]
+    constant = np.empty(n_draws, dtype=bool)
+    for start, v in zip(range(0, n_draws, chunk), chunks, strict=True):
         sl = slice(start, start + len(v))
+        # a constant weight vector (v = +-1: Rademacher; Webb rarely) reproduces |t| at every
+        # null value exactly (y* - X b~ = c u~), so it is a tie by construction, not by rounding
+        constant[sl] = np.ptp(v, axis=1) == 0
         num_a[sl], num_b[sl] = v @ c_a, v @ c_b
         z_a = v * c_a - (v @ sa_a) @ p_mat.T
         z_b = v * c_b - (v @ sb_a) @ p_mat.T
@@ -382,9 +412,6 @@ def wild_cluster_bootstrap(
         with np.errstate(divide="ignore", invalid="ignore"):
             return (num_a - b0 * num_b) / np.sqrt(np.maximum(den, 0.0))
 
-    # a constant weight vector (v = +-1: Rademacher; Webb rarely) reproduces |t| at every null
-    # value exactly (y* - X b~ = c u~), so it is a tie by construction, not by rounding
-    constant = np.ptp(v_all, axis=1) == 0
     varying = ~constant
     n_constant = int(constant.sum())
 
