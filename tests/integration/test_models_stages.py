@@ -76,6 +76,7 @@ def fitted(tmp_path_factory, request):
         tmp / "raw/synthetic/truth.json",
         {"estimands": {"mfi": {"ate": TRUE_MFI}, "programme": {"att": TRUE_PROGRAMME}}},
     )
+    write_json(tmp / "interim/ingested/ingest_ledger.json", {"synthetic": True, "sources": []})
     run_fit(params)
     run_validate(params)
     return params, tmp / "processed"
@@ -124,6 +125,36 @@ def test_validate_shows_panel_recovers_truth(fitted) -> None:
     assert val.loc["naive_ols", "estimate"] > TRUE_MFI
     assert "panel_fe" in read_json(out / "validation/metrics.json")["recovering"]
     assert (out / "validation/validation.md").read_text().startswith("# Estimates")
+    assert read_json(out / "validation/metrics.json")["applicable"] is True
+
+
+def test_validate_on_real_data_compares_nothing(fitted, tmp_path) -> None:
+    # a real survey (a codebook without synthetic: true): the synthetic survey's truth.json,
+    # which the synth stage still writes, must never be set beside real estimates
+    from ctip_research.stages.figures import _read_truth
+    from ctip_research.stages.validate import run_validate
+
+    params, out = fitted
+    real = params.model_copy(
+        update={
+            "paths": params.paths.model_copy(
+                update={"interim": tmp_path / "interim", "processed": tmp_path / "processed"}
+            )
+        }
+    )
+    write_json(tmp_path / "interim/ingested/ingest_ledger.json", {"synthetic": False})
+    (tmp_path / "processed/models").mkdir(parents=True)
+    (tmp_path / "processed/models/estimates.csv").write_bytes(
+        (out / "models/estimates.csv").read_bytes()
+    )
+    assert (params.paths.raw / params.fit.validation.truth_file).exists()
+    run_validate(real)
+    val = pd.read_csv(tmp_path / "processed/validation/validation.csv")
+    assert val.empty and "covers_truth" in val.columns
+    assert read_json(tmp_path / "processed/validation/metrics.json")["applicable"] is False
+    assert "Not applicable" in (tmp_path / "processed/validation/validation.md").read_text()
+    assert _read_truth(real, tmp_path / "processed") == (None, None)
+    assert _read_truth(params, out)[0]  # the synthetic run's figures do get the truth
 
 
 def test_regression_with_too_few_residual_df_is_suppressed(params_dict, tmp_path) -> None:

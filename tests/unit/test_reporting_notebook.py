@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat as nbf
+import pandas as pd
 import pytest
 
 from ctip_research.errors import DisclosureError, RenderError
@@ -125,3 +126,17 @@ def test_index_links_every_report_figure_and_the_brief() -> None:
     ):
         assert f'href="{href}"' in page
     assert "ffffffffffff" in page and "c0ffee" in page
+
+
+def test_validation_notebook_only_when_validate_compared_with_a_truth(tmp_path) -> None:
+    from ctip_research.models.validation import VALIDATION_COLUMNS
+    from ctip_research.stages.report import notebooks_to_render
+
+    names, synthetic_only = ["descriptive", "validation"], ["validation"]
+    assert notebooks_to_render(names, synthetic_only, tmp_path) == ["descriptive"]
+    (tmp_path / "validation").mkdir()
+    csv = tmp_path / "validation" / "validation.csv"
+    pd.DataFrame(columns=list(VALIDATION_COLUMNS)).to_csv(csv, index=False)  # real data
+    assert notebooks_to_render(names, synthetic_only, tmp_path) == ["descriptive"]
+    pd.DataFrame({"model": ["panel_fe"], "truth": [0.07]}).to_csv(csv, index=False)
+    assert notebooks_to_render(names, synthetic_only, tmp_path) == names

@@ -51,6 +51,22 @@ def lookup_truth(truth: dict[str, Any], path: str) -> float:
         raise TruthError(f"truth.json estimand {path!r} is not a number") from None
 
 
+#: Columns of the validation table (``validation.csv``).
+VALIDATION_COLUMNS: tuple[str, ...] = (
+    "model",
+    "estimand",
+    "truth",
+    "estimate",
+    "std_error",
+    "conf_low",
+    "conf_high",
+    "bias",
+    "relative_bias",
+    "covers_truth",
+    "is_naive",
+)
+
+
 def compare_to_truth(
     estimates: pd.DataFrame,
     truth: dict[str, Any],

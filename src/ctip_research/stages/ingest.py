@@ -127,6 +127,9 @@ def ingest_sources(params: Params) -> IngestResult:
             {str(k): v for k, v in rec.items()} for rec in hits.to_dict(orient="records")
         ]
     ledger: dict[str, Any] = {
+        # every codebook declares synthetic: true (the embedded default survey); validation
+        # against a ground truth runs only then (ctip validate)
+        "synthetic": synthetic,
         "sources": [
             {**r.ledger, "codebook": p.as_posix()}
             for (p, _), r in zip(codebooks, results, strict=True)

@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from ctip_research.config import Params, params_hash
 from ctip_research.errors import InputFileError
 from ctip_research.io import file_sha256, read_json, write_json, write_text
@@ -69,12 +71,22 @@ TITLES: dict[str, str] = {
 }
 
 
+def notebooks_to_render(
+    notebooks: list[str], synthetic_only: list[str], processed: Path
+) -> list[str]:
+    """``notebooks`` without the ``synthetic_only`` ones unless ``ctip validate`` compared the
+    estimates with a ground truth (a non-empty ``validation/validation.csv``; on real data it
+    writes an empty one)."""
+    validation_csv = processed / "validation" / "validation.csv"
+    compared = validation_csv.exists() and not pd.read_csv(validation_csv).empty
+    return [n for n in notebooks if compared or n not in synthetic_only]
+
+
 def run_report(params: Params) -> None:
     """Execute, gate and render every report notebook; write the index (see module docstring)."""
     processed = Path(params.paths.processed).resolve()
     rp = params.report
     notebooks_dir = Path("notebooks").resolve()
-    is_synthetic = (processed / "validation" / "validation.csv").exists()
     phash = params_hash(params, "privacy", "report")
     prov = gather_provenance(
         params_hash=params_hash(params),
@@ -89,7 +101,7 @@ def run_report(params: Params) -> None:
     rendered: dict[str, str] = {}
     entries: list[dict[str, Any]] = []
     records: dict[str, Any] = {}
-    selected = [n for n in rp.notebooks if is_synthetic or n not in rp.synthetic_only]
+    selected = notebooks_to_render(rp.notebooks, rp.synthetic_only, processed)
     for name in track(selected, "Rendering reports"):
         path = notebooks_dir / f"{name}.ipynb"
         if not path.exists():

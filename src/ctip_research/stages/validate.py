@@ -1,12 +1,19 @@
 """Stage ``validate``: the fitted estimates beside the ground truth (synthetic data only).
 
-Reads ``<processed>/models/estimates.csv`` and ``<raw>/<fit.validation.truth_file>`` (the only
+Reads ``<interim>/ingested/ingest_ledger.json`` (were the ingested sources synthetic?),
+``<processed>/models/estimates.csv`` and ``<raw>/<fit.validation.truth_file>`` (the only
 reader of ``truth.json``); writes ``<processed>/validation/``:
 
 - ``validation.csv``: model, estimand, truth, estimate, std_error, interval, bias, relative bias,
   whether the 95% interval covers the truth, and which row is the naive estimate;
 - ``validation.md``: the same as a Markdown table with a one-paragraph reading;
 - ``metrics.json``: the naive estimate's ratio to the truth and the models that recover it.
+
+On a real survey (any codebook in ``ingest.sources`` without ``synthetic: true``) there is no
+truth to compare with: the stage writes an empty ``validation.csv``, a ``validation.md`` that
+says so and ``metrics.json`` with ``applicable: false``, and never reads ``truth.json`` (the
+synthetic survey's truth must not be set beside real estimates). The figures then carry no
+truth markers and the report leaves out its validation notebook.
 """
 
 from __future__ import annotations
@@ -52,11 +59,35 @@ def validation_markdown(table: pd.DataFrame, summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def data_are_synthetic(params: Params) -> bool:
+    """Whether the ingested data came only from synthetic sources (from the ingest ledger)."""
+    path = params.paths.interim / "ingested" / "ingest_ledger.json"
+    if not path.exists():
+        raise InputFileError("ingest ledger not found; run `ctip ingest` first", file=path)
+    return read_json(path).get("synthetic") is True
+
+
 def run_validate(params: Params) -> None:
-    """Compare the estimates of ``ctip fit`` with ``truth.json``."""
-    from ctip_research.models.validation import compare_to_truth, validation_summary
+    """Compare the estimates of ``ctip fit`` with ``truth.json`` (synthetic data only)."""
+    from ctip_research.models.validation import (
+        VALIDATION_COLUMNS,
+        compare_to_truth,
+        validation_summary,
+    )
 
     v = params.fit.validation
+    out = params.paths.processed / "validation"
+    if not data_are_synthetic(params):
+        log.warning("validate: the data are not synthetic, so there is no truth to compare with")
+        write_csv(out / "validation.csv", pd.DataFrame(columns=list(VALIDATION_COLUMNS)))
+        write_text(
+            out / "validation.md",
+            "# Estimates against the synthetic ground truth\n\nNot applicable: the ingested "
+            "sources are not all synthetic (`synthetic: true` in their codebooks), so there is no "
+            "known truth. Validation runs on the package's synthetic survey only.\n",
+        )
+        write_json(out / "metrics.json", {"applicable": False, "reason": "data are not synthetic"})
+        return
     truth_path = params.paths.raw / v.truth_file
     est_path = params.paths.processed / "models" / "estimates.csv"
     if not truth_path.exists():
@@ -69,8 +100,7 @@ def run_validate(params: Params) -> None:
     truth = read_json(truth_path)
     estimates = pd.read_csv(est_path)
     table = compare_to_truth(estimates, truth, estimands=v.estimands, naive_model=v.naive_model)
-    summary = validation_summary(table)
-    out = params.paths.processed / "validation"
+    summary = {"applicable": True, **validation_summary(table)}
     write_csv(out / "validation.csv", table, float_format="%.10g")
     write_text(out / "validation.md", validation_markdown(table, summary))
     write_json(out / "metrics.json", summary)
