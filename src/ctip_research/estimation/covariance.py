@@ -118,7 +118,7 @@ def parse_vcov(vcov: Any) -> VcovRequest:
             )
         return VcovRequest(kind)
     if isinstance(vcov, dict) and len(vcov) == 1:
-        (key, value), = vcov.items()
+        ((key, value),) = vcov.items()
         if key not in ("CRV1", "cluster"):
             raise EstimationError(f"vcov {vcov!r}: only CRV1 clustering is available")
         cols = [c.strip() for c in value.split("+")] if isinstance(value, str) else list(value)

@@ -96,8 +96,11 @@ def _split_terms(side: str) -> list[tuple[float, str | None]]:
             depth += 1
         elif ch in ")]":
             depth -= 1
-        if ch in "+-" and depth == 0 and current.strip() and not re.fullmatch(
-            r".*[eE]", current.strip()
+        if (
+            ch in "+-"
+            and depth == 0
+            and current.strip()
+            and not re.fullmatch(r".*[eE]", current.strip())
         ):
             parts.append((sign, current))
             current = ""

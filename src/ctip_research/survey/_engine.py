@@ -30,6 +30,32 @@ IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
+class SecondStage:
+    """Second-stage units (SSUs) of a two-stage design with a second-stage FPC.
+
+    Attributes
+    ----------
+    ssu
+        SSU code ``0..S-1`` of every row (nested in PSUs).
+    ssu_psu
+        PSU code of every SSU, shape ``(S,)``.
+    n_ssu_psu
+        Number of sampled SSUs per PSU, shape ``(P,)``.
+    fpc_factor
+        ``1 - m_i / M_i`` per PSU, shape ``(P,)``.
+    first_stage_fraction
+        ``n_h / N_h`` of the PSU's stratum, per PSU, shape ``(P,)`` (the factor R survey's
+        ``multistage`` puts in front of the second-stage variance).
+    """
+
+    ssu: IntArray
+    ssu_psu: IntArray
+    n_ssu_psu: IntArray
+    fpc_factor: FloatArray
+    first_stage_fraction: FloatArray
+
+
+@dataclass(frozen=True)
 class DesignArrays:
     """The design of ``n`` rows reduced to integer codes and per-stratum constants.
 
@@ -59,6 +85,7 @@ class DesignArrays:
     n_psu_stratum: IntArray
     fpc_factor: FloatArray
     lonely_psu: LonelyPsu
+    stage2: SecondStage | None = None
 
     @property
     def n_obs(self) -> int:
@@ -114,13 +141,33 @@ def _nested_codes(outer: IntArray, inner: IntArray) -> IntArray:
     return rank[key]
 
 
+def _fraction(values: FloatArray, n_sampled: FloatArray, what: str) -> FloatArray:
+    """Sampling fraction from an fpc column (population size > 1, or fraction in (0, 1])."""
+    frac = np.where(values > 1, n_sampled / np.where(values > 1, values, 1.0), values)
+    if np.any(values <= 0):
+        raise SurveyDesignError(f"{what} has non-positive values")
+    if np.any(frac > 1 + 1e-12):
+        raise SurveyDesignError(f"{what}: more sampled PSUs (units) than the population size")
+    return np.minimum(frac, 1.0)
+
+
+def _constant_within(values: FloatArray, groups: IntArray, n_groups: int, what: str) -> FloatArray:
+    lo = np.full(n_groups, np.inf)
+    hi = np.full(n_groups, -np.inf)
+    np.minimum.at(lo, groups, values)
+    np.maximum.at(hi, groups, values)
+    if np.any(lo != hi):
+        raise SurveyDesignError(f"{what} varies within a stratum")
+    return lo
+
+
 def build_design_arrays(
     data: pd.DataFrame,
     *,
     weight: str | None,
     strata: str | None,
-    psu: str | None,
-    fpc: str | None,
+    psu: str | list[str] | None,
+    fpc: str | list[str] | None,
     lonely_psu: LonelyPsu,
 ) -> DesignArrays:
     """Validate the design columns of ``data`` and reduce them to :class:`DesignArrays`.
@@ -132,7 +179,16 @@ def build_design_arrays(
     n = len(data)
     if n == 0:
         raise SurveyDesignError("the survey design has no rows")
-    for role, col in (("weight", weight), ("strata", strata), ("psu", psu), ("fpc", fpc)):
+    psus = [] if psu is None else [psu] if isinstance(psu, str) else list(psu)
+    fpcs = [] if fpc is None else [fpc] if isinstance(fpc, str) else list(fpc)
+    if len(psus) > 2:
+        raise SurveyDesignError("at most two sampling stages (psu=[stage1, stage2])")
+    if len(fpcs) > max(len(psus), 1):
+        raise SurveyDesignError("more fpc columns than sampling stages")
+    roles = [("weight", weight), ("strata", strata)]
+    roles += [(f"psu (stage {i + 1})", c) for i, c in enumerate(psus)]
+    roles += [(f"fpc (stage {i + 1})", c) for i, c in enumerate(fpcs)]
+    for role, col in roles:
         if col is None:
             continue
         if col not in data.columns:
@@ -144,7 +200,7 @@ def build_design_arrays(
                 "complete (drop or impute those rows before declaring the design)"
             )
     if weight is None:
-        w = np.ones(n)
+        w = np.ones(n)  # replaced below by weights derived from the fpc, if one is given
     else:
         w = np.asarray(data[weight], dtype=np.float64)
         if not np.all(np.isfinite(w)) or np.any(w <= 0):
@@ -153,10 +209,10 @@ def build_design_arrays(
                 f"weight column {weight!r} has {bad} non-positive or non-finite value(s)"
             )
     stratum = np.zeros(n, dtype=np.int64) if strata is None else _codes(data[strata])
-    if psu is None:
+    if not psus:
         psu_key: IntArray = np.arange(n, dtype=np.int64)
     else:
-        psu_key = _codes(data[psu])
+        psu_key = _codes(data[psus[0]])
     # nest PSUs in strata (R nest=TRUE, Stata's convention)
     psu_codes = _nested_codes(stratum, psu_key)
     n_psu = int(psu_codes.max()) + 1
@@ -166,22 +222,43 @@ def build_design_arrays(
     n_psu_stratum = np.bincount(psu_stratum, minlength=n_strata).astype(np.int64)
 
     fpc_factor = np.ones(n_strata)
-    if fpc is not None:
-        f_raw = np.asarray(data[fpc], dtype=np.float64)
-        lo = np.full(n_strata, np.inf)
-        hi = np.full(n_strata, -np.inf)
-        np.minimum.at(lo, stratum, f_raw)
-        np.maximum.at(hi, stratum, f_raw)
-        if np.any(lo != hi):
-            raise SurveyDesignError(f"fpc column {fpc!r} varies within a stratum")
-        if np.any(lo <= 0):
-            raise SurveyDesignError(f"fpc column {fpc!r} has non-positive values")
-        frac = np.where(lo > 1, n_psu_stratum / lo, lo)
-        if np.any(frac > 1 + 1e-12):
-            raise SurveyDesignError(
-                f"fpc column {fpc!r}: a stratum has more sampled PSUs than its population size"
+    frac1 = np.zeros(n_strata)
+    if fpcs:
+        f_raw = np.asarray(data[fpcs[0]], dtype=np.float64)
+        per_stratum = _constant_within(f_raw, stratum, n_strata, f"fpc column {fpcs[0]!r}")
+        frac1 = _fraction(per_stratum, n_psu_stratum.astype(float), f"fpc column {fpcs[0]!r}")
+        fpc_factor = 1.0 - frac1
+    stage2 = None
+    frac2_rows = None
+    if len(psus) == 2:
+        ssu = _nested_codes(psu_codes, _codes(data[psus[1]]))
+        n_ssu = int(ssu.max()) + 1
+        ssu_psu = np.zeros(n_ssu, dtype=np.int64)
+        ssu_psu[ssu] = psu_codes
+        n_ssu_psu = np.bincount(ssu_psu, minlength=n_psu).astype(np.int64)
+        if len(fpcs) == 2:
+            f2_raw = np.asarray(data[fpcs[1]], dtype=np.float64)
+            per_psu = _constant_within(f2_raw, psu_codes, n_psu, f"fpc column {fpcs[1]!r}")
+            frac2 = _fraction(per_psu, n_ssu_psu.astype(float), f"fpc column {fpcs[1]!r}")
+            frac2_rows = frac2[psu_codes]
+            stage2 = SecondStage(
+                ssu=ssu,
+                ssu_psu=ssu_psu,
+                n_ssu_psu=n_ssu_psu,
+                fpc_factor=1.0 - frac2,
+                first_stage_fraction=frac1[psu_stratum],
             )
-        fpc_factor = 1.0 - np.minimum(frac, 1.0)
+    if weight is None and fpcs:
+        # R svydesign: with an fpc and no weights, the weights are the inverse sampling
+        # fractions of the stages (a stage without an fpc cannot be reweighted: refuse)
+        if len(psus) > len(fpcs):
+            raise SurveyDesignError(
+                "no weight column and no fpc for every sampling stage: the weights cannot be "
+                "derived; give weight= or an fpc column per stage"
+            )
+        w = 1.0 / frac1[stratum]
+        if frac2_rows is not None:
+            w = w / frac2_rows
 
     lonely = n_psu_stratum == 1
     if lonely.any() and lonely_psu == "fail":
@@ -197,6 +274,7 @@ def build_design_arrays(
         n_psu_stratum=n_psu_stratum,
         fpc_factor=fpc_factor,
         lonely_psu=lonely_psu,
+        stage2=stage2,
     )
 
 
@@ -252,6 +330,37 @@ def linearized_vcov(design: DesignArrays, z: FloatArray) -> FloatArray:
         dev[lonely_rows] = zt[lonely_rows] - grand
     dev_scaled = dev * scale[h][:, None]
     v: FloatArray = dev_scaled.T @ dev
+    if design.stage2 is not None:
+        v = v + _second_stage_vcov(design, design.stage2, z.reshape(design.n_obs, -1))
+    return v
+
+
+def _second_stage_vcov(design: DesignArrays, st: SecondStage, z: FloatArray) -> FloatArray:
+    """Second-stage term of a two-stage design (R survey ``multistage``): for every PSU ``i``,
+    ``f1_h (1 - f2_i) m_i / (m_i - 1) sum_j (t_ij - tbar_i)^2`` on the SSU totals ``t_ij``.
+
+    A PSU with a single sampled SSU adds nothing when it is fully sampled; otherwise it follows
+    the lonely-PSU rule (``fail`` raises, the others let it add nothing).
+    """
+    k = z.shape[1]
+    n_ssu = st.ssu_psu.shape[0]
+    t = np.empty((n_ssu, k))
+    for j in range(k):
+        t[:, j] = np.bincount(st.ssu, weights=z[:, j], minlength=n_ssu)
+    sums = np.empty((design.n_psu, k))
+    for j in range(k):
+        sums[:, j] = np.bincount(st.ssu_psu, weights=t[:, j], minlength=design.n_psu)
+    m = st.n_ssu_psu.astype(np.float64)
+    dev = t - (sums / m[:, None])[st.ssu_psu]
+    lonely = (st.n_ssu_psu == 1) & (st.fpc_factor > 1e-12)
+    if lonely.any() and design.lonely_psu == "fail":
+        raise SurveyDesignError(
+            f"{int(lonely.sum())} PSU(s) have a single sampled second-stage unit; choose a "
+            "lonely-PSU rule"
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(m > 1, m / (m - 1.0), 0.0) * st.fpc_factor * st.first_stage_fraction
+    v: FloatArray = (dev * scale[st.ssu_psu][:, None]).T @ dev
     return v
 
 

@@ -21,6 +21,8 @@ Rules stated once (see ``docs/survey-design.md``):
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -35,8 +37,15 @@ from ctip_research.survey._engine import (
     DesignArrays,
     FloatArray,
     build_design_arrays,
+    domain_df,
+    linearized_vcov,
 )
-from ctip_research.survey.replicate import jackknife_ratio_se
+from ctip_research.survey.calibration import Calibration
+from ctip_research.survey.replicate import (
+    jackknife_ratio_se,
+    jackknife_vcov,
+    replicate_weight_factors,
+)
 from ctip_research.survey.results import TIDY_COLUMNS, Estimate, logit_interval, t_interval
 
 if TYPE_CHECKING:
@@ -49,6 +58,15 @@ _SVY_SINGLETON: dict[str, Literal["skip", "center"] | None] = {
     "adjust": "center",
 }
 _W, _S, _P, _F = "__ctip_w", "__ctip_s", "__ctip_psu", "__ctip_fpc"
+DeffKind = Literal["replace", "srswor"]
+
+
+def _names(cols: str | Sequence[str] | None) -> str | None:
+    if cols is None:
+        return None
+    return cols if isinstance(cols, str) else "+".join(cols)
+
+
 #: Key of the level column of a proportion table (internal).
 _LEVEL = "__ctip_level"
 
@@ -95,12 +113,14 @@ class SurveyDesign:
         data: pd.DataFrame,
         weight: str | None = None,
         strata: str | None = None,
-        psu: str | None = None,
-        fpc: str | None = None,
+        psu: str | Sequence[str] | None = None,
+        fpc: str | Sequence[str] | None = None,
         *,
         lonely_psu: LonelyPsu = "fail",
         variance: VarianceMethod = "taylor",
         conf_level: float = 0.95,
+        deff: DeffKind = "replace",
+        mse: bool = False,
     ) -> None:
         if variance not in ("taylor", "jackknife"):
             raise SurveyDesignError(f"variance must be 'taylor' or 'jackknife', got {variance!r}")
@@ -110,7 +130,11 @@ class SurveyDesign:
             )
         if not 0.0 < conf_level < 1.0:
             raise SurveyDesignError(f"conf_level must be in (0, 1), got {conf_level!r}")
+        if deff not in ("replace", "srswor"):
+            raise SurveyDesignError(f"deff must be 'replace' or 'srswor', got {deff!r}")
         self.data = data.reset_index(drop=True)
+        self.deff: DeffKind = deff
+        self.mse = bool(mse)
         self.weight, self.strata, self.psu, self.fpc = weight, strata, psu, fpc
         self.lonely_psu: LonelyPsu = lonely_psu
         self.variance: VarianceMethod = variance
@@ -120,6 +144,9 @@ class SurveyDesign:
         )
         self._svy_cache: Any = None
         self._svy_columns: tuple[str, ...] = ()
+        #: calibration steps applied to the sampling weights, in order
+        self.calibration: tuple[Calibration, ...] = ()
+        self._base_weights = self.arrays.weights
 
     # ------------------------------------------------------------------ description
     @property
@@ -147,28 +174,152 @@ class SurveyDesign:
         parts = [
             f"weights={self.weight or 'none'}",
             f"strata={self.strata or 'none'} ({self.n_strata})",
-            f"psu={self.psu or 'rows'} ({self.n_psu})",
-            f"fpc={self.fpc or 'none'}",
-            f"variance={self.variance}",
+            f"psu={_names(self.psu) or 'rows'} ({self.n_psu})",
+            f"fpc={_names(self.fpc) or 'none'}",
+            f"variance={self.variance}"
+            + (" (mse)" if self.mse and self.variance == "jackknife" else ""),
             f"lonely_psu={self.lonely_psu}",
         ]
+        if self.weight is None and self.fpc is not None:
+            parts[0] = "weights=from fpc"
+        parts += [c.label for c in self.calibration]
         return "survey: " + ", ".join(parts)
 
     def __repr__(self) -> str:
         return f"SurveyDesign(n_obs={self.n_obs}, {self.describe()}, df={self.df})"
 
-    def with_variance(self, variance: VarianceMethod) -> SurveyDesign:
-        """The same design with another variance method."""
-        return SurveyDesign(
-            self.data,
-            self.weight,
-            self.strata,
-            self.psu,
-            self.fpc,
-            lonely_psu=self.lonely_psu,
-            variance=variance,
-            conf_level=self.conf_level,
-        )
+    def with_variance(self, variance: VarianceMethod, *, mse: bool | None = None) -> SurveyDesign:
+        """The same design (calibration included) with another variance method.
+
+        ``mse=True`` centres the jackknife at the full-sample estimate instead of the mean of
+        the replicates (R ``svrepdesign(mse=TRUE)`` / ``options(survey.replicates.mse=TRUE)``).
+        """
+        if variance not in ("taylor", "jackknife"):
+            raise SurveyDesignError(f"variance must be 'taylor' or 'jackknife', got {variance!r}")
+        out = copy.copy(self)
+        out.variance = variance
+        if mse is not None:
+            out.mse = bool(mse)
+        return out
+
+    def _with_weights(self, weights: FloatArray, step: Calibration) -> SurveyDesign:
+        out = copy.copy(self)
+        out.arrays = dataclasses.replace(self.arrays, weights=np.asarray(weights, dtype=float))
+        out.calibration = (*self.calibration, step)
+        out._svy_cache = None
+        out._svy_columns = ()
+        return out
+
+    # ------------------------------------------------------------------ calibration
+    def poststratify(self, by: str | Sequence[str], population: Any) -> SurveyDesign:
+        """Post-stratify the weights to known population counts (R ``postStratify``).
+
+        Parameters
+        ----------
+        by
+            Post-stratum column(s); with several columns the cells are their combinations.
+        population
+            Population count per cell: a dict ``{level: count}`` (tuples of levels for several
+            columns), a Series, or a DataFrame with the ``by`` columns and one count column.
+
+        Returns
+        -------
+        SurveyDesign
+            The design with calibrated weights; variances use the post-stratified influence
+            values (the within-cell residuals).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "g": ["a", "a", "b", "b"],
+        ...                    "w": [1.0, 1.0, 1.0, 1.0]})
+        >>> d = SurveyDesign(df, weight="w").poststratify("g", {"a": 30, "b": 10})
+        >>> d.total("y").estimate
+        80.0
+        """
+        from ctip_research.survey.calibration import PostStratification
+
+        cols = [by] if isinstance(by, str) else list(by)
+        step = PostStratification.fit(self.data, self.arrays.weights, cols, population)
+        return self._with_weights(step.new_weights, step)
+
+    def rake(self, margins: dict[str, Any]) -> SurveyDesign:
+        """Rake the weights to known population margins (R ``rake``), to convergence.
+
+        ``margins`` maps a column to its population counts (``{level: count}`` or a Series).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "a": ["x", "x", "z", "z"],
+        ...                    "b": ["p", "q", "p", "q"], "w": [1.0] * 4})
+        >>> d = SurveyDesign(df, weight="w").rake({"a": {"x": 6, "z": 4}, "b": {"p": 5, "q": 5}})
+        >>> round(d.total("y").estimate, 6)
+        22.0
+        """
+        from ctip_research.survey.calibration import Raking
+
+        step = Raking.fit(self.data, self.arrays.weights, margins)
+        return self._with_weights(step.new_weights, step)
+
+    def calibrate(
+        self,
+        formula: str,
+        totals: dict[str, float] | pd.Series,
+        *,
+        calfun: Literal["linear", "raking"] = "linear",
+    ) -> SurveyDesign:
+        """Calibrate the weights to population totals of a model matrix (R ``calibrate``).
+
+        ``calfun="linear"`` is GREG / linear calibration (chi-square distance; weights may turn
+        negative), ``"raking"`` the multiplicative (raking-ratio) distance. ``totals`` names the
+        columns of the model matrix of ``formula`` (formulaic names: ``Intercept``,
+        ``stype[T.H]``, ``api99`` ...).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "x": [1.0, 2.0, 2.0, 3.0],
+        ...                    "w": [2.0] * 4})
+        >>> d = SurveyDesign(df, weight="w").calibrate("~ x", {"Intercept": 10, "x": 22})
+        >>> round(float(d.arrays.weights.sum()), 6)
+        10.0
+        """
+        from ctip_research.survey.calibration import GregCalibration
+
+        step = GregCalibration.fit(self.data, self.arrays.weights, formula, totals, calfun)
+        return self._with_weights(step.new_weights, step)
+
+    # ------------------------------------------------------------------ variance core
+    def vcov_of(self, z: FloatArray) -> FloatArray:
+        """Taylor covariance of the totals of influence values ``z`` (already weighted):
+        calibration residuals first, then strata, PSUs, FPC and the second stage."""
+        zz = z.reshape(self.arrays.n_obs, -1)
+        for step in reversed(self.calibration):
+            zz = step.residualise(zz)
+        return linearized_vcov(self.arrays, zz)
+
+    def replicate_weights(self) -> Any:
+        """Yield ``(psu, weights)`` for every delete-one-PSU jackknife replicate, calibrated
+        again when the design is calibrated."""
+        for p, factor in replicate_weight_factors(self.arrays):
+            w = self._base_weights * factor
+            for step in self.calibration:
+                w = step.weights(w)
+            yield p, w
+
+    def jackknife(self, statistic: Any, full: FloatArray) -> FloatArray:
+        """Jackknife covariance of ``statistic(weights)`` (a vector) over the replicates."""
+        full = np.atleast_1d(np.asarray(full, dtype=float))
+        thetas = np.tile(full, (self.arrays.n_psu, 1))
+        for p, w in self.replicate_weights():
+            thetas[p] = statistic(w)
+        return jackknife_vcov(self.arrays, thetas, centre=full if self.mse else None)
+
+    @property
+    def _plain(self) -> bool:
+        """Can svy compute the Taylor estimates (single stage, no calibration)?"""
+        return not self.calibration and self.arrays.stage2 is None
 
     # ------------------------------------------------------------------ public estimators
     def mean(self, y: str, *, by: str | Sequence[str] | None = None) -> Any:
@@ -249,6 +400,7 @@ class SurveyDesign:
         link: GlmLink | None = None,
         domain: str | None = None,
         hessian: GlmHessian = "observed",
+        df: Literal["design", "residual"] = "design",
     ) -> SurveyGLMResults:
         """Design-based GLM (see :func:`ctip_research.survey.glm.fit_survey_glm`).
 
@@ -264,7 +416,7 @@ class SurveyDesign:
         from ctip_research.survey.glm import fit_survey_glm
 
         return fit_survey_glm(
-            self, formula, family=family, link=link, domain=domain, hessian=hessian
+            self, formula, family=family, link=link, domain=domain, hessian=hessian, df=df
         )
 
     # ------------------------------------------------------------------ helpers
@@ -305,7 +457,13 @@ class SurveyDesign:
         d: npt.NDArray[np.bool_],
         variance: float,
     ) -> float:
-        """Design effect vs SRS with replacement (R ``deff="replace"``, svy ``deff="wr"``)."""
+        """Design effect against simple random sampling of the same number of units.
+
+        ``deff="replace"`` (default): SRS with replacement (Kish's deft squared; R
+        ``deff="replace"``, svy ``deff="wr"``). ``deff="srswor"``: SRS without replacement
+        from a population of ``N = sum of weights``, i.e. the SRS variance times
+        ``(N - n) / N`` (R's default ``deff=TRUE``).
+        """
         w = self.arrays.weights * d
         n = int(np.count_nonzero(d))
         if n < 2 or not variance > 0:
@@ -321,6 +479,8 @@ class SurveyDesign:
             ybar = (w * y).sum() / big_w
             var_y = n / (n - 1) * (w * (y - ybar) ** 2).sum() / big_w
             v_srs = var_y / n * (big_w**2 if kind == "total" else 1.0)
+        if self.deff == "srswor":
+            v_srs *= (big_w - n) / big_w
         return float(variance / v_srs) if v_srs > 0 else float("nan")
 
     def _svy(self, needed: Sequence[str]) -> Any:
@@ -406,7 +566,8 @@ class SurveyDesign:
         by_cols = self._by_list(by)
         if not ok.any():
             raise SurveyDesignError(f"no non-missing values of {term!r}")
-        table = None if self.variance == "jackknife" else self._svy_table(kind, y, x, by_cols)
+        use_svy = self.variance == "taylor" and self._plain
+        table = self._svy_table(kind, y, x, by_cols) if use_svy else None
         if not by_cols:
             return self._one(kind, term, yv, xv, ok, table, {})
         levels, masks = self._domains(by_cols)
@@ -433,12 +594,35 @@ class SurveyDesign:
         keys: dict[str, Any],
     ) -> Estimate:
         """One estimate over the rows where ``d`` (domain and non-missing) is True."""
-        if table is None:  # jackknife, on the PSU totals
+        if table is None:
             w = self.arrays.weights
             num = w * yv * d
             den = None if kind == "total" else (w * xv * d if xv is not None else w * d)
-            est, se = jackknife_ratio_se(self.arrays, num, den)
-            df = self.df
+            if self.variance == "jackknife" and not self.calibration and not self.mse:
+                est, se = jackknife_ratio_se(self.arrays, num, den)
+            elif self.variance == "jackknife":
+                ratio = den is not None
+                xd = (xv if xv is not None else np.ones_like(yv)) * d
+
+                def stat(wr: FloatArray) -> FloatArray:
+                    top = float(wr @ (yv * d))
+                    return np.array([top / float(wr @ xd) if ratio else top])
+
+                est = float(num.sum() / den.sum()) if den is not None else float(num.sum())
+                se = float(np.sqrt(self.jackknife(stat, np.array([est]))[0, 0]))
+            else:  # Taylor on the numpy engine (two-stage or calibrated designs)
+                if den is None:
+                    est, z = float(num.sum()), num
+                else:
+                    big_x = float(den.sum())
+                    est = float(num.sum()) / big_x
+                    z = (num - est * den) / big_x
+                se = float(np.sqrt(self.vcov_of(z)[0, 0]))
+            df = (
+                self.df if not keys or all(k == _LEVEL for k in keys) else domain_df(self.arrays, d)
+            )
+            if self.variance == "jackknife":
+                df = self.df
             if kind == "proportion":
                 lo, hi = logit_interval(est, se, df, self.conf_level)
             else:
@@ -471,7 +655,7 @@ class SurveyDesign:
         ok = col.notna().to_numpy()
         by_cols = self._by_list(by)
         table = None
-        if self.variance == "taylor":
+        if self.variance == "taylor" and self._plain:
             table = self._svy_table("proportion", y, None, by_cols).rename(columns={y: _LEVEL})
         if by_cols:
             levels, masks = self._domains(by_cols)

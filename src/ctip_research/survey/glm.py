@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -36,9 +36,14 @@ from formulaic import model_matrix
 from scipy import special, stats
 
 from ctip_research.errors import SurveyDesignError
+from ctip_research.estimation.binary import (
+    MarginalEffects,
+    compute_marginal_effects,
+    effect_specs,
+)
+from ctip_research.estimation.results import ModelResult
 from ctip_research.literals import AmeVce, GlmFamily, GlmHessian, GlmLink
-from ctip_research.survey._engine import FloatArray, domain_df, linearized_vcov
-from ctip_research.survey.replicate import jackknife_refit
+from ctip_research.survey._engine import FloatArray, domain_df
 
 if TYPE_CHECKING:
     from ctip_research.survey.design import SurveyDesign
@@ -161,48 +166,8 @@ def _tidy_table(
     )
 
 
-@dataclass(frozen=True)
-class MarginalEffects:
-    """Average marginal effects of a survey GLM with design-based delta-method errors.
-
-    Attributes
-    ----------
-    terms
-        ``variable`` for a continuous regressor (derivative), ``variable[level]`` for a discrete
-        change from the reference level.
-    estimates
-        The AMEs on the response (probability) scale.
-    vcov
-        Their design-based covariance matrix.
-    df
-        Degrees of freedom of the tests and intervals (design df).
-    conf_level
-        Confidence level.
-    """
-
-    terms: list[str]
-    estimates: FloatArray
-    vcov: FloatArray
-    df: int
-    conf_level: float
-
-    def tidy(self) -> pd.DataFrame:
-        """Tidy table: term, estimate, std_error, statistic, p_value, conf_low, conf_high."""
-        return _tidy_table(self.terms, self.estimates, self.vcov, self.df, self.conf_level)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Serialisable form."""
-        return {
-            "terms": list(self.terms),
-            "estimates": self.estimates.tolist(),
-            "vcov": self.vcov.tolist(),
-            "df": self.df,
-            "conf_level": self.conf_level,
-        }
-
-
-@dataclass(frozen=True)
-class SurveyGLMResults:
+@dataclass(frozen=True, repr=False)
+class SurveyGLMResults(ModelResult):
     """A fitted design-based GLM (``tidy()``, ``glance()``, ``summary()``, ``marginal_effects()``).
 
     Attributes
@@ -214,9 +179,12 @@ class SurveyGLMResults:
     vcov
         Design-based covariance matrix of the coefficients (DataFrame).
     df
-        Design degrees of freedom (PSUs minus strata, of the estimation domain), used for t
-        tests and intervals, as Stata ``svy``. (R ``summary.svyglm`` uses ``df - p + 1`` for its
-        p-values; estimates and standard errors are the same.)
+        Degrees of freedom of the t tests and intervals: with ``df_method="design"`` (default)
+        the design df, PSUs minus strata of the estimation domain (Stata ``svy``); with
+        ``"residual"`` the design df minus the number of coefficients plus one (R
+        ``summary.svyglm``). Estimates and standard errors are the same either way.
+    df_method
+        ``"design"`` or ``"residual"``.
     n_obs
         Rows used in the fit.
     n_psu, n_strata
@@ -250,26 +218,27 @@ class SurveyGLMResults:
     _rows: np.ndarray = field(repr=False)
     _model: Any = field(repr=False)
     _survey: Any = field(repr=False)
+    df_method: str = "design"
 
     @property
-    def std_errors(self) -> pd.Series:
-        """Design-based standard errors."""
-        return pd.Series(np.sqrt(np.diag(self.vcov.to_numpy())), index=self.params.index)
+    def df_inference(self) -> float | None:
+        """t degrees of freedom (design or residual, see ``df_method``)."""
+        return float(self.df)
 
-    def tidy(self) -> pd.DataFrame:
-        """Tidy coefficient table: term, estimate, std_error, statistic, p_value, conf_low/high.
+    @property
+    def depvar(self) -> str:
+        """Dependent variable."""
+        return self.formula.split("~")[0].strip()
 
-        Examples
-        --------
-        >>> res.tidy()[["term", "estimate", "std_error"]]  # doctest: +SKIP
-        """
-        return _tidy_table(
-            list(self.params.index),
-            self.params.to_numpy(),
-            self.vcov.to_numpy(),
-            self.df,
-            self.conf_level,
-        )
+    @property
+    def estimator(self) -> str:
+        """Survey GLM with its family and link."""
+        return f"Survey GLM ({self.family}, {self.link})"
+
+    @property
+    def vcov_type(self) -> str:
+        """Design-based variance and the df convention."""
+        return f"design-based ({self.variance}), t on {self.df_method} df = {self.df}"
 
     def glance(self) -> pd.DataFrame:
         """One-row model summary: sizes, design, variance method and fit statistics."""
@@ -279,7 +248,9 @@ class SurveyGLMResults:
             "n_obs": self.n_obs,
             "n_psu": self.n_psu,
             "n_strata": self.n_strata,
-            "df_design": self.df,
+            "df_design": self.df if self.df_method == "design" else self._survey.df,
+            "df_inference": self.df,
+            "df_method": self.df_method,
             "variance": self.variance,
             "design": self.design,
             "converged": self.converged,
@@ -331,7 +302,11 @@ class SurveyGLMResults:
         }
 
     def marginal_effects(
-        self, variables: list[str] | None = None, *, vce: AmeVce = "unconditional"
+        self,
+        variables: list[str] | None = None,
+        *,
+        vce: AmeVce = "unconditional",
+        at: Literal["overall", "mean"] = "overall",
     ) -> MarginalEffects:
         """Average marginal effects with design-based delta-method standard errors.
 
@@ -344,11 +319,25 @@ class SurveyGLMResults:
             covariates treated as sampled (Stata ``margins, vce(unconditional)``); with the
             jackknife, AMEs recomputed on every replicate. ``"delta"``: ``G V(beta) G'``,
             covariates held fixed (svy's ``margins``; Stata's ``vce(delta)``).
+        at
+            ``"overall"`` (average marginal effects) or ``"mean"`` (at the weighted means of the
+            regressors, Stata ``margins, dydx(*) atmeans``; delta method, ``vce`` must then be
+            ``"delta"``).
 
         Examples
         --------
         >>> res.marginal_effects(["has_mfi_loan"]).tidy()  # doctest: +SKIP
         """
+        if at == "mean":
+            if vce != "delta":
+                raise SurveyDesignError("marginal effects at the means need vce='delta'")
+            data = self._survey.data.iloc[self._rows]
+            terms, effects = effect_specs(self._model, data, variables, None)
+            w = self._survey.arrays.weights[self._rows]
+            est, v, _ = compute_marginal_effects(
+                effects, self._x, self.params.to_numpy(), self.vcov.to_numpy(), w, self.link, "mean"
+            )
+            return _me(terms, est, v, self, "mean", "delta method (design-based)")
         return _average_marginal_effects(self, variables, vce)
 
 
@@ -361,6 +350,7 @@ def fit_survey_glm(
     link: GlmLink | None = None,
     domain: str | None = None,
     hessian: GlmHessian = "observed",
+    df: Literal["design", "residual"] = "design",
 ) -> SurveyGLMResults:
     """Fit a design-based GLM on ``survey``.
 
@@ -380,6 +370,9 @@ def fit_survey_glm(
         Bread of the sandwich for a probit: ``"observed"`` Hessian (Stata ``svy: probit``,
         statsmodels) or ``"expected"`` information (R ``svyglm``). Logit and gaussian models
         are the same either way.
+    df
+        Degrees of freedom of the tests and intervals: ``"design"`` (PSUs minus strata, Stata
+        ``svy``) or ``"residual"`` (design df - p + 1, R ``summary.svyglm``).
 
     Examples
     --------
@@ -423,20 +416,24 @@ def fit_survey_glm(
     if hessian not in ("observed", "expected"):
         raise SurveyDesignError(f"hessian must be 'observed' or 'expected', got {hessian!r}")
     u, a_inv = _scores_and_bread(x, y, w, beta, family, link_name, hessian)
+    if df not in ("design", "residual"):
+        raise SurveyDesignError(f"df must be 'design' or 'residual', got {df!r}")
     if survey.variance == "jackknife":
 
         def refit(wr: FloatArray) -> FloatArray:
             return _irls(x, y, wr[rows], family, link_name, start=beta, max_iter=25)[0]
 
-        vcov = jackknife_refit(arrays, refit, beta)
-        df = survey.df
+        vcov = survey.jackknife(refit, beta)
+        df_value = survey.df
     else:
         infl = np.zeros((arrays.n_obs, x.shape[1]))
         infl[rows] = u @ a_inv
-        vcov = linearized_vcov(arrays, infl)
+        vcov = survey.vcov_of(infl)
         in_fit = np.zeros(arrays.n_obs, dtype=bool)
         in_fit[rows] = True
-        df = domain_df(arrays, in_fit) if domain is not None else survey.df
+        df_value = domain_df(arrays, in_fit) if domain is not None else survey.df
+    if df == "residual":
+        df_value = df_value - x.shape[1] + 1
     terms = [str(c) for c in rhs.columns]
     return SurveyGLMResults(
         formula=formula,
@@ -444,7 +441,7 @@ def fit_survey_glm(
         link=link_name,
         params=pd.Series(beta, index=terms),
         vcov=pd.DataFrame(vcov, index=terms, columns=terms),
-        df=df,
+        df=df_value,
         n_obs=int(rows.size),
         n_psu=arrays.n_psu,
         n_strata=arrays.n_strata,
@@ -460,6 +457,7 @@ def fit_survey_glm(
         _rows=rows,
         _model=spec,
         _survey=survey,
+        df_method=df,
     )
 
 
@@ -560,7 +558,7 @@ def _average_marginal_effects(
             b = _irls(x, y, wr_rows, family, link, start=beta, max_iter=25)[0]
             return ames(b, wr_rows)
 
-        vcov = jackknife_refit(survey.arrays, refit, ame)
+        vcov = survey.jackknife(refit, ame)
     else:
         # gradient of the AMEs with respect to beta
         _, _, d2 = _inverse_link(link, x @ beta)
@@ -582,7 +580,30 @@ def _average_marginal_effects(
             infl_rows = (w[:, None] * (m - ame)) / big_w + (u @ a_inv) @ g.T
             infl = np.zeros((survey.arrays.n_obs, len(terms)))
             infl[res._rows] = infl_rows
-            vcov = linearized_vcov(survey.arrays, infl)
+            vcov = survey.vcov_of(infl)
+    method = (
+        "delta method (design-based)"
+        if vce == "delta"
+        else ("jackknife" if res.variance == "jackknife" else "linearisation, vce(unconditional)")
+    )
+    return _me(terms, ame, vcov, res, "overall", method)
+
+
+def _me(
+    terms: list[str],
+    est: FloatArray,
+    vcov: FloatArray,
+    res: SurveyGLMResults,
+    at: Literal["overall", "mean"],
+    method: str,
+) -> MarginalEffects:
     return MarginalEffects(
-        terms=terms, estimates=ame, vcov=vcov, df=res.df, conf_level=res.conf_level
+        params=pd.Series(est, index=terms),
+        vcov=pd.DataFrame(vcov, index=terms, columns=terms),
+        at=at,
+        n_obs=res.n_obs,
+        conf_level=res.conf_level,
+        df_t=float(res.df),
+        method=method,
+        _depvar=res.depvar,
     )

@@ -62,17 +62,21 @@ def replicate_totals(design: DesignArrays, z: FloatArray) -> FloatArray:
     return rep
 
 
-def jackknife_vcov(design: DesignArrays, thetas: FloatArray) -> FloatArray:
+def jackknife_vcov(
+    design: DesignArrays, thetas: FloatArray, *, centre: FloatArray | None = None
+) -> FloatArray:
     """Jackknife covariance from replicate estimates ``thetas`` of shape ``(P, m)``.
 
-    Centred at the mean of the replicates that exist (R ``mse = FALSE``).
+    Centred at the mean of the replicates that exist (R ``mse = FALSE``, the default), or at
+    ``centre`` (the full-sample estimate: R ``mse = TRUE``).
     """
     th = thetas.reshape(design.n_psu, -1)
     scales = replicate_scales(design)
     used = scales > 0
     if not used.any():
         return np.zeros((th.shape[1], th.shape[1]))
-    centre = th[used].mean(axis=0)
+    if centre is None:
+        centre = th[used].mean(axis=0)
     dev = th - centre
     dev[~used] = 0.0
     v: FloatArray = (dev * scales[:, None]).T @ dev
