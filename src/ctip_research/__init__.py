@@ -65,4 +65,20 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *_LAZY])
 
 
-__all__ = ["__version__", *_LAZY]
+__all__ = [
+    "SSC_CONVENTIONS",
+    "BinaryResult",
+    "DesignParams",
+    "EstimationError",
+    "LinearResult",
+    "MarginalEffects",
+    "ModelResult",
+    "ModelSpec",
+    "SurveyDesign",
+    "__version__",
+    "etable",
+    "feols",
+    "fit_model",
+    "logit",
+    "probit",
+]

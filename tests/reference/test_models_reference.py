@@ -165,17 +165,18 @@ def test_fixed_effects_clustered_errors_match_pyfixest() -> None:
     df["y"] = df["has_international_migrant"].astype(float)
     df["d"] = df["has_mfi_loan"].astype(float)
     df["x"] = df["is_landless"].astype(float)
-    for fe, k_fixef in (("psu_id", "none"), ("province_code", "nonnested")):
+    for fe in ("psu_id", "province_code"):
         res = fit_fixed_effects(
             df, spec(outcome="y", exposure="d", controls=["x"], fixed_effects=[fe])
         )
+        # [PF] default ssc (K.fixef="nonnested"): the nested village effects count as the
+        # constant only, as Stata xtreg, fe; province effects count as their dummies
         ref = pf.feols(
             f"y ~ d + x | {fe}",
             data=df,
             weights="weight_household",
             vcov={"CRV1": "psu_id"},
-            ssc=pf.ssc(k_fixef=k_fixef),
-        )  # [PF]
+        )
         assert res.effect == pytest.approx(float(ref.coef()["d"]), rel=1e-8)
         assert float(res.term()["std_error"]) == pytest.approx(float(ref.se()["d"]), rel=1e-7)
 
@@ -195,6 +196,7 @@ def test_panel_clustered_errors_match_pyfixest_without_household_effects_in_k() 
             outcome="lwage",
             exposure="union",
             controls=["expersq", "married"],
+            fixed_effects=["household_id", "wave"],
             weights=None,
         ),
     )
@@ -202,10 +204,9 @@ def test_panel_clustered_errors_match_pyfixest_without_household_effects_in_k() 
         "lwage ~ union + expersq + married | nr + year",
         data=w,
         vcov={"CRV1": "nr"},
-        ssc=pf.ssc(k_fixef="none"),
-    )  # [PF]
+    )  # [PF] default ssc: household effects nested in the clusters not counted, year effects are
     n = len(w)
     assert res.effect == pytest.approx(float(ref.coef()["union"]), rel=1e-8)
-    # G/(G-1)(N-1)/(N-K), K = 3 regressors, household and year effects not counted
+    # G/(G-1)(N-1)/(N-K), K = 3 regressors + constant + 7 year dummies (Stata xtreg, fe i.year)
     assert n == 4360
     assert float(res.term()["std_error"]) == pytest.approx(float(ref.se()["union"]), rel=1e-7)

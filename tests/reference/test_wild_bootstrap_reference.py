@@ -131,7 +131,8 @@ def test_wcr_nested_fixed_effect_matches_pyfixest() -> None:
         seed=1,
     )
     n, k, g = len(df), 2, 8
-    ssc_ours = g / (g - 1) * (n - 1) / (n - k)  # nested effect not counted in K
+    # nested effect not counted in K, the constant it stands for is (Stata xtreg, fe)
+    ssc_ours = g / (g - 1) * (n - 1) / (n - k - 1)
     ssc_pf = float(ref["ssc"])
     factor = np.sqrt(ssc_ours / ssc_pf)
     assert ours.statistic * factor == pytest.approx(float(ref["t value"]), abs=1e-10)

@@ -148,5 +148,5 @@ def test_unknown_column_raises_spec_error() -> None:
 
 
 def test_panel_rejects_extra_fixed_effects() -> None:
-    with pytest.raises(SpecError, match="household and wave effects only"):
+    with pytest.raises(SpecError, match="household \\(and wave\\) effects only"):
         fit_panel(households(), spec(kind="panel", fixed_effects=["psu_id"]))

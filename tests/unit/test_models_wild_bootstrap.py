@@ -99,8 +99,9 @@ def test_nested_effects_partialled_out_equal_dummies() -> None:
         seed=3,
     )
     n, g, k = len(df), 9, 2
-    # the explicit model counts every dummy in K, the absorbed one none (nested)
-    factor = np.sqrt((n - k - dummies.shape[1]) / (n - k))
+    # the explicit model counts every dummy in K, the absorbed one only the constant it
+    # stands for (nested; Stata xtreg, fe)
+    factor = np.sqrt((n - k - dummies.shape[1]) / (n - k - 1))
     assert absorbed.estimate == pytest.approx(explicit.estimate, abs=1e-10)
     assert absorbed.statistic * factor == pytest.approx(explicit.statistic, rel=1e-9)
     np.testing.assert_allclose(

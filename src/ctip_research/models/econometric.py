@@ -2,33 +2,39 @@
 
 All three wrap linearmodels and return :class:`~ctip_research.models.results.RegressionResult`.
 
-Small-sample conventions (methods.md; linearmodels issue 477)
--------------------------------------------------------------
-* ``fit_fixed_effects`` (linearmodels ``AbsorbingLS``, ``debiased=True``): clustered errors scaled by
-  G/(G-1) x (N-1)/(N-K), K = regressors + absorbed levels *not* nested in the clusters (village
-  effects with village clusters are not counted; province effects are). This equals pyfixest
-  ``ssc(k_fixef="nonnested")`` without the intercept (``k_fixef="none"`` when the absorbed effects are
-  nested in the clusters) and Stata ``reghdfe``'s treatment of nested effects.
-* ``fit_iv`` (``IV2SLS``, ``debiased=True``): G/(G-1) x (N-1)/(N-K), K = all regressors including
-  fixed-effect dummies, Stata's ``ivregress 2sls, small vce(cluster)`` convention. linearmodels'
-  first-stage ``f.stat`` is a Wald chi-square; we divide it by the number of instruments.
-* ``fit_panel`` (``PanelOLS``, entity + time effects, ``count_effects=False``, ``auto_df=False``,
-  ``debiased=True``, ``group_debias=True``): G/(G-1) x (N-1)/(N-K) with K = regressors + 1; the
-  absorbed household and wave effects are not counted, which is Stata's ``xtreg, fe
-  vce(cluster)`` treatment of the household effects (pyfixest ``ssc(k_fixef="none")`` up to
-  the constant). linearmodels' default would count ~N/2 household effects and inflate the errors
-  by about sqrt(2) in a two-wave panel; without ``group_debias`` it would drop G/(G-1).
+Every model is fitted by :func:`ctip_research.estimation.feols`; a spec is translated into a
+formula (``outcome ~ exposure + controls | fixed effects | endogenous ~ instruments``), so the
+pipeline and a notebook fit the same estimator.
+
+Small-sample convention (``ssc="stata"``, methods.md; linearmodels issue 477)
+-------------------------------------------------------------------------------
+Clustered errors are CRV1, G/(G-1) x (N-1)/(N-K) with t(G-1) inference, K as Stata counts it:
+every estimated coefficient, the constant included (reported as ``Intercept``, Stata's
+``_cons``); absorbed effects nested in the clusters are not counted (``xtreg, fe vce(cluster)``:
+village effects with village clusters, household effects with village clusters), other absorbed
+effects count as their dummies (province effects). This equals fixest / pyfixest's default
+``ssc()`` and Stata ``reghdfe`` one-way. Unclustered errors are HC1 (N/(N-K)).
+
+* ``fit_fixed_effects``: absorbed effects, constant added back as ``xtreg, fe`` does.
+* ``fit_iv``: 2SLS; fixed effects absorbed (they must not absorb the instrument); diagnostics from
+  :func:`first_stage` (robust F = Wald / L, the Montiel Olea-Pflueger effective F), the classical
+  first-stage F of ``feols``, the Anderson-Rubin set and Hansen's J when over-identified.
+* ``fit_panel``: household effects absorbed; wave effects (optional: only when the spec lists the
+  time column among its fixed effects) enter as wave dummies, so the within R² is Stata
+  ``xtreg, fe``'s; a regressor collinear with the effects is dropped and named in the result
+  (``extra["collinear"]``) with a warning, never silently.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ctip_research.errors import CtipError
 from ctip_research.models.results import RegressionResult, make_terms
 from ctip_research.models.specs import ModelSpec, SpecError, select_sample
 
@@ -118,6 +124,97 @@ def _inference_df(df_resid: float, n_psu: int | None) -> float:
     return float(n_psu - 1) if n_psu else df_resid
 
 
+def _linear_fit(
+    df: pd.DataFrame,
+    spec: ModelSpec,
+    x: pd.DataFrame,
+    *,
+    fixef: list[str],
+    alpha: float,
+    iv: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+) -> Any:
+    """``feols`` on a frame holding the outcome, the regressor columns and the design columns."""
+    from ctip_research.estimation import feols
+
+    cols: dict[str, Any] = {spec.outcome: df[spec.outcome].astype(float)}
+    cols.update({c: x[c] for c in x.columns})
+    if iv is not None:
+        cols.update({c: iv[0][c] for c in iv[0].columns})
+        cols.update({c: iv[1][c] for c in iv[1].columns})
+    for c in [*fixef, *([spec.cluster] if spec.cluster else []), *([spec.weights] or [])]:
+        if c and c not in cols:
+            cols[c] = df[c]
+    frame = pd.DataFrame(cols, index=df.index)
+    formula = f"{spec.outcome} ~ " + (" + ".join(x.columns) if len(x.columns) else "1")
+    if fixef:
+        formula += " | " + " + ".join(fixef)
+    if iv is not None:
+        formula += f" | {' + '.join(iv[0].columns)} ~ {' + '.join(iv[1].columns)}"
+    vcov: Any = {"CRV1": spec.cluster} if spec.cluster else "hetero"
+    try:
+        return feols(
+            formula, frame, weights=spec.weights, vcov=vcov, ssc="stata", conf_level=1 - alpha
+        )
+    except CtipError as exc:
+        raise SpecError(f"model {spec.name}: {exc}") from None
+
+
+#: How the pipeline's errors are described (``design`` column of estimates.csv).
+CONVENTION = "CRV1 G/(G-1)(N-1)/(N-K), Stata K (constant counted, effects nested in clusters not)"
+
+
+def _result_from_fit(
+    spec: ModelSpec,
+    res: Any,
+    names: list[str],
+    *,
+    alpha: float,
+    estimator: str,
+    note: str,
+    stats_extra: dict[str, float] | None = None,
+    extra: dict[str, Any] | None = None,
+    fixed_effects: tuple[str, ...] | None = None,
+) -> RegressionResult:
+    """A :class:`RegressionResult` holding ``names`` (intercept first) of a ``feols`` fit."""
+    names = [n for n in ["Intercept", *names] if n in res.params.index]
+    terms = make_terms(
+        names,
+        res.params[names].to_numpy(),
+        res.std_errors[names].to_numpy(),
+        df=res.df_inference,
+        alpha=alpha,
+    )
+    n_psu = res.n_clusters
+    stats = {
+        "r2": float(res.stats["r2"]),
+        "sigma_e": float(res.stats["sigma_e"]),
+        **(stats_extra or {}),
+    }
+    conv = CONVENTION if spec.cluster else "HC1 N/(N-K)"
+    info_extra = dict(extra or {})
+    if res.collinear:
+        info_extra["collinear"] = list(res.collinear)
+    return RegressionResult(
+        model=spec.name,
+        kind=spec.kind,
+        outcome=spec.outcome,
+        exposure=spec.exposure,
+        terms=terms,
+        n_obs=res.n_obs,
+        n_psu=n_psu,
+        df_resid=float(res.df_resid),
+        design=_design_label(spec, n_psu, f"{note}{conv}"),
+        fixed_effects=tuple(spec.fixed_effects) if fixed_effects is None else fixed_effects,
+        stats=stats,
+        extra=info_extra,
+        label=spec.label,
+        info=model_info(spec, estimator),
+        covariance=res.vcov.loc[names, names],
+        df_t=res.df_inference,
+        conf_level=1 - alpha,
+    )
+
+
 def fit_fixed_effects(
     data: pd.DataFrame, spec: ModelSpec, *, alpha: float = 0.05
 ) -> RegressionResult:
@@ -142,180 +239,31 @@ def fit_fixed_effects(
     ...     fixed_effects=["psu_id"], cluster="psu_id", weights="weight_household", wave=1,
     ...     sample=None, instruments=[], link=None, headline=False)
     >>> res = fit_fixed_effects(df, spec)
-    >>> res.tidy().columns.tolist()[:3]
-    ['term', 'estimate', 'std_error']
+    >>> res.tidy()["term"].tolist()
+    ['Intercept', 'has_mfi_loan']
     """
-    from linearmodels.iv import IV2SLS
-
     df = select_sample(data, spec)
-    y = df[spec.outcome].astype(float)
     x = regressor_frame(df, [spec.exposure, *spec.controls])
-    weights = df[spec.weights].astype(float) if spec.weights else None
-    n_psu = int(df[spec.cluster].nunique()) if spec.cluster else None
-    res: Any
+    res = _linear_fit(df, spec, x, fixef=list(spec.fixed_effects), alpha=alpha)
+    stats: dict[str, float] = {}
     if spec.fixed_effects:
-        fast = _absorbed_ls(df, spec, y, x, weights)
-        res = fast if fast is not None else _absorbed_ls_linearmodels(df, spec, y, x, weights)
-        n_params = x.shape[1] + _n_levels(df, spec.fixed_effects)
-        r2_within = float(res.absorbed_rsquared)
+        stats = {
+            "r2_within": float(res.stats["r2_within"]),
+            "f_fixef": float(res.stats["f_fixef"]),
+            "f_fixef_p": float(res.stats["f_fixef_p"]),
+        }
     else:
-        x = x.assign(const=1.0)
-        cov = _cov_kwargs(df, spec)
-        res = IV2SLS(y, x, None, None, weights=weights).fit(debiased=True, **cov)
-        n_params = x.shape[1]
-        r2_within = float("nan")
-    df_resid = _check_df(spec, len(df), n_params)
-    names = [c for c in res.params.index if c != "const"]
-    terms = make_terms(
-        names,
-        res.params[names].to_numpy(),
-        res.std_errors[names].to_numpy(),
-        df=_inference_df(df_resid, n_psu),
+        stats = {"r2_within": float("nan")}
+    counted = [c for c in spec.fixed_effects if not (spec.cluster and _nested(df, c, spec.cluster))]
+    return _result_from_fit(
+        spec,
+        res,
+        list(x.columns),
         alpha=alpha,
-    )
-    counted = [c for c in spec.fixed_effects if not _nested(df, c, spec.cluster)]
-    convention = (
-        "CRV1 G/(G-1)(N-1)/(N-K), K excludes effects nested in clusters" if spec.cluster else "HC1"
-    )
-    return RegressionResult(
-        model=spec.name,
-        kind=spec.kind,
-        outcome=spec.outcome,
-        exposure=spec.exposure,
-        terms=terms,
-        n_obs=len(df),
-        n_psu=n_psu,
-        df_resid=df_resid,
-        design=_design_label(spec, n_psu, convention),
-        fixed_effects=tuple(spec.fixed_effects),
-        stats={"r2": float(res.rsquared), "r2_within": r2_within},
+        estimator="OLS/LPM" if not spec.fixed_effects else "LPM, absorbed FE",
+        note="",
+        stats_extra=stats,
         extra={"fixed_effects_counted_in_k": counted},
-        label=spec.label,
-        info=model_info(spec, "OLS/LPM" if not spec.fixed_effects else "LPM, absorbed FE"),
-    )
-
-
-#: Alternating projections (several absorbed effects) stop when no demeaned value moves by more
-#: than this times the column's scale, or after _AP_MAX_ITER sweeps.
-_AP_TOL = 1e-13
-_AP_MAX_ITER = 10_000
-#: A regressor whose demeaned norm is below this share of its norm counts as absorbed; such a
-#: model goes to linearmodels, which raises its error (it uses 1e-5).
-_ABSORBED_SHARE = 1e-4
-
-
-@dataclass(frozen=True)
-class _AbsorbedFit:
-    """The parts of linearmodels' ``AbsorbingLSResults`` that :func:`fit_fixed_effects` reads."""
-
-    params: pd.Series
-    std_errors: pd.Series
-    rsquared: float
-    absorbed_rsquared: float
-
-
-def _group_codes(df: pd.DataFrame, cols: list[str]) -> list[np.ndarray]:
-    return [pd.factorize(df[c], sort=False)[0].astype(np.intp) for c in cols]
-
-
-def _demean(
-    mat: np.ndarray, codes: list[np.ndarray], w: np.ndarray, wsums: list[np.ndarray]
-) -> np.ndarray:
-    """Weighted within transformation of the columns of ``mat`` (modified in place and returned).
-
-    Exact for one effect; alternating projections (Gauss-Seidel sweeps over the effects, as
-    fixest/pyfixest) to convergence for several.
-    """
-
-    def sweep() -> float:
-        moved = 0.0
-        for g, ws in zip(codes, wsums, strict=True):
-            for j in range(mat.shape[1]):
-                means = np.bincount(g, weights=w * mat[:, j], minlength=len(ws))
-                np.divide(means, ws, out=means, where=ws > 0)
-                mat[:, j] -= means[g]
-                moved = max(moved, float(np.max(np.abs(means))) / scale[j])
-        return moved
-
-    scale = np.maximum(np.max(np.abs(mat), axis=0), 1e-300) if len(mat) else np.ones(mat.shape[1])
-    if len(codes) == 1:
-        sweep()
-        return mat
-    for _ in range(_AP_MAX_ITER):
-        if sweep() < _AP_TOL:
-            break
-    return mat
-
-
-def _absorbed_ls(
-    df: pd.DataFrame,
-    spec: ModelSpec,
-    y: pd.Series,
-    x: pd.DataFrame,
-    weights: pd.Series | None,
-) -> _AbsorbedFit | None:
-    """Weighted least squares with absorbed effects in numpy: linearmodels' ``AbsorbingLS`` numbers.
-
-    Same estimator, degrees of freedom and covariance as ``AbsorbingLS(...).fit(debiased=True)``
-    (clustered: G/(G-1)(N-1)/(N-k-d); robust: N/(N-k-d); d = absorbed dummies, one less per effect
-    after the first, 0 for a single effect nested in the clusters), but linearmodels falls back to
-    iterative LSMR on the sparse dummies whenever the model is weighted; weighted group means by
-    ``np.bincount`` are exact for one effect and much faster. Returns None (the caller then uses
-    linearmodels, which raises) when a regressor is absorbed by the effects or no degree of
-    freedom is left.
-    """
-    n = len(df)
-    k = x.shape[1]
-    w = np.ones(n) if weights is None else weights.to_numpy(float)
-    codes = _group_codes(df, spec.fixed_effects)
-    n_levels = [int(g.max()) + 1 if n else 0 for g in codes]
-    wsums = [np.bincount(g, weights=w, minlength=m) for g, m in zip(codes, n_levels, strict=True)]
-    yx = np.empty((n, k + 1))
-    yx[:, 0] = y.to_numpy(float)
-    yx[:, 1:] = x.to_numpy(float)
-    sw = np.sqrt(w)
-    orig_norm = np.sqrt((w[:, None] * yx**2).sum(axis=0))
-    y_mean = float(np.average(yx[:, 0], weights=w))
-    tss = float(np.sum(w * (yx[:, 0] - y_mean) ** 2))
-    y_ss = float(orig_norm[0] ** 2)
-    yx = _demean(yx, codes, w, wsums)
-    yx *= sw[:, None]
-    yt, xt = yx[:, 0], yx[:, 1:]
-    if k and np.any(np.linalg.norm(xt, axis=0) < _ABSORBED_SHARE * orig_norm[1:]):
-        return None
-    beta = np.linalg.lstsq(xt, yt, rcond=None)[0] if k else np.zeros(0)
-    e = yt - xt @ beta
-    rss = float(e @ e)
-    bread = np.linalg.inv(xt.T @ xt) if k else np.zeros((0, 0))
-    scores = xt * e[:, None]
-    meat: np.ndarray
-    if spec.cluster:
-        clusters = pd.factorize(df[spec.cluster], sort=False)[0]
-        n_groups = int(clusters.max()) + 1
-        sums = np.vstack(
-            [np.bincount(clusters, weights=scores[:, j], minlength=n_groups) for j in range(k)]
-        ).T
-        meat = sums.T @ sums
-        extra_df = absorbed_df(codes, clusters)
-        dof = n - k - extra_df
-        scale = n_groups / (n_groups - 1) * (n - 1) / dof
-    else:
-        meat = scores.T @ scores
-        dof = n - k - absorbed_df(codes, None)
-        scale = n / dof
-    if dof <= 0:  # linearmodels raises its error
-        return None
-    cov = bread @ meat @ bread * scale
-    names = list(x.columns)
-    tol = (max(n, 100) * np.finfo(float).eps) ** 2
-    r2 = float("nan") if tss <= tol * y_ss else max(0.0, 1.0 - rss / tss)
-    within_tss = float(yt @ yt)
-    r2_within = float("nan") if within_tss <= tol * y_ss else max(0.0, 1.0 - rss / within_tss)
-    return _AbsorbedFit(
-        params=pd.Series(beta, index=names, name="parameter"),
-        std_errors=pd.Series(np.sqrt(np.diag(cov)), index=names, name="std_error"),
-        rsquared=r2,
-        absorbed_rsquared=r2_within,
     )
 
 
@@ -341,18 +289,18 @@ def within_transform(
     >>> within_transform(np.array([[1.0], [3.0], [5.0]]), [np.array([0, 0, 1])]).ravel().tolist()
     [-1.0, 1.0, 0.0]
     """
-    out = np.array(mat, dtype=float, copy=True)
-    n = out.shape[0]
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-    wsums = [np.bincount(g, weights=w, minlength=int(g.max()) + 1 if n else 0) for g in codes]
-    return _demean(out, codes, w, wsums)
+    from ctip_research.estimation.linear import demean
+
+    out = demean(np.asarray(mat, dtype=float), codes, weights)
+    return out.reshape(np.shape(mat))
 
 
 def absorbed_df(codes: list[np.ndarray], clusters: np.ndarray | None) -> int:
     """Degrees of freedom used by absorbed effects in the CRV1/HC1 factor of ``fit_fixed_effects``.
 
     All levels minus one per effect after the first; 0 for a single effect nested in the
-    clusters (Stata ``reghdfe``; pyfixest ``ssc(k_fixef="nonnested")``).
+    clusters (pyfixest ``ssc(k_fixef="none")``; the wild bootstrap's CRV1 convention -- the
+    fitted models count the constant as well, Stata's ``xtreg``).
 
     Examples
     --------
@@ -373,24 +321,6 @@ def _codes_nested(effect: np.ndarray, clusters: np.ndarray) -> bool:
     """Is every level of ``effect`` (integer codes) inside a single cluster?"""
     pairs = np.unique(effect.astype(np.int64) * (int(clusters.max()) + 1) + clusters)
     return bool(len(pairs) == int(effect.max()) + 1)
-
-
-def _absorbed_ls_linearmodels(
-    df: pd.DataFrame,
-    spec: ModelSpec,
-    y: pd.Series,
-    x: pd.DataFrame,
-    weights: pd.Series | None,
-) -> Any:
-    """The reference implementation: linearmodels ``AbsorbingLS`` (``debiased=True``)."""
-    from linearmodels.iv.absorbing import AbsorbingLS
-
-    absorb = pd.DataFrame(
-        {c: pd.Categorical(df[c].astype(str)) for c in spec.fixed_effects}, index=df.index
-    )
-    return AbsorbingLS(y, x, absorb=absorb, weights=weights).fit(
-        debiased=True, **_cov_kwargs(df, spec)
-    )
 
 
 def _residualise(target: np.ndarray, w_mat: np.ndarray, sw: np.ndarray) -> np.ndarray:
@@ -572,13 +502,21 @@ def fit_iv(data: pd.DataFrame, spec: ModelSpec, *, alpha: float = 0.05) -> Regre
     instruments), the Montiel Olea-Pflueger effective F, partial R², the Anderson-Rubin set and,
     when over-identified, Hansen's J from cluster-robust two-step GMM.
     """
-    from linearmodels.iv import IV2SLS, IVGMM
+    from linearmodels.iv import IVGMM
 
     df = select_sample(data, spec)
     y = df[spec.outcome].astype(float)
     endog = df[[spec.exposure]].astype(float)
     exog = regressor_frame(df, list(spec.controls))
     control_cols = list(exog.columns)
+    fit = _linear_fit(
+        df,
+        spec,
+        exog,
+        fixef=list(spec.fixed_effects),
+        alpha=alpha,
+        iv=(endog, regressor_frame(df, list(spec.instruments))),
+    )
     for fe in spec.fixed_effects:
         exog = pd.concat(
             [exog, pd.get_dummies(df[fe].astype(str), prefix=fe, drop_first=True).astype(float)],
@@ -588,18 +526,6 @@ def fit_iv(data: pd.DataFrame, spec: ModelSpec, *, alpha: float = 0.05) -> Regre
     inst = regressor_frame(df, list(spec.instruments))
     weights = df[spec.weights].astype(float) if spec.weights else None
     cov = _cov_kwargs(df, spec)
-    n_psu = int(df[spec.cluster].nunique()) if spec.cluster else None
-    res = IV2SLS(y, exog, endog, inst, weights=weights).fit(debiased=True, **cov)
-    n_params = exog.shape[1] + 1
-    df_resid = _check_df(spec, len(df), n_params)
-    names = [spec.exposure, *control_cols]
-    terms = make_terms(
-        names,
-        res.params[names].to_numpy(),
-        res.std_errors[names].to_numpy(),
-        df=_inference_df(df_resid, n_psu),
-        alpha=alpha,
-    )
     n_inst = inst.shape[1]
     clusters = cov["clusters"].to_numpy() if spec.cluster else None
     w_arr = None if weights is None else weights.to_numpy()
@@ -610,7 +536,7 @@ def fit_iv(data: pd.DataFrame, spec: ModelSpec, *, alpha: float = 0.05) -> Regre
         weights=w_arr,
         clusters=clusters,
     )
-    est, se = float(res.params[spec.exposure]), float(res.std_errors[spec.exposure])
+    est, se = float(fit.params[spec.exposure]), float(fit.std_errors[spec.exposure])
     grid = np.linspace(est - 20 * se, est + 20 * se, 4001)
     ar = anderson_rubin_interval(
         y.to_numpy(),
@@ -653,27 +579,23 @@ def fit_iv(data: pd.DataFrame, spec: ModelSpec, *, alpha: float = 0.05) -> Regre
             "p_value": float(j.pval),
             "df": int(j.df),
         }
-    return RegressionResult(
-        model=spec.name,
-        kind=spec.kind,
-        outcome=spec.outcome,
-        exposure=spec.exposure,
-        terms=terms,
-        n_obs=len(df),
-        n_psu=n_psu,
-        df_resid=df_resid,
-        design=_design_label(spec, n_psu, "2SLS, CRV1 G/(G-1)(N-1)/(N-K)"),
-        fixed_effects=tuple(spec.fixed_effects),
-        stats={
-            "r2": float(res.rsquared),
+    classical = fit.first_stage.get(spec.exposure, {})
+    extra["first_stage"]["classical_f"] = classical.get("f", float("nan"))
+    return _result_from_fit(
+        spec,
+        fit,
+        [spec.exposure, *control_cols],
+        alpha=alpha,
+        estimator="2SLS",
+        note="2SLS, ",
+        stats_extra={
             "first_stage_f": fs["robust_f"],
+            "first_stage_f_classical": classical.get("f", float("nan")),
             "effective_f": fs["effective_f"],
             "ar_low": float(ar["low"]),
             "ar_high": float(ar["high"]),
         },
         extra=extra,
-        label=spec.label,
-        info=model_info(spec, "2SLS"),
     )
 
 
@@ -685,16 +607,16 @@ def fit_panel(
     entity: str = "household_id",
     time: str = "wave",
 ) -> RegressionResult:
-    """Household fixed effects across waves with time effects (model 5).
+    """Household fixed effects across waves (model 5), as Stata ``xtreg, fe vce(cluster)``.
 
-    Uses the household-wave table, keeps households observed in every wave of the sample
-    (a balanced panel), and fits linearmodels ``PanelOLS(entity_effects=True,
-    time_effects=True)`` with errors clustered by ``spec.cluster`` and
-    ``count_effects=False, auto_df=False`` (see the module notes). Weights: ``spec.weights`` as
-    observed in each wave.
+    Uses the household-wave table, keeps households observed in every wave of the sample (a
+    balanced panel), absorbs the household effects and, when ``spec.fixed_effects`` lists the
+    time column, adds wave dummies (Stata ``i.wave``). Errors are clustered by ``spec.cluster``
+    with the Stata convention (module notes); ``r2_within`` is Stata's within R². A regressor
+    collinear with the effects (time-invariant, or a linear trend with wave effects) is dropped
+    with a warning and listed in ``extra["collinear"]``. Weights: ``spec.weights`` as observed in
+    each wave.
     """
-    from linearmodels.panel import PanelOLS
-
     df = select_sample(data, spec, extra=[entity, time])
     n_waves = df[time].nunique()
     counts = df.groupby(entity)[time].transform("nunique")
@@ -704,60 +626,35 @@ def fit_panel(
     extra_fe = [c for c in spec.fixed_effects if c not in (entity, time)]
     if extra_fe:
         raise SpecError(
-            f"model {spec.name}: a panel absorbs household and wave effects only; got {extra_fe}"
+            f"model {spec.name}: a panel absorbs household (and wave) effects only; got {extra_fe}"
         )
-    idx = pd.MultiIndex.from_arrays([df[entity].astype(str), df[time].astype(int)])
-    y = df[spec.outcome].astype(float).set_axis(idx)
-    x = regressor_frame(df, [spec.exposure, *spec.controls]).set_axis(idx)
-    weights = df[spec.weights].astype(float).set_axis(idx) if spec.weights else None
-    n_psu = int(df[spec.cluster].nunique()) if spec.cluster else None
-    mod = PanelOLS(
-        y, x, entity_effects=True, time_effects=True, weights=weights, drop_absorbed=True
-    )
-    if spec.cluster:
-        clusters = pd.DataFrame({"cl": pd.factorize(df[spec.cluster])[0]}, index=idx)
-        res = mod.fit(
-            cov_type="clustered",
-            clusters=clusters,
-            count_effects=False,
-            auto_df=False,
-            debiased=True,
-            group_debias=True,
+    x = regressor_frame(df, [spec.exposure, *spec.controls])
+    if time in spec.fixed_effects:
+        waves = sorted(df[time].unique())
+        for wv in waves[1:]:
+            x[f"{time}_{wv}"] = (df[time] == wv).astype(float)
+    res = _linear_fit(df, spec, x, fixef=[entity], alpha=alpha)
+    if res.collinear:
+        log_names = ", ".join(res.collinear)
+        warnings.warn(
+            f"model {spec.name}: dropped regressors collinear with the effects: {log_names}",
+            UserWarning,
+            stacklevel=2,
         )
-    else:
-        res = mod.fit(cov_type="robust", count_effects=False, auto_df=False, debiased=True)
     n_ent = df[entity].nunique()
-    n_params = len(res.params) + n_ent + n_waves - 1
-    df_resid = _check_df(spec, len(df), n_params)
-    names = list(res.params.index)
-    terms = make_terms(
-        names,
-        res.params.to_numpy(),
-        res.std_errors.to_numpy(),
-        df=_inference_df(df_resid, n_psu),
+    return _result_from_fit(
+        spec,
+        res,
+        [c for c in x.columns if c in res.params.index],
         alpha=alpha,
-    )
-    return RegressionResult(
-        model=spec.name,
-        kind=spec.kind,
-        outcome=spec.outcome,
-        exposure=spec.exposure,
-        terms=terms,
-        n_obs=len(df),
-        n_psu=n_psu,
-        df_resid=df_resid,
-        design=_design_label(
-            spec,
-            n_psu,
-            "PanelOLS entity+time effects, CRV1 G/(G-1)(N-1)/(N-K), household effects not in K",
-        ),
-        fixed_effects=(entity, time),
-        stats={
-            "r2_within": float(res.rsquared_within),
-            "r2": float(res.rsquared),
+        estimator="Panel FE (household" + (", wave)" if time in spec.fixed_effects else ")"),
+        note="household effects absorbed"
+        + (", wave dummies; " if time in spec.fixed_effects else "; "),
+        stats_extra={
+            "r2_within": float(res.stats["r2_within"]),
+            "f_fixef": float(res.stats["f_fixef"]),
+            "f_fixef_p": float(res.stats["f_fixef_p"]),
             "n_households": float(n_ent),
         },
-        extra={},
-        label=spec.label,
-        info=model_info(spec, "Panel FE (household, wave)"),
+        fixed_effects=(entity, time) if time in spec.fixed_effects else (entity,),
     )

@@ -95,17 +95,17 @@ def _ols_clustered(
     *,
     weights: pd.Series | None,
 ) -> Any:
-    from linearmodels.iv import IV2SLS
+    """WLS with a constant and CRV1 (or HC1) errors, Stata convention (``feols``)."""
+    from ctip_research.estimation import feols
 
-    x = x.assign(const=1.0)
+    frame = x.assign(__y=y.to_numpy())
+    if weights is not None:
+        frame["__w"] = np.asarray(weights, dtype=float)
     if spec.cluster:
-        cov: dict[str, Any] = {
-            "cov_type": "clustered",
-            "clusters": pd.Series(pd.factorize(df[spec.cluster])[0], index=df.index),
-        }
-    else:
-        cov = {"cov_type": "robust"}
-    return IV2SLS(y, x, None, None, weights=weights).fit(debiased=True, **cov)
+        frame["__cl"] = df[spec.cluster].to_numpy()
+    formula = "__y ~ " + (" + ".join(x.columns) if len(x.columns) else "1")
+    vcov: Any = {"CRV1": "__cl"} if spec.cluster else "hetero"
+    return feols(formula, frame, weights="__w" if weights is not None else None, vcov=vcov)
 
 
 def _panel_sample(panel: pd.DataFrame, spec: ModelSpec, cols: list[str]) -> pd.DataFrame:
@@ -143,6 +143,7 @@ def _result(
 ) -> RegressionResult:
     n_psu = int(df[spec.cluster].nunique()) if spec.cluster else None
     df_resid = _check_df(spec, len(df), n_params)
+    names = ["Intercept", *names]
     terms = make_terms(
         names,
         res.params[names].to_numpy(),
@@ -163,10 +164,13 @@ def _result(
         df_resid=df_resid,
         design=f"{cl}{w}; {method}",
         fixed_effects=tuple(spec.fixed_effects),
-        stats={"r2": float(res.rsquared)},
+        stats={"r2": float(res.stats["r2"])},
         extra=extra,
         label=spec.label,
         info=model_info(spec, method.split(" (")[0]),
+        covariance=res.vcov.loc[names, names],
+        df_t=_inference_df(df_resid, n_psu),
+        conf_level=1 - alpha,
     )
 
 

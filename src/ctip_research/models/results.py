@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ctip_research.estimation.results import ModelResult
+
 __all__ = [
     "ESTIMATE_COLUMNS",
     "TIDY_COLUMNS",
@@ -97,8 +99,8 @@ def _clean(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
-class RegressionResult:
+@dataclass(frozen=True, repr=False)
+class RegressionResult(ModelResult):
     """A fitted regression: coefficients, fit statistics and how the errors were computed.
 
     Parameters
@@ -144,6 +146,53 @@ class RegressionResult:
     label: str = ""
     info: dict[str, str] = field(default_factory=dict)
     """Table rows describing the model: ``estimator``, ``clustering``, ``weights``, ``survey``."""
+    covariance: pd.DataFrame | None = None
+    """Covariance matrix of the reported terms (None: only their variances are known)."""
+    df_t: float | None = None
+    """Degrees of freedom of the t reference distribution of ``terms`` (None: normal)."""
+    conf_level: float = 0.95
+
+    # -- shared result API (ModelResult) -----------------------------------------------------
+    @property
+    def params(self) -> pd.Series:  # type: ignore[override]
+        """Estimates of the reported terms (the intercept included for linear models)."""
+        return pd.Series(
+            self.terms["estimate"].to_numpy(dtype=float), index=list(self.terms["term"])
+        )
+
+    @property
+    def vcov(self) -> pd.DataFrame:  # type: ignore[override]
+        """Covariance matrix of the terms (diagonal of squared errors when not kept)."""
+        names = list(self.terms["term"])
+        if self.covariance is not None:
+            return self.covariance.loc[names, names]
+        se = self.terms["std_error"].to_numpy(dtype=float)
+        return pd.DataFrame(np.diag(se**2), index=names, columns=names)
+
+    @property
+    def df_inference(self) -> float | None:
+        """t degrees of freedom of the terms (None: normal)."""
+        return self.df_t
+
+    @property
+    def depvar(self) -> str:
+        """Outcome column."""
+        return self.outcome
+
+    @property
+    def estimator(self) -> str:
+        """Model name and kind."""
+        return f"{self.model} ({self.kind})"
+
+    @property
+    def vcov_type(self) -> str:
+        """How the errors were computed."""
+        return self.design
+
+    @property
+    def fixef(self) -> tuple[str, ...]:
+        """Absorbed fixed effects."""
+        return tuple(self.fixed_effects)
 
     # -- accessors -------------------------------------------------------------------------
     def term(self, name: str | None = None) -> pd.Series:
@@ -160,8 +209,10 @@ class RegressionResult:
         return float(self.term()["estimate"])
 
     # -- house-style result API ----------------------------------------------------------------
-    def tidy(self) -> pd.DataFrame:
+    def tidy(self, level: float | None = None) -> pd.DataFrame:
         """Coefficients: ``term, estimate, std_error, statistic, p_value, conf_low, conf_high``."""
+        if level is not None and level != self.conf_level:
+            return super().tidy(level)
         return self.terms.loc[:, TIDY_COLUMNS].reset_index(drop=True)
 
     def glance(self) -> pd.DataFrame:
@@ -229,6 +280,11 @@ class RegressionResult:
                 "extra": dict(self.extra),
                 "label": self.label,
                 "info": dict(self.info),
+                "covariance": None
+                if self.covariance is None
+                else self.covariance.to_numpy().tolist(),
+                "df_t": self.df_t,
+                "conf_level": self.conf_level,
             }
         )
 
@@ -251,6 +307,13 @@ class RegressionResult:
             extra=data["extra"],
             label=data.get("label", ""),
             info=data.get("info", {}),
+            covariance=None
+            if data.get("covariance") is None
+            else pd.DataFrame(
+                data["covariance"], index=list(terms["term"]), columns=list(terms["term"])
+            ),
+            df_t=data.get("df_t"),
+            conf_level=data.get("conf_level", 0.95),
         )
 
     # -- maketables plug-in format ---------------------------------------------------------------

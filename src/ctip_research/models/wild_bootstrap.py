@@ -367,6 +367,8 @@ def wild_cluster_bootstrap(
     beta = a_inv @ (xd.T @ yd)
     u_hat = yd - xd @ beta
     n_k = k + absorbed_df(codes, cl) if codes else k
+    if nested and not other:
+        n_k += 1  # the constant swept out with the effects counts in K (Stata xtreg, fe)
     if n - n_k <= 0:
         raise WildBootstrapError("no residual degrees of freedom")
     ssc = n_clusters / (n_clusters - 1) * (n - 1) / (n - n_k)
