@@ -124,7 +124,9 @@ def test_xtreg_sigma_e_and_fixed_effects_f_test_match_a_dummy_regression(grunfel
     assert fe.stats["f_fixef"] == pytest.approx(f_ref, rel=1e-10)
     # Stata's _cons after xtreg, fe: mean(y) - mean(x)'b
     means = grunfeld[["inv", "capital", "value"]].mean()
-    cons = means["inv"] - means["capital"] * fe.params["capital"] - means["value"] * fe.params["value"]
+    cons = (
+        means["inv"] - means["capital"] * fe.params["capital"] - means["value"] * fe.params["value"]
+    )
     assert fe.params["Intercept"] == pytest.approx(cons, rel=1e-10)
 
 

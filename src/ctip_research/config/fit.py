@@ -28,12 +28,16 @@ class DesignParams(Section):
     """The survey design columns (``design/survey-model.md`` section 1)."""
 
     weight: str = Field(description="Household sampling weight column.")
-    strata: str | None = Field(description="Stratum column (null: unstratified).")
-    psu: str | None = Field(description="Primary sampling unit (village) column; nested in strata.")
-    fpc: str | None = Field(
-        description="Column with the number of PSUs in the stratum frame (null: no FPC)."
+    strata: str | None = Field(None, description="Stratum column (null: unstratified).")
+    psu: str | None = Field(
+        None, description="Primary sampling unit (village) column; nested in strata."
     )
-    lonely_psu: LonelyPsu = Field(description="Rule for a stratum with a single sampled PSU.")
+    fpc: str | None = Field(
+        None, description="Column with the number of PSUs in the stratum frame (null: no FPC)."
+    )
+    lonely_psu: LonelyPsu = Field(
+        "fail", description="Rule for a stratum with a single sampled PSU."
+    )
 
 
 class DescriptiveParams(Section):
@@ -55,20 +59,43 @@ class ModelSpec(Section):
 
     name: str = Field(pattern=_NAME, description="Unique model name (rows of estimates.csv).")
     kind: ModelKind = Field(description="Estimator family.")
-    label: str = Field(description="Short human label used as the table column header.")
     outcome: str = Field(description="Outcome column (base name for panel kinds).")
     exposure: str = Field(description="Exposure (treatment / endogenous regressor) column.")
-    controls: list[str] = Field(description="Control columns (exogenous regressors).")
-    fixed_effects: list[str] = Field(description="Columns absorbed as fixed effects.")
-    cluster: str | None = Field(description="Cluster column for the errors (null: robust).")
-    weights: str | None = Field(description="Weight column (null: unweighted).")
-    wave: int | None = Field(description="Wave to keep (null: all rows).")
+    label: str = Field("", description="Short human label used as the table column header.")
+    controls: list[str] = Field([], description="Control columns (exogenous regressors).")
+    fixed_effects: list[str] = Field([], description="Columns absorbed as fixed effects.")
+    cluster: str | None = Field(None, description="Cluster column for the errors (null: robust).")
+    weights: str | None = Field(None, description="Weight column (null: unweighted).")
+    wave: int | None = Field(None, description="Wave to keep (null: all rows).")
     sample: str | None = Field(
-        description="Optional pandas query restricting the sample, e.g. 'is_urban == False'."
+        None,
+        description="Optional pandas query restricting the sample, e.g. 'is_urban == False'.",
     )
-    instruments: list[str] = Field(description="Excluded instruments (kind iv only).")
-    link: GlmLink | None = Field(description="Link of a survey_glm (logit or probit).")
-    headline: bool = Field(description="Report the exposure effect in metrics.json.")
+    instruments: list[str] = Field([], description="Excluded instruments (kind iv only).")
+    link: GlmLink | None = Field(None, description="Link of a survey_glm (logit or probit).")
+    headline: bool = Field(False, description="Report the exposure effect in metrics.json.")
+
+    def formula(self) -> str:
+        """The fixest-style formula this spec stands for (``feols`` / ``SurveyDesign.glm``).
+
+        Examples
+        --------
+        >>> ModelSpec(name="iv", kind="iv", outcome="y", exposure="d", controls=["x"],
+        ...           fixed_effects=["province"], instruments=["z"]).formula()
+        'y ~ x | province | d ~ z'
+        >>> ModelSpec(name="fe", kind="fixed_effects", outcome="y", exposure="d",
+        ...           fixed_effects=["village"]).formula()
+        'y ~ d | village'
+        """
+        if self.kind == "iv":
+            rhs = " + ".join(self.controls) or "1"
+            fe = " + ".join(self.fixed_effects) or "0"
+            return (
+                f"{self.outcome} ~ {rhs} | {fe} | {self.exposure} ~ {' + '.join(self.instruments)}"
+            )
+        rhs = " + ".join([self.exposure, *self.controls])
+        fe = f" | {' + '.join(self.fixed_effects)}" if self.fixed_effects else ""
+        return f"{self.outcome} ~ {rhs}{fe}"
 
     @model_validator(mode="after")
     def _check_kind(self) -> ModelSpec:

@@ -366,7 +366,9 @@ def _fit_binary(
     request = parse_vcov(vcov)
     if request.kind in ("HC2", "HC3") or len(request.clusters) > 1:
         raise EstimationError(f"{link}: vcov must be iid, hetero/HC0/HC1 or one-way CRV1")
-    frame = data.reset_index(drop=True)
+    from ctip_research.estimation.linear import _bools_as_float
+
+    frame = _bools_as_float(data.reset_index(drop=True))
     extra = [*request.clusters, *([weights] if weights else [])]
     missing = [c for c in extra if c not in frame.columns]
     if missing:
@@ -479,8 +481,8 @@ def probit(
     --------
     >>> import pandas as pd
     >>> df = pd.DataFrame({"y": [0, 0, 1, 0, 1, 1, 0, 1], "x": [1, 2, 3, 4, 5, 6, 3, 4]})
-    >>> round(probit("y ~ x", df).glance()["pseudo_r2"].iloc[0], 3)
-    0.214
+    >>> round(float(probit("y ~ x", df).glance()["pseudo_r2"].iloc[0]), 3)
+    0.416
     """
     return _fit_binary("probit", formula, data, weights, vcov, conf_level)
 

@@ -18,7 +18,7 @@ a warning and its name in ``result.collinear`` (fixest's behaviour, said out lou
 
 Standard errors: ``vcov=`` and ``ssc=`` of :mod:`ctip_research.estimation.covariance`.
 Fit statistics (``glance()``): R², adjusted R², within R² (fixed effects), ``sigma_e`` (root MSE on
-N - K residual df, Stata's ``sigma_e`` / ``Root MSE``), the F test that all absorbed effects are
+N - K residual df, weights normalised to mean one, Stata's ``sigma_e`` / ``Root MSE``), the F test that all absorbed effects are
 zero (Stata ``xtreg, fe``: "F test that all u_i=0", classical errors), the Wald F of all slopes,
 and for IV the classical first-stage F of the excluded instruments (one per endogenous
 regressor) and its partial R².
@@ -155,6 +155,12 @@ def _matrices(formula: ParsedFormula, data: pd.DataFrame) -> dict[str, pd.DataFr
                 f"{formula.iv!r}: fewer excluded instruments than endogenous regressors"
             )
     return out
+
+
+def _bools_as_float(frame: pd.DataFrame) -> pd.DataFrame:
+    """Boolean columns enter models as 0/1 numbers (terms keep the column name)."""
+    bools = [c for c in frame.columns if frame[c].dtype == bool]
+    return frame.astype({c: float for c in bools}) if bools else frame
 
 
 def _independent(mat: np.ndarray, names: list[str], keep_first: int = 0) -> list[int]:
@@ -346,6 +352,7 @@ def feols(
         ``"y ~ x1 + x2 | fe1 + fe2 | endog ~ instruments"`` (module docstring).
     data
         One row per observation; rows with a missing value in any model column are dropped.
+        Boolean columns enter as 0/1.
     weights
         Column of analytic / sampling weights (WLS; Stata ``[aw=]`` / ``[pw=]``).
     vcov
@@ -366,7 +373,7 @@ def feols(
     >>> fit.tidy()["term"].tolist()
     ['Intercept', 'x']
     >>> round(float(fit.params["x"]), 3)
-    1.0
+    1.233
     """
     if ssc not in SSC_CONVENTIONS:
         raise EstimationError(f"ssc must be one of {sorted(SSC_CONVENTIONS)}, got {ssc!r}")
@@ -379,7 +386,7 @@ def feols(
     missing = [c for c in extra_cols if c not in data.columns]
     if missing:
         raise EstimationError(f"columns not in the data: {missing}")
-    frame = data.reset_index(drop=True)
+    frame = _bools_as_float(data.reset_index(drop=True))
     mats = _matrices(parsed, frame)
     parts = [m.to_numpy(dtype=float) for m in mats.values()]
     ok = np.all(np.isfinite(np.hstack(parts)), axis=1) if parts else np.ones(len(frame), bool)
@@ -523,7 +530,8 @@ def feols(
     stats_out: dict[str, float] = {
         "r2": r2,
         "adj_r2": 1.0 - (1.0 - r2) * (n - 1) / df_resid if (has_const or levels) else r2,
-        "sigma_e": float(np.sqrt(rss / df_resid)),
+        # weights normalised to mean 1, as Stata's Root MSE / sigma_e with [aw=] / [pw=]
+        "sigma_e": float(np.sqrt(rss / float(np.mean(w)) / df_resid)),
         "rss": rss,
     }
     if y_within is not None:

@@ -282,8 +282,8 @@ class ModelResult:
         >>> import numpy as np, pandas as pd
         >>> from ctip_research.estimation import feols
         >>> df = pd.DataFrame({"y": [1.0, 2.1, 2.9, 4.2, 4.8], "x": [0.0, 1.0, 2.0, 3.0, 4.0]})
-        >>> round(feols("y ~ x", df).wald_test("x = 0")["statistic"], 1)
-        330.8
+        >>> round(float(feols("y ~ x", df).wald_test("x = 0")["statistic"]), 1)
+        310.2
         """
         names = [str(t) for t in self.params.index]
         if r_matrix is not None:

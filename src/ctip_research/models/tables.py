@@ -21,7 +21,7 @@ import pandas as pd
 
 from ctip_research.models.results import RegressionResult
 
-__all__ = ["regression_table", "render_table", "table_to_markdown"]
+__all__ = ["etable", "regression_table", "render_table", "table_to_markdown"]
 
 _STATS = ["N", "n_clusters", "r2", "r2_within", "pseudo_r2", "fstat_1st"]
 _LABELS = {
@@ -31,6 +31,9 @@ _LABELS = {
     "r2_within": "Within R²",
     "pseudo_r2": "Pseudo R²",
     "fstat_1st": "First-stage F (robust)",
+    "adj_r2": "Adj. R²",
+    "sigma_e": "sigma_e",
+    "llf": "Log likelihood",
 }
 _INFO_ROWS = {
     "estimator": "Estimator",
@@ -88,6 +91,49 @@ def regression_table(
                 "Standard errors in parentheses. * p < 0.10, ** p < 0.05, *** p < 0.01. "
                 "Linear probability models: coefficients are changes in probability."
             ),
+        )
+
+
+def etable(
+    results: Sequence[Any],
+    *,
+    caption: str | None = None,
+    label: str | None = None,
+    stats: list[str] | None = None,
+    keep: list[str] | None = None,
+) -> Any:
+    """An etable of any fitted models of the package (``feols``, ``logit``, ``probit``,
+    ``SurveyDesign.glm``, pipeline results), one column each, via maketables.
+
+    ``stats`` are ``glance()`` keys (default: N, clusters, R², within R², pseudo-R², log
+    likelihood, where a model has them). The result renders in a notebook and exports with
+    :func:`render_table` (Markdown, HTML, LaTeX, Word).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from ctip_research.estimation import feols
+    >>> df = pd.DataFrame({"y": [1.0, 2.1, 2.9, 4.2, 4.8, 6.1], "x": [0, 1, 2, 3, 4, 5]})
+    >>> "x" in table_to_markdown(etable([feols("y ~ x", df)]))
+    True
+    """
+    import maketables as mt
+
+    results = list(results)
+    keys = stats or [
+        k
+        for k in ["N", "n_clusters", "r2", "r2_within", "pseudo_r2", "llf"]
+        if any(r.__maketables_stat__(k) is not None for r in results)
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return mt.ETable(
+            results,
+            model_stats=keys,
+            model_stats_labels=_LABELS,
+            caption=caption,
+            tab_label=label,
+            keep=keep or [],
         )
 
 

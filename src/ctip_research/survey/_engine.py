@@ -15,6 +15,7 @@ milliseconds, and the lonely-PSU rules.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -166,8 +167,8 @@ def build_design_arrays(
     *,
     weight: str | None,
     strata: str | None,
-    psu: str | list[str] | None,
-    fpc: str | list[str] | None,
+    psu: str | Sequence[str] | None,
+    fpc: str | Sequence[str] | None,
     lonely_psu: LonelyPsu,
 ) -> DesignArrays:
     """Validate the design columns of ``data`` and reduce them to :class:`DesignArrays`.

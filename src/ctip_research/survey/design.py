@@ -255,7 +255,7 @@ class SurveyDesign:
         ...                    "b": ["p", "q", "p", "q"], "w": [1.0] * 4})
         >>> d = SurveyDesign(df, weight="w").rake({"a": {"x": 6, "z": 4}, "b": {"p": 5, "q": 5}})
         >>> round(d.total("y").estimate, 6)
-        22.0
+        23.0
         """
         from ctip_research.survey.calibration import Raking
 
