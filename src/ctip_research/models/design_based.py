@@ -160,8 +160,11 @@ def fit_survey_glm_model(
     svy = make_design(frame, design, alpha=alpha)
     domain = None if bool(frame["__domain"].all()) else "__domain"
     res = svy.glm(_formula(spec, dummies), family="binomial", link=spec.link, domain=domain)
-    me = res.marginal_effects([spec.exposure, *spec.controls]).tidy()
-    me["term"] = me["term"].str.replace(r"\[(1\.0|True|T\.1\.0|T\.True)\]$", "", regex=True)
+    effects = res.marginal_effects([spec.exposure, *spec.controls])
+    me = effects.tidy()
+    pattern = r"\[(1\.0|True|T\.1\.0|T\.True)\]$"
+    me["term"] = me["term"].str.replace(pattern, "", regex=True)
+    covariance = effects.vcov.set_axis(list(me["term"]), axis=0).set_axis(list(me["term"]), axis=1)
     used = select_sample(
         data, spec.model_copy(update={"cluster": design.psu, "weights": design.weight})
     )
@@ -204,4 +207,7 @@ def fit_survey_glm_model(
             "survey": f"strata={design.strata}, PSU={design.psu}, FPC={design.fpc or 'none'}, "
             "Taylor",
         },
+        covariance=covariance,
+        df_t=df_design,
+        conf_level=1 - alpha,
     )
