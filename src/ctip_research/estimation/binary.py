@@ -123,14 +123,30 @@ def is_discrete(col: pd.Series) -> bool:
     return len(values) <= 2 and set(values.tolist()) <= {0, 1}
 
 
+def categorical_in(formula: str) -> set[str]:
+    """Variables wrapped in ``C(...)`` in a formula (Stata's ``i.`` factor variables).
+
+    Examples
+    --------
+    >>> sorted(categorical_in("y ~ x + C(h) + C(g, Treatment(1))"))
+    ['g', 'h']
+    """
+    import re
+
+    return set(re.findall(r"C\(\s*([A-Za-z_][A-Za-z0-9_.]*)", formula))
+
+
 def effect_specs(
     spec: Any,
     data: pd.DataFrame,
     variables: Sequence[str] | None,
     discrete: bool | Sequence[str] | None,
+    categorical: set[str] | None = None,
 ) -> tuple[list[str], list[tuple[str, np.ndarray, np.ndarray | None]]]:
     """Terms and effects of the chosen variables: ``("slope", dX/dv, None)`` or
-    ``("change", X at level, X at reference)`` (model matrices over the rows of ``data``)."""
+    ``("change", X at level, X at reference)`` (model matrices over the rows of ``data``).
+
+    A variable in ``categorical`` (wrapped in ``C()``) always gets discrete changes."""
     available = sorted(str(v) for v in spec.required_variables)
     chosen = available if variables is None else list(variables)
     for v in chosen:
@@ -153,7 +169,9 @@ def effect_specs(
             disc = discrete and is_discrete(col)
         else:
             disc = v in discrete
-        if not pd.api.types.is_numeric_dtype(col) and col.dtype != bool:
+        if (not pd.api.types.is_numeric_dtype(col) and col.dtype != bool) or (
+            categorical is not None and v in categorical
+        ):
             disc = True
         if disc:
             levels = sorted(pd.unique(col.dropna()).tolist(), key=lambda z: (str(type(z)), z))
@@ -337,7 +355,9 @@ class BinaryResult(ModelResult):
         >>> me.tidy()["term"].tolist()
         ['x']
         """
-        terms, effects = effect_specs(self._spec, self._data, variables, discrete)
+        terms, effects = effect_specs(
+            self._spec, self._data, variables, discrete, categorical_in(self.formula)
+        )
         est, v, _ = compute_marginal_effects(
             effects, self._x, self.params.to_numpy(), self.vcov.to_numpy(), self._w, self.link, at
         )

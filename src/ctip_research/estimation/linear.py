@@ -163,18 +163,25 @@ def _bools_as_float(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype({c: float for c in bools}) if bools else frame
 
 
-def _independent(mat: np.ndarray, names: list[str], keep_first: int = 0) -> list[int]:
-    """Indices of a maximal set of linearly independent columns (pivoted QR), in order."""
-    from scipy.linalg import qr
-
-    if mat.shape[1] == 0:
-        return []
-    norms = np.linalg.norm(mat, axis=0)
-    _, r, piv = qr(mat, mode="economic", pivoting=True)
-    diag = np.abs(np.diag(r))
-    top = diag.max() if diag.size else 0.0
-    rank = int(np.sum(diag > _COLLINEAR_TOL * max(top, 1e-300)))
-    keep = sorted(int(p) for p in piv[:rank] if norms[int(p)] > 0)
+def _independent(mat: np.ndarray, names: list[str]) -> list[int]:
+    """Indices of the columns kept in order: a column is dropped when it lies in the span of the
+    columns kept before it (relative residual norm below ``_COLLINEAR_TOL``), as fixest does."""
+    keep: list[int] = []
+    basis = np.zeros((mat.shape[0], 0))
+    for j in range(mat.shape[1]):
+        col = mat[:, j]
+        norm = float(np.linalg.norm(col))
+        if norm == 0.0:
+            continue
+        if basis.shape[1]:
+            resid = col - basis @ (basis.T @ col)
+            resid = resid - basis @ (basis.T @ resid)  # re-orthogonalise
+        else:
+            resid = col
+        r = float(np.linalg.norm(resid))
+        if r > 1e-7 * norm:
+            keep.append(j)
+            basis = np.column_stack([basis, resid / r])
     return keep
 
 
