@@ -11,6 +11,13 @@ Every number below was printed by other software or in a textbook; each test cit
          sandwich HC1, all dummies in K), 0.05693726 (plm, no correction), two-way firm & year
          0.06041290 (fixest default, min G) and 0.06213837 (conventional G, lfe).
          Data: statsmodels' ``grunfeld`` without American Steel = plm's 10-firm Grunfeld.
+[PETERSEN] Mitchell Petersen's "Programming Advice: Estimating Standard Errors in Finance Panel
+         Data Sets" test-data page (Kellogg School; test_data.txt, 5,000 firm-years): x 1.0348,
+         constant 0.0297, R2 0.2078; SEs (constant, x): OLS 0.0284 / 0.0286, White 0.0284 /
+         0.0284, clustered by firm 0.0670 / 0.0506, by year 0.0234 / 0.0334, by firm and year
+         0.0651 / 0.0536. R sandwich's ``tests/vcovCL.Rout.save`` records Stata/MP 12.0
+         ``regress y x, vce(cluster firm)``: V = [[0.0044907, -0.00006474], [., 0.00255993]].
+         Data: ``tests/reference/data/petersen.csv`` (R sandwich's ``PetersenCL``).
 [STATA]  Stata 11 on the Spector & Mazzeo data (32 students), recorded in statsmodels'
          ``statsmodels/discrete/tests/results/results_discrete.py`` (class ``Spector``): logit
          coefficients, SEs, log-likelihoods, LR chi2, pseudo-R2, ``margins, dydx(*)`` overall and
@@ -100,6 +107,34 @@ def test_classical_and_hc1_errors_match_fixest_vignette_and_stata(grunfeld) -> N
 def test_fixed_effects_errors_match_fixest_vignette(grunfeld, vcov, ssc, printed) -> None:
     fit = ct.feols("inv ~ capital | firm + year", grunfeld, vcov=vcov, ssc=ssc)
     _sig(fit.std_errors["capital"], printed)
+
+
+@pytest.mark.parametrize(
+    ("vcov", "printed"),
+    [
+        ("iid", ("0.0284", "0.0286")),
+        ("hetero", ("0.0284", "0.0284")),
+        ({"CRV1": "firm"}, ("0.0670", "0.0506")),
+        ({"CRV1": "year"}, ("0.0234", "0.0334")),
+        ({"CRV1": "firm + year"}, ("0.0651", "0.0536")),
+    ],
+)
+def test_classical_white_one_and_two_way_clustered_match_petersen(vcov, printed) -> None:
+    df = pd.read_csv(DATA / "petersen.csv")
+    fit = ct.feols("y ~ x", df, vcov=vcov)
+    _printed(fit.params["x"], "1.0348")
+    _printed(fit.params["Intercept"], "0.0297")
+    _printed(fit.stats["r2"], "0.2078")
+    _printed(fit.std_errors["Intercept"], printed[0])
+    _printed(fit.std_errors["x"], printed[1])
+
+
+def test_firm_clustered_covariance_matches_stata_12_regress() -> None:
+    df = pd.read_csv(DATA / "petersen.csv")
+    v = ct.feols("y ~ x", df, vcov={"CRV1": "firm"}).vcov.to_numpy()
+    _sig(v[0, 0], "0.0044907")
+    _sig(v[0, 1], "-0.00006474")
+    _sig(v[1, 1], "0.00255993")
 
 
 def test_hc0_to_hc3_match_statsmodels(grunfeld) -> None:
