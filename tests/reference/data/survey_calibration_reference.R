@@ -1,0 +1,26 @@
+# Full-precision reference numbers for tests/reference/test_estimation_reference.py (survey part).
+# Produced with R 4.2.2 and survey 4.1.1 (Debian bookworm packages r-base-core, r-cran-survey):
+#   Rscript survey_calibration_reference.R > survey_calibration_reference.Rout
+# Data: survey's own data(api), the same rows as apiclus1.csv / apiclus2.csv here.
+suppressMessages(library(survey))
+data(api)
+options(digits = 12)
+dclus1 <- svydesign(id = ~dnum, weights = ~pw, data = apiclus1, fpc = ~fpc)
+pop.types <- data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))
+pop.schwide <- data.frame(sch.wide = c("No", "Yes"), Freq = c(1072, 5122))
+cat("## postStratify dclus1 ~stype: mean api00, total enroll\n")
+p <- postStratify(dclus1, ~stype, pop.types); print(svymean(~api00, p)); print(svytotal(~enroll, p))
+cat("## rake dclus1 stype, sch.wide: mean api00, total enroll\n")
+r <- rake(dclus1, list(~stype, ~sch.wide), list(pop.types, pop.schwide), control = list(epsilon = 1e-10, maxit = 50))
+print(svymean(~api00, r)); print(svytotal(~enroll, r))
+cat("## calibrate dclus1 ~stype+api99 linear: mean api00, total enroll\n")
+g <- calibrate(dclus1, ~stype + api99, c(`(Intercept)` = 6194, stypeH = 755, stypeM = 1018, api99 = 3914069))
+print(svymean(~api00, g)); print(svytotal(~enroll, g))
+cat("## JK1 postStratify, mse FALSE and TRUE: mean api00\n")
+print(svymean(~api00, postStratify(as.svrepdesign(dclus1), ~stype, pop.types)))
+print(svymean(~api00, postStratify(as.svrepdesign(dclus1, mse = TRUE), ~stype, pop.types)))
+cat("## dclus2 two-stage fpc: mean api00, total enroll\n")
+dclus2 <- svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data = apiclus2)
+print(svymean(~api00, dclus2)); print(svytotal(~enroll, dclus2, na.rm = TRUE))
+cat("## dclus1 deff TRUE (without replacement) and replace: mean api00\n")
+print(svymean(~api00, dclus1, deff = TRUE)); print(svymean(~api00, dclus1, deff = "replace"))
