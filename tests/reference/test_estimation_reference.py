@@ -18,6 +18,9 @@ Every number below was printed by other software or in a textbook; each test cit
          0.0651 / 0.0536. R sandwich's ``tests/vcovCL.Rout.save`` records Stata/MP 12.0
          ``regress y x, vce(cluster firm)``: V = [[0.0044907, -0.00006474], [., 0.00255993]].
          Data: ``tests/reference/data/petersen.csv`` (R sandwich's ``PetersenCL``).
+[GREENE] Greene, *Econometric Analysis* 2nd ed., Table 14.3: US public-school expenditure on
+         income and income squared, classical and White (HC0) errors; printed by R sandwich's
+         ``PublicSchools`` example. Data: ``tests/reference/data/public_schools.csv``.
 [STATA]  Stata 11 on the Spector & Mazzeo data (32 students), recorded in statsmodels'
          ``statsmodels/discrete/tests/results/results_discrete.py`` (class ``Spector``): logit
          coefficients, SEs, log-likelihoods, LR chi2, pseudo-R2, ``margins, dydx(*)`` overall and
@@ -139,6 +142,20 @@ def test_firm_clustered_covariance_matches_stata_12_regress() -> None:
     _sig(v[0, 0], "0.0044907")
     _sig(v[0, 1], "-0.00006474")
     _sig(v[1, 1], "0.00255993")
+
+
+def test_classical_and_hc0_errors_match_greene_table_14_3() -> None:
+    # [GREENE] Greene, Econometric Analysis 2nd ed., p. 391, Table 14.3, as reproduced by R
+    # sandwich's PublicSchools example (tests/Examples/sandwich-Ex.Rout.save)
+    df = pd.read_csv(DATA / "public_schools.csv").dropna()
+    df["Income"] = df["Income"] * 1e-4
+    formula = "Expenditure ~ Income + I(Income**2)"
+    const = ct.feols(formula, df).std_errors.to_numpy()
+    hc0 = ct.feols(formula, df, vcov="HC0").std_errors.to_numpy()
+    for got, printed in zip(const, ("327.2925", "828.9855", "519.0768"), strict=True):
+        _printed(got, printed)
+    for got, printed in zip(hc0, ("460.8917", "1243.0430", "829.9927"), strict=True):
+        _printed(got, printed)
 
 
 def test_hc0_to_hc3_match_statsmodels(grunfeld) -> None:
