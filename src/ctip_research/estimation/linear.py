@@ -462,7 +462,18 @@ def feols(
     first_stage: dict[str, dict[str, float]] = {}
     if names_en:
         zmat = np.column_stack([x, inst])
-        zkeep = _independent(zmat * sw[:, None], names_x + names_z)
+        znames = names_x + names_z
+        zkeep = _independent(zmat * sw[:, None], znames)
+        dropped_z = [znames[i] for i in range(len(znames)) if i not in zkeep]
+        if dropped_z:
+            warnings.warn(
+                f"{formula!r}: dropped collinear instrument(s) {dropped_z}",
+                UserWarning,
+                stacklevel=2,
+            )
+            dropped += dropped_z
+        if len(zkeep) - len(names_x) < len(names_en):
+            raise EstimationError(f"{formula!r}: fewer independent instruments than endogenous")
         zmat = zmat[:, zkeep]
         zw = zmat * sw[:, None]
         pi = np.linalg.lstsq(zw, xw, rcond=None)[0]
