@@ -16,7 +16,8 @@ DESIGN = DesignParams(
 
 
 def spec(**kw: Any) -> ModelSpec:
-    """A fixed_effects spec of has_international_migrant on has_mfi_loan; override with kw."""
+    """A fixed_effects spec of has_international_migrant on has_mfi_loan (controls is_landless,
+    clustered by psu_id, weighted); override with kw. Every other field keeps its default."""
     base: dict[str, Any] = dict(
         name="m",
         kind="fixed_effects",
@@ -24,14 +25,8 @@ def spec(**kw: Any) -> ModelSpec:
         outcome="has_international_migrant",
         exposure="has_mfi_loan",
         controls=["is_landless"],
-        fixed_effects=[],
         cluster="psu_id",
         weights="weight_household",
-        wave=None,
-        sample=None,
-        instruments=[],
-        link=None,
-        headline=False,
     )
     base.update(kw)
     return ModelSpec(**base)
