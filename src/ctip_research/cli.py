@@ -31,6 +31,11 @@ codebook_app = typer.Typer(
     help="Work with codebooks (raw file -> canonical tables).", no_args_is_help=True
 )
 app.add_typer(codebook_app, name="codebook")
+sources_app = typer.Typer(
+    help="The registered data sources (params.yaml ingest.sources) and dvc.yaml.",
+    no_args_is_help=True,
+)
+app.add_typer(sources_app, name="sources")
 
 _state = {"verbose": False}
 
@@ -63,11 +68,16 @@ def _fail(exc: BaseException, code: int) -> None:
     raise typer.Exit(code)
 
 
-def _run_stage(stage: str, params_path: Path) -> None:
+def _run_stage(stage: str, params_path: Path, *, check_pipeline: bool = False) -> None:
     from ctip_research.config import load_params
 
     try:
         params = load_params(params_path)
+        dvc_yaml = params_path.parent / "dvc.yaml"
+        if check_pipeline and dvc_yaml.is_file():
+            from ctip_research.stages.sources import check_dvc_yaml
+
+            check_dvc_yaml(params, dvc_yaml)
         module = importlib.import_module(f"ctip_research.stages.{stage}")
         getattr(module, f"run_{stage}")(params)
     except CtipError as exc:
@@ -94,10 +104,13 @@ def synth(params: ParamsOpt = Path("params.yaml")) -> None:
 def ingest(params: ParamsOpt = Path("params.yaml")) -> None:
     """Read raw exports through their codebooks into de-identified canonical tables.
 
-    Reads: data/raw/ (exports, codebooks, manifest). Writes: data/interim/ (canonical tables,
-    pseudonymous ids, special codes kept as missing with their reason) and the ingest ledger.
+    Reads: the codebooks in params.yaml ingest.sources and the raw files they list (with
+    manifest.json where there is one). Writes: data/interim/ (canonical tables, pseudonymous ids,
+    special codes kept as missing with their reason), the ingest ledger (every file read, with
+    its sha256) and the run record. Refuses to run while dvc.yaml beside params.yaml does not
+    list the registered sources (run `ctip sources sync`).
     """
-    _run_stage("ingest", params)
+    _run_stage("ingest", params, check_pipeline=True)
 
 
 @app.command()
@@ -194,21 +207,101 @@ def brief(params: ParamsOpt = Path("params.yaml")) -> None:
 
 @codebook_app.command("draft")
 def codebook_draft(
-    file: Annotated[Path, typer.Argument(help="Raw export (.xlsx, .dta, .sav, .csv).")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Raw export(s) of ONE source (one wave): a Kobo workbook, or one CSV / .dta / "
+            ".sav / .parquet file per table."
+        ),
+    ],
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Codebook to write (default: FILE stem + .codebook.yaml)."
+            "--output",
+            "-o",
+            help="Codebook to write (default: FILE stem + .codebook.yaml for one file, "
+            "<directory>/<source>.codebook.yaml for several).",
         ),
     ] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Source id (default: from the file names).")
+    ] = None,
+    wave: Annotated[
+        int | None,
+        typer.Option("--wave", help="Wave of every row (default: from the names, else 1)."),
+    ] = None,
 ) -> None:
-    """Write a codebook template from a raw file's variables and labels, to fill in by hand."""
+    """Draft one codebook for the raw files of one source: obvious mappings made, each marked
+    `review:`, strong identifiers pre-marked pii; prints how many columns it mapped."""
     try:
         from ctip_research.stages.codebook import run_codebook_draft
 
-        run_codebook_draft(file, output)
+        target, counts = run_codebook_draft(files, output, source=source, wave=wave)
     except CtipError as exc:
         _fail(exc, exc.exit_code)
+        return
+    share = counts["mapped"] / counts["columns"] if counts["columns"] else 0.0
+    typer.echo(
+        f"wrote {target}: {counts['columns']} column(s), {counts['mapped']} pre-mapped "
+        f"({share:.0%}; each with a `review:` marker), {counts['pii']} pre-marked pii, "
+        f"{counts['todo']} left to decide."
+    )
+
+
+@sources_app.command("sync")
+def sources_sync(
+    params: ParamsOpt = Path("params.yaml"),
+    check: Annotated[
+        bool, typer.Option("--check", help="Only report; exit 1 if dvc.yaml is out of step.")
+    ] = False,
+) -> None:
+    """Write the registered sources into dvc.yaml (beside params.yaml).
+
+    Every codebook of ingest.sources, every raw file it lists and its manifest become
+    dependencies of the ingest stage, the corrections log of clean; the synth stage (and the
+    ground truth of validate) stay only while the package's synthetic survey is registered. Run it
+    after changing ingest.sources or clean.corrections_file, then `dvc repro`.
+    """
+    from ctip_research.config import load_params
+    from ctip_research.stages.sources import sync_dvc_yaml
+
+    try:
+        loaded = load_params(params)
+        changes = sync_dvc_yaml(loaded, params.parent / "dvc.yaml", write=not check)
+    except CtipError as exc:
+        _fail(exc, exc.exit_code)
+        return
+    target = params.parent / "dvc.yaml"
+    if not changes:
+        typer.echo(f"{target} lists every registered source; nothing to change.")
+        return
+    verb = "would change" if check else "updated"
+    typer.echo(f"{target} {verb}:\n" + "\n".join(f"  {c}" for c in changes))
+    if check:
+        raise typer.Exit(1)
+
+
+@sources_app.command("list")
+def sources_list(params: ParamsOpt = Path("params.yaml")) -> None:
+    """List the registered codebooks, the raw files they read and the corrections log."""
+    from ctip_research.config import load_params
+    from ctip_research.stages.sources import registered_sources
+
+    try:
+        reg = registered_sources(load_params(params), root=params.parent)
+    except CtipError as exc:
+        _fail(exc, exc.exit_code)
+        return
+    if reg.synthetic_dir:
+        typer.echo(f"synthetic survey (ctip synth): {reg.synthetic_dir}")
+    for label, items in (
+        ("codebook", reg.codebooks),
+        ("raw file", reg.raw_files),
+        ("manifest", reg.manifests),
+    ):
+        for item in items:
+            typer.echo(f"{label}: {item}")
+    typer.echo(f"corrections log: {reg.corrections or '(none)'}")
 
 
 def main() -> None:

@@ -117,6 +117,20 @@ class SurveyDesignError(CtipError):
     exit_code = 11
 
 
+class StageOrderError(CtipError):
+    """A stage's inputs come from a failed, unfinished or older upstream run (run records,
+    :mod:`ctip_research.runs`): rerun the upstream stage first."""
+
+    exit_code = 12
+
+
+class PipelineError(CtipError):
+    """``dvc.yaml`` does not list the registered data sources (``ctip sources sync`` fixes it),
+    or it lacks a stage the registry writes into."""
+
+    exit_code = 13
+
+
 class RenderError(CtipError):
     """A report, figure or the brief cannot be rendered as specified (e.g. the brief is longer
     than ``brief.max_pages``, a notebook fails to execute)."""

@@ -16,7 +16,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ __all__ = [
     "atomic_path",
     "dumps_json",
     "file_sha256",
+    "raw_fingerprint",
     "read_json",
     "write_bytes",
     "write_csv",
@@ -177,3 +178,18 @@ def file_sha256(path: str | Path, *, chunk_size: int = 1 << 20) -> str:
         while block := fh.read(chunk_size):
             h.update(block)
     return h.hexdigest()
+
+
+def raw_fingerprint(digests: Iterable[str]) -> str:
+    """Fingerprint of a set of raw files: SHA-256 of their sorted, distinct SHA-256 digests.
+
+    It depends on the files' contents only (not their names or order), so the generator of a
+    survey and the stage that ingests it compute the same value for the same bytes.
+
+    Examples
+    --------
+    >>> raw_fingerprint(["b" * 64, "a" * 64]) == raw_fingerprint(["a" * 64, "b" * 64])
+    True
+    """
+    blob = "\n".join(sorted(set(digests))).encode()
+    return hashlib.sha256(blob).hexdigest()

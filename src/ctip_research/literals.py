@@ -9,18 +9,38 @@ from __future__ import annotations
 
 from typing import Literal
 
-#: NIS province codes of the programme's eight provinces -> official English name.
+#: NIS province codes of Cambodia's 25 provinces (Phnom Penh included) -> official English name.
 PROVINCES: dict[int, str] = {
     1: "Banteay Meanchey",
     2: "Battambang",
     3: "Kampong Cham",
+    4: "Kampong Chhnang",
+    5: "Kampong Speu",
+    6: "Kampong Thom",
+    7: "Kampot",
+    8: "Kandal",
     9: "Koh Kong",
+    10: "Kratie",
+    11: "Mondul Kiri",
     12: "Phnom Penh",
+    13: "Preah Vihear",
     14: "Prey Veng",
+    15: "Pursat",
+    16: "Ratanak Kiri",
     17: "Siem Reap",
     18: "Preah Sihanouk",
+    19: "Stung Treng",
+    20: "Svay Rieng",
+    21: "Takeo",
+    22: "Oddar Meanchey",
+    23: "Kep",
+    24: "Pailin",
+    25: "Tboung Khmum",
 }
 PROVINCE_CODES: tuple[int, ...] = tuple(PROVINCES)
+#: The eight provinces of the calibrated synthetic survey (the embedded default).
+SYNTH_PROVINCE_CODES: tuple[int, ...] = (1, 2, 3, 9, 12, 14, 17, 18)
+SYNTH_PROVINCES: dict[int, str] = {code: PROVINCES[code] for code in SYNTH_PROVINCE_CODES}
 #: Provinces on the Thai border (higher irregular migration).
 BORDER_PROVINCES: tuple[int, ...] = (1, 2, 9)
 

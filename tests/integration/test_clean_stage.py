@@ -101,7 +101,9 @@ def test_clean_stage_failure_leaves_previous_outputs(tmp_path, params):
     )
     with pytest.raises(CorrectionError, match="line 2"):
         run_clean(p)
-    assert _digests(tmp_path / "processed") == before
+    after = _digests(tmp_path / "processed")
+    assert after.pop("tables/run.json") != before.pop("tables/run.json")
+    assert after == before  # the outputs as they were; the run record now says failed
 
 
 def test_clean_stage_pii_scan_stops_identifying_column(tmp_path, params, monkeypatch):

@@ -97,7 +97,11 @@ def test_changed_raw_file_stops_before_parsing_and_keeps_outputs(
         fh.write(b"\0")
     with pytest.raises(RawFileChangedError, match="kobo.xlsx"):
         run_ingest(params)
-    assert {p.name: file_sha256(p) for p in out.iterdir()} == before
+    after = {p.name: file_sha256(p) for p in out.iterdir()}
+    assert after.pop("run.json") != before.pop("run.json")
+    assert after == before  # the outputs as they were; the run record now says failed
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert record == {"stage": "ingest", "status": "failed", "error": "RawFileChangedError"}
 
 
 def test_demo_key_refused_for_source_not_marked_synthetic(tmp_path: Path) -> None:

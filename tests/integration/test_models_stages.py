@@ -16,6 +16,7 @@ from ctip_research.stages.fit import WILD_BOOTSTRAP_COLUMNS
 pytestmark = pytest.mark.slow
 
 TRUE_MFI, TRUE_PROGRAMME = 0.09, -0.08  # simulate_households defaults
+FINGERPRINT = "f" * 64  # of the raw files the truth describes (here: none; a stand-in)
 
 
 def _params(params_dict: dict, tmp: Path):
@@ -72,11 +73,18 @@ def fitted(tmp_path_factory, request):
     hw["n_psu_stratum"] = 1000
     write_parquet(tmp / "processed/analysis/household_wave.parquet", hw)
     write_parquet(tmp / "processed/analysis/panel.parquet", to_panel(hw))
+    # the truth describes the raw files whose fingerprint the ingest ledger records
     write_json(
         tmp / "raw/synthetic/truth.json",
-        {"estimands": {"mfi": {"ate": TRUE_MFI}, "programme": {"att": TRUE_PROGRAMME}}},
+        {
+            "estimands": {"mfi": {"ate": TRUE_MFI}, "programme": {"att": TRUE_PROGRAMME}},
+            "raw_fingerprint": FINGERPRINT,
+        },
     )
-    write_json(tmp / "interim/ingested/ingest_ledger.json", {"synthetic": True, "sources": []})
+    write_json(
+        tmp / "interim/ingested/ingest_ledger.json",
+        {"synthetic": True, "sources": [], "raw_fingerprint": FINGERPRINT},
+    )
     run_fit(params)
     run_validate(params)
     return params, tmp / "processed"
@@ -155,6 +163,35 @@ def test_validate_on_real_data_compares_nothing(fitted, tmp_path) -> None:
     assert "Not applicable" in (tmp_path / "processed/validation/validation.md").read_text()
     assert _read_truth(real, tmp_path / "processed") == (None, None)
     assert _read_truth(params, out)[0]  # the synthetic run's figures do get the truth
+
+
+def test_validate_skips_a_truth_of_other_raw_files(fitted, tmp_path) -> None:
+    # someone else's simulated survey (synthetic: true), or the package's survey after its raw
+    # files changed: truth.json does not describe the ingested files, so nothing is compared
+    from ctip_research.stages.validate import run_validate
+
+    params, out = fitted
+    other = params.model_copy(
+        update={
+            "paths": params.paths.model_copy(
+                update={"interim": tmp_path / "interim", "processed": tmp_path / "processed"}
+            )
+        }
+    )
+    write_json(
+        tmp_path / "interim/ingested/ingest_ledger.json",
+        {"synthetic": True, "sources": [], "raw_fingerprint": "0" * 64},
+    )
+    (tmp_path / "processed/models").mkdir(parents=True)
+    (tmp_path / "processed/models/estimates.csv").write_bytes(
+        (out / "models/estimates.csv").read_bytes()
+    )
+    run_validate(other)
+    assert pd.read_csv(tmp_path / "processed/validation/validation.csv").empty
+    metrics = read_json(tmp_path / "processed/validation/metrics.json")
+    assert metrics == {"applicable": False, "reason": "the ground truth describes other raw files"}
+    text = (tmp_path / "processed/validation/validation.md").read_text()
+    assert "describes other raw files" in text and "ffffffffffff" in text
 
 
 def test_regression_with_too_few_residual_df_is_suppressed(params_dict, tmp_path) -> None:

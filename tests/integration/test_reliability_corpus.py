@@ -3,7 +3,8 @@ clean`` for data-quality defects) and fails clearly or is reported (issue 9; doc
 
 A rejected case must exit with the code of the expected :class:`~ctip_research.errors.CtipError`
 subclass, print one paragraph naming the file (and row and column where they apply) without a
-traceback, and leave the previous complete interim and processed outputs byte-identical.
+traceback, and leave the previous complete interim and processed outputs byte-identical; only the
+ingest run record changes, to ``failed`` (``ctip_research.runs``).
 """
 
 from __future__ import annotations
@@ -63,7 +64,11 @@ def test_malformed_input_is_rejected_clearly(case: Case, tmp_path: Path, previou
     for text in case.names:
         assert text in err, (text, err)
     after = {layer: tree_hashes(tmp_path / layer) for layer in ("interim", "processed")}
-    assert after == before
+    record = after["interim"].pop("ingested/run.json")
+    assert record != before["interim"].pop("ingested/run.json")
+    assert after == before  # every output as it was; only the run record changed, to failed
+    status = json.loads((tmp_path / "interim/ingested/run.json").read_text("utf-8"))["status"]
+    assert status == "failed"  # so `ctip clean` refuses the previous interim tables
     assert not any(p.name.startswith(".") for p in (tmp_path / "interim").rglob("*"))
 
 

@@ -123,12 +123,19 @@ def test_draft_from_stata_lists_labels_and_premarks_pii(tmp_path: Path) -> None:
     assert set(cols) == {"hhid", "q101_prov", "q105_size", "q201_name"}
     assert cols["q201_name"]["action"] == "pii"  # variable name and label say 'name'
     assert cols["q101_prov"]["label"] == "Province"
-    assert cols["q101_prov"]["values"] == {
-        "1": "Banteay Meanchey",
-        "2": "Battambang",
-        "17": "Siem Reap",
+    # the province labels become a map onto the NIS codes; household size by its label
+    assert cols["q101_prov"]["canonical"] == "province_code"
+    assert cols["q101_prov"]["values"] == {"1": 1, "2": 2, "17": 17}
+    assert cols["q105_size"]["canonical"] == "household_size"
+    assert cols["hhid"] == {
+        "action": "key",
+        "canonical": "household_id",
+        "review": "pre-mapped: 'hhid' is a common name for it",
+        "label": "Household id",
     }
-    assert draft["format"] == "stata"
+    assert draft["format"] == "stata" and draft["files"][0]["table"] == "households"
+    assert "3 of 4 column(s) pre-mapped" in (tmp_path / "hh.codebook.yaml").read_text("utf-8")
+    assert "3 pre-mapped (75%" in result.output
     parse_codebook(draft)  # the template is a valid codebook structure
 
 
@@ -152,6 +159,7 @@ def test_draft_from_kobo_links_repeat_groups_and_never_overwrites(tmp_path: Path
     }
     pii = {c for c, s in main["columns"].items() if s["action"] == "pii"}
     assert {"hh/respondent_name", "hh/phone", "_hh_gps_latitude", "deviceid", "start"} <= pii
+    assert main["table"] == "households" and roster["table"] == "members"
     assert main["columns"]["_uuid"] == {"action": "meta", "canonical": "_submission_id"}
     again = runner.invoke(app, ["codebook", "draft", str(tmp_path / "kobo.xlsx"), "-o", str(out)])
     assert again.exit_code == InputFileError.exit_code

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import nbformat as nbf
 import pandas as pd
 import pytest
@@ -66,16 +64,29 @@ def test_render_html_hides_code_and_is_deterministic() -> None:
     assert "show_table" in render_html(nb, title="Demo", hide_code=False)
 
 
-def test_provenance_reads_raw_manifests_and_fixes_the_date(tmp_path: Path) -> None:
-    raw = tmp_path / "raw" / "synthetic"
-    raw.mkdir(parents=True)
-    (raw / "manifest.json").write_text(
-        '{"files": {"a.xlsx": {"sha256": "' + "ab" * 32 + '", "bytes": 1}}}', encoding="utf-8"
-    )
-    prov = gather_provenance(params_hash="p1", raw=tmp_path / "raw", source_date_epoch=1767225600)
-    assert prov["raw_files"] == {"synthetic/a.xlsx": "ab" * 32}
+def test_provenance_lists_the_files_ingested_and_fixes_the_date() -> None:
+    identity = {
+        "survey": "Delta panel",
+        "sources": [
+            {
+                "source": "w1",
+                "wave": 1,
+                "description": "Baseline, CSV",
+                "codebook": "data/raw/delta/w1.codebook.yaml",
+                "codebook_sha256": "cd" * 32,
+                "raw_files": [{"path": "data/raw/delta/w1/hh.csv", "sha256": "ab" * 32}],
+            }
+        ],
+    }
+    prov = gather_provenance(params_hash="p1", identity=identity, source_date_epoch=1767225600)
+    assert prov["raw_files"] == {
+        "data/raw/delta/w1/hh.csv": "ab" * 32,
+        "data/raw/delta/w1.codebook.yaml": "cd" * 32,
+    }
     assert prov["run_date"] == "2026-01-01T00:00:00Z"
-    assert "| synthetic/a.xlsx | `abababababab` |" in provenance_markdown(prov)
+    md = provenance_markdown(prov)
+    assert "| data/raw/delta/w1/hh.csv | `abababababab` |" in md
+    assert "- Data: Delta panel" in md and "`w1` (wave 1): Baseline, CSV" in md
 
 
 def test_index_links_every_report_figure_and_the_brief() -> None:

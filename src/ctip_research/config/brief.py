@@ -18,7 +18,9 @@ class BriefParams(Section):
         ge=0, description="Fixed document date (Unix seconds) for byte-identical PDF output."
     )
     data_notice: str | None = Field(
-        description="Notice printed at the top of the brief (e.g. that the data are synthetic)."
+        description="An extra notice printed at the top of the brief and the index (e.g. "
+        "'Preliminary: not for citation'); null for none. The demonstration notice is added "
+        "automatically when, and only when, the data are the package's synthetic survey."
     )
     headline_model: str = Field(
         description="estimates.csv model whose exposure effect is the key finding."

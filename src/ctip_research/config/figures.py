@@ -13,7 +13,10 @@ class FiguresParams(Section):
     """Parameters of the ``figures`` stage (``docs/reporting.md``)."""
 
     wave: int = Field(ge=1, description="Survey wave of the descriptive figures.")
-    source_label: str = Field(description="Data source named in every caption.")
+    source_label: str | None = Field(
+        description="Data source named in every caption; null (the default) names the survey "
+        "from the data identity (codebook `survey`, number of provinces)."
+    )
     conf_level: float = Field(gt=0, lt=1, description="Level of the descriptive intervals.")
     formats: list[Literal["png", "svg"]] = Field(min_length=1, description="Image formats written.")
     dpi: int = Field(ge=72, description="Resolution of the PNG files (dots per inch).")

@@ -114,6 +114,13 @@ class ProgrammeParams(Section):
     """Model 6: the livelihood programme (balance table on ``panel.parquet``)."""
 
     treatment: str = Field(description="Programme indicator column in panel.parquet.")
+    areas: list[str] = Field(
+        description="Columns of panel.parquet whose cells define the programme's areas: the "
+        "programme sample (of the balance table, mean reversion and every model of kind did or "
+        "programme_adjusted) is every household in a cell where at least one household was "
+        "treated, e.g. [province_code, is_urban] = the rural or urban parts of the provinces the "
+        "programme worked in, read from the data; [] = every household."
+    )
     balance_covariates: list[str] = Field(
         min_length=1, description="Baseline columns of the balance table (normalised differences)."
     )

@@ -363,6 +363,8 @@ class SynthParams(Section):
     def _all_provinces(
         cls, value: dict[int, ProvinceCalibration]
     ) -> dict[int, ProvinceCalibration]:
-        if sorted(value) != sorted(L.PROVINCE_CODES):
-            raise ValueError(f"provinces must be exactly the NIS codes {list(L.PROVINCE_CODES)}")
+        if sorted(value) != sorted(L.SYNTH_PROVINCE_CODES):
+            raise ValueError(
+                f"provinces must be exactly the NIS codes {list(L.SYNTH_PROVINCE_CODES)}"
+            )
         return value

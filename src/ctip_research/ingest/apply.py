@@ -484,6 +484,8 @@ def _convert_money(
     for column, canonical, amount, currency in state.money:
 
         def rate(year: Any, cur: Any) -> float:
+            if cur == "USD":  # dollars need no rate (and no year)
+                return 1.0
             if cur is None or pd.isna(cur) or year is None or pd.isna(year):
                 return np.nan
             by_year = rates.get(int(year))
@@ -495,7 +497,8 @@ def _convert_money(
         per_usd = pd.Series(
             [rate(y, c) for y, c in zip(years, currency, strict=True)], dtype="Float64"
         )
-        no_year = amount.notna() & years.isna().to_numpy() & keep.to_numpy()
+        is_usd = currency.map(lambda c: c == "USD").astype(bool).to_numpy()
+        no_year = amount.notna() & years.isna().to_numpy() & keep.to_numpy() & ~is_usd
         if no_year.any():
             state.problem(
                 column,

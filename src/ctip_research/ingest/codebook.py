@@ -4,9 +4,8 @@ A codebook (``docs/codebook.md``, format version 1) is a YAML data file, one per
 says for every raw column what happens to it. :func:`parse_codebook` validates its structure with
 pydantic; :func:`check_codebook` compares it with the canonical schema and with the raw tables
 and returns *every* mismatch (a mapped column missing, an unlisted raw column, a canonical name
-not declared, a ``pii`` column without a reason, ...); :func:`draft_codebook` writes a template
-from a raw file's variables, labels and value labels, with likely identifiers pre-marked ``pii``
-(the iecodebook ``template`` idea).
+not declared, a ``pii`` column without a reason, two raw columns filling one canonical column,
+...). Drafting a codebook from raw files is :mod:`ctip_research.ingest.draft`.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from ctip_research import literals as L
 from ctip_research.errors import CodebookError, InputFileError
-from ctip_research.ingest.pii import is_name_like
 from ctip_research.ingest.readers import RawTable
 from ctip_research.schemas import CANONICAL_TABLES
 
@@ -36,7 +34,6 @@ __all__ = [
     "FileSpec",
     "ParentSpec",
     "check_codebook",
-    "draft_codebook",
     "normalise_code",
     "parse_codebook",
     "read_codebook",
@@ -46,6 +43,9 @@ __all__ = [
 FileKey = tuple[str, str | None]
 
 KEY_COLUMNS = ("household_id", "member_id", "loan_id")
+#: Geographic codes below district level: a real survey must map them with ``pseudonymise: true``
+#: (a village or commune code re-identifies households together with a village list).
+SUB_DISTRICT_CODES = ("psu_id", "commune_code")
 #: Interim meta columns a codebook ``meta`` column may fill: submission id and time (duplicate
 #: resolution) and the loan module's filter question (clean's skip-logic check).
 META_COLUMNS = ("_submission_id", "_submission_time", "_has_loan_reported")
@@ -110,6 +110,7 @@ class ColumnSpec(_Model):
     khmer_text: bool = False
     reason: str | None = None
     label: str | None = None
+    review: str | None = None
 
     _norm_values = field_validator("values", "special_codes", "fixes", mode="before")(
         classmethod(lambda cls, v: _normalise_keys(v))
@@ -136,6 +137,7 @@ class FileSpec(_Model):
     parent: ParentSpec | None = None
     constants: dict[str, str | int | float | bool] = {}
     sequence: str | None = None
+    review: str | None = None
     columns: dict[str, ColumnSpec]
 
     @property
@@ -155,6 +157,7 @@ class Codebook(_Model):
     """A source's codebook (format version 1)."""
 
     codebook_version: int
+    survey: str | None = None
     source: str
     description: str = ""
     wave: int
@@ -214,6 +217,18 @@ def _where(f: FileSpec) -> str:
     return f"{f.path}" + (f" [sheet {f.sheet}]" if f.sheet else "")
 
 
+def _targets_of(spec: ColumnSpec, canonical: str, declared: set[str]) -> list[str]:
+    """Canonical columns a raw column fills: its target and, for an amount kept in its own
+    currency (``loans.principal``), the ``<target>_usd`` column it derives (and ``currency``
+    when the currency is fixed; a ``currency_column`` mapped to ``currency`` agrees with it)."""
+    out = [canonical]
+    if (spec.currency or spec.currency_column) and not canonical.endswith("_usd"):
+        out += [c for c in (f"{canonical}_usd",) if c in declared]
+        if spec.currency and "currency" in declared:
+            out.append("currency")
+    return out
+
+
 def _check_static(cb: Codebook) -> list[str]:
     problems: list[str] = []
     keys = [f.key for f in cb.files]
@@ -270,13 +285,26 @@ def _check_static(cb: Codebook) -> list[str]:
                 problems.append(f"{at}: give either 'currency' or 'currency_column', not both")
             if spec.currency_column and spec.currency_column not in f.columns:
                 problems.append(f"{at}: currency_column {spec.currency_column!r} is not listed")
-            if spec.action in ("map", "key", "meta") and canonical:
-                if canonical in targets:
+            if spec.action == "map" and canonical and canonical in declared:
+                ftype = table.field(canonical).type
+                if spec.pseudonymise and ftype != "str":
                     problems.append(
-                        f"{at}: canonical {canonical!r} is also the target of "
-                        f"{targets[canonical]!r}"
+                        f"{at}: pseudonymise needs a text column; {canonical} is {ftype}"
                     )
-                targets[canonical] = raw
+                if canonical in SUB_DISTRICT_CODES and not spec.pseudonymise and not cb.synthetic:
+                    problems.append(
+                        f"{at}: {canonical} is a geographic code below district level; "
+                        "add 'pseudonymise: true' (keyed hash) so the raw code never reaches "
+                        "the processed layer"
+                    )
+            if spec.action in ("map", "key", "meta") and canonical:
+                for target in _targets_of(spec, canonical, declared):
+                    if target in targets:
+                        problems.append(
+                            f"{at}: canonical {target!r} is also the target of "
+                            f"{targets[target]!r}; map one raw column to it, not both"
+                        )
+                    targets[target] = raw
         for name in f.constants:
             if name not in declared:
                 problems.append(f"{where}: constant {name!r} is not declared in table {f.table}")
@@ -356,81 +384,6 @@ def check_codebook(cb: Codebook, raws: Mapping[FileKey, RawTable] | None = None)
                 f"(every raw column needs an action): {unlisted}"
             )
     return problems
-
-
-def _draft_column(name: str, raw: RawTable) -> dict[str, Any]:
-    label = raw.variable_labels.get(name)
-    term = is_name_like(name) or (is_name_like(label) if label else None)
-    entry: dict[str, Any]
-    if term is not None:
-        entry = {
-            "action": "pii",
-            "reason": f"likely identifier (matches {term!r}); confirm, or change to map/unused",
-        }
-    else:
-        entry = {"action": "unused", "reason": "TODO: map to a canonical column or confirm unused"}
-    if label:
-        entry["label"] = label
-    labels = raw.value_labels.get(name)
-    if labels and term is None:
-        entry["values"] = {normalise_code(k): str(v) for k, v in labels.items()}
-    return entry
-
-
-def draft_codebook(
-    raws: Mapping[FileKey, RawTable],
-    *,
-    source: str,
-    fmt: str,
-    wave: int = 1,
-) -> dict[str, Any]:
-    """Draft a codebook template (a plain mapping, ready for YAML) from raw tables.
-
-    Every column is listed: likely identifiers (name-like names from the J-PAL list, Kobo/ODK
-    metadata, Khmer terms) as ``pii`` with a reason to confirm, every other column as ``unused``
-    with a TODO, with the variable label and, for labelled variables, the value labels as a
-    ``values`` map (code -> label) to replace by canonical values. Kobo repeat-group sheets get
-    a ``parent`` link when they have ``_parent_index``.
-
-    Examples
-    --------
-    >>> raw = RawTable(pd.DataFrame({"hhid": [1], "resp_name": ["x"]}), file="a.csv")
-    >>> d = draft_codebook({("a.csv", None): raw}, source="a", fmt="csv")
-    >>> d["files"][0]["columns"]["resp_name"]["action"]
-    'pii'
-    """
-    files = []
-    main_sheet: str | None = None
-    for (path, sheet), raw in raws.items():
-        cols = {name: _draft_column(name, raw) for name in raw.data.columns}
-        entry: dict[str, Any] = {"path": path}
-        if sheet is not None:
-            entry["sheet"] = sheet
-        entry["table"] = "TODO: households | members | loans | migration_episodes"
-        if "_index" in cols:
-            cols["_index"] = {"action": "parent_key"}
-            entry["row_key"] = "_index"
-        if "_parent_index" in cols and main_sheet is not None:
-            cols["_parent_index"] = {"action": "link"}
-            entry["parent"] = {"sheet": main_sheet, "key": "_parent_index", "parent_key": "_index"}
-        elif main_sheet is None:
-            main_sheet = sheet
-        if "_uuid" in cols and "parent" not in entry:
-            cols["_uuid"] = {"action": "meta", "canonical": "_submission_id"}
-        if "_submission_time" in cols:
-            cols["_submission_time"] = {"action": "meta", "canonical": "_submission_time"}
-        entry["columns"] = cols
-        files.append(entry)
-    return {
-        "codebook_version": 1,
-        "source": source,
-        "description": "TODO: describe the source (survey firm, wave, dates)",
-        "wave": wave,
-        "format": fmt,
-        "synthetic": False,
-        "special_codes": {-99: "refused", -98: "dont_know"},
-        "files": files,
-    }
 
 
 def read_codebook(path: str | Path) -> Codebook:

@@ -51,6 +51,9 @@ class ModelCardInfo:
         Optional display labels per subgroup column, e.g. province code -> name.
     comparison
         Headline metrics of further models on the same folds: ``{kind: {metric: value, ...}}``.
+    demo_data
+        The data are the package's calibrated synthetic survey: the card says the numbers
+        describe the generator.
     """
 
     outcome: str
@@ -61,6 +64,7 @@ class ModelCardInfo:
     params_hash: str
     group_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     comparison: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    demo_data: bool = False
 
 
 def _fmt(x: Any, digits: int = 3) -> str:
@@ -302,7 +306,10 @@ def render_model_card(evaluation: RiskEvaluation, info: ModelCardInfo) -> str:
         "re-evaluate before each use.\n"
         "- Subgroup metrics rest on fewer households and have wider intervals; small subgroups are "
         "suppressed rather than shown.\n"
-        "- If the data are the embedded synthetic survey, the numbers describe the generator, not "
-        "Cambodia.\n"
     )
+    if info.demo_data:
+        add(
+            "- The data are the package's calibrated synthetic survey: the numbers describe the "
+            "generator, not Cambodia.\n"
+        )
     return "\n".join(out).rstrip() + "\n"

@@ -25,6 +25,27 @@ def _hashes(inputs: Mapping[str, str]) -> str:
     )
 
 
+def _data_paragraph(identity: Mapping[str, Any]) -> str:
+    e = html.escape
+    waves = ", ".join(
+        f"wave {w['wave']} ({', '.join(str(y) for y in w.get('interview_years', [])) or 'year n/a'}"
+        f"; {int(w.get('households', 0)):,} households)"
+        for w in identity.get("waves", [])
+    )
+    provinces = ", ".join(str(p.get("name")) for p in identity.get("provinces", []))
+    sources = "".join(
+        f"<li><code>{e(str(s.get('source')))}</code> (wave {e(str(s.get('wave')))}): "
+        f"{e(str(s.get('description') or ''))}</li>"
+        for s in identity.get("sources", [])
+    )
+    return (
+        f"<h2>Data</h2><p><strong>{e(str(identity.get('survey')))}</strong>"
+        + (f"; {e(waves)}" if waves else "")
+        + (f"; provinces: {e(provinces)}" if provinces else "")
+        + f".</p><ul>{sources}</ul>"
+    )
+
+
 def render_index(
     *,
     reports: Sequence[Mapping[str, Any]],
@@ -33,6 +54,7 @@ def render_index(
     provenance: Mapping[str, Any],
     title: str = "ctip_research: reports, figures and policy brief",
     notice: str | None = None,
+    identity: Mapping[str, Any] | None = None,
 ) -> str:
     """The index page as HTML (links are relative to ``reports/``).
 
@@ -47,6 +69,11 @@ def render_index(
         ``pdf``, ``html`` (hrefs), ``pages``, ``params_hash``, ``inputs``; or None.
     provenance
         The run's provenance (see :mod:`ctip_research.reporting.provenance`).
+    notice
+        A notice shown above everything (the demonstration notice on the synthetic survey).
+    identity
+        The data identity (:mod:`ctip_research.identity`): the survey, its waves, provinces and
+        sources are named at the top.
 
     Examples
     --------
@@ -70,6 +97,8 @@ def render_index(
     ]
     if notice:
         out.append(f'<p class="note">{e(notice)}</p>')
+    if identity is not None:
+        out.append(_data_paragraph(identity))
     if brief is not None:
         out += [
             "<h2>Policy brief</h2><table><tr><th>brief</th><th>stage</th><th>params hash</th>"

@@ -1,7 +1,10 @@
-"""Provenance of rendered reports: package version, git commit, params hash, raw-file hashes, date.
+"""Provenance of rendered reports: the data, package version, git commit, params hash, the files
+ingested with their hashes, date.
 
 :func:`gather_provenance` reads what it needs (the installed package version, ``git rev-parse HEAD``
-in the working directory, the raw layer's ``manifest.json`` files); the run date is fixed by
+in the working directory) and takes the data identity written by ``ctip clean``
+(:mod:`ctip_research.identity`: the survey, its sources and every codebook and raw file ingest
+read, with its sha256); the run date is fixed by
 ``SOURCE_DATE_EPOCH`` (``report.source_date_epoch``), never the wall clock, so a rerun gives the
 same files. :func:`provenance_markdown` formats the block every notebook opens with.
 """
@@ -9,14 +12,13 @@ same files. :func:`provenance_markdown` formats the block every notebook opens w
 from __future__ import annotations
 
 import datetime as dt
-import json
 import subprocess
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-__all__ = ["gather_provenance", "provenance_markdown"]
+__all__ = ["gather_provenance", "ingested_files", "provenance_markdown"]
 
 
 def _git_commit(cwd: Path) -> str:
@@ -34,34 +36,39 @@ def _git_commit(cwd: Path) -> str:
     return res.stdout.strip()
 
 
-def _raw_hashes(raw: Path) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for manifest in sorted(raw.rglob("manifest.json")):
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-        files = data.get("files", data) if isinstance(data, dict) else {}
-        items: list[tuple[Any, Any]]
-        if isinstance(files, dict):
-            items = list(files.items())
-        else:  # a list of entries with a name / path
-            items = [(f.get("path") or f.get("name"), f) for f in files]
-        for name, entry in items:
-            sha = entry.get("sha256") if isinstance(entry, dict) else None
-            if name and sha:
-                rel = (manifest.parent.relative_to(raw) / str(name)).as_posix()
-                out[rel] = str(sha)
-    return out
-
-
-def gather_provenance(
-    *, params_hash: str, raw: Path, source_date_epoch: int, cwd: Path = Path(".")
-) -> dict[str, Any]:
-    """Provenance of this run (JSON-ready).
+def ingested_files(identity: Mapping[str, Any]) -> dict[str, str]:
+    """Every file ingest read, as registered (path -> sha256): codebooks and raw files.
 
     Examples
     --------
-    >>> p = gather_provenance(params_hash="abc", raw=Path("/nonexistent"), source_date_epoch=0)
-    >>> p["run_date"]
-    '1970-01-01T00:00:00Z'
+    >>> ingested_files({"sources": [{"codebook": "a/w1.yaml", "codebook_sha256": "c",
+    ...     "raw_files": [{"path": "a/hh.csv", "sha256": "h"}]}]})
+    {'a/hh.csv': 'h', 'a/w1.yaml': 'c'}
+    """
+    out: dict[str, str] = {}
+    for src in identity.get("sources", []):
+        for f in src.get("raw_files") or []:
+            out[str(f["path"])] = str(f["sha256"])
+        if src.get("codebook") and src.get("codebook_sha256"):
+            out[str(src["codebook"])] = str(src["codebook_sha256"])
+    return dict(sorted(out.items()))
+
+
+def gather_provenance(
+    *,
+    params_hash: str,
+    identity: Mapping[str, Any],
+    source_date_epoch: int,
+    cwd: Path = Path("."),
+) -> dict[str, Any]:
+    """Provenance of this run (JSON-ready): package, commit, parameters, the data's identity
+    (survey, sources, waves) and every file ingested with its sha256.
+
+    Examples
+    --------
+    >>> p = gather_provenance(params_hash="abc", identity={"survey": "S"}, source_date_epoch=0)
+    >>> p["run_date"], p["survey"]
+    ('1970-01-01T00:00:00Z', 'S')
     """
     try:
         pkg = version("ctip_research")
@@ -72,7 +79,14 @@ def gather_provenance(
         "package_version": pkg,
         "git_commit": _git_commit(cwd),
         "params_hash": params_hash,
-        "raw_files": _raw_hashes(raw) if raw.exists() else {},
+        "survey": identity.get("survey"),
+        "sources": [
+            {k: src.get(k) for k in ("source", "wave", "description")}
+            for src in identity.get("sources", [])
+        ],
+        "waves": list(identity.get("waves", [])),
+        "raw_fingerprint": identity.get("raw_fingerprint"),
+        "raw_files": ingested_files(identity),
         "run_date": date.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "source_date_epoch": source_date_epoch,
     }
@@ -91,15 +105,23 @@ def provenance_markdown(prov: Mapping[str, Any]) -> str:
     lines = [
         "**Provenance**",
         "",
+    ]
+    if prov.get("survey"):
+        lines.append(f"- Data: {prov['survey']}")
+    for src in prov.get("sources") or []:
+        lines.append(
+            f"  - `{src.get('source')}` (wave {src.get('wave')}): {src.get('description')}"
+        )
+    lines += [
         f"- Package: `ctip_research {prov['package_version']}`",
         f"- Git commit: `{prov['git_commit']}`",
         f"- Parameters hash: `{prov['params_hash']}`",
         f"- Run date (fixed by SOURCE_DATE_EPOCH): {prov['run_date']}",
         "",
-        "| raw file | sha256 (first 12) |",
+        "| file ingested | sha256 (first 12) |",
         "|---|---|",
     ]
     lines += [f"| {name} | `{sha[:12]}` |" for name, sha in sorted(prov["raw_files"].items())]
     if not prov["raw_files"]:
-        lines.append("| (no raw-file manifest found) | |")
+        lines.append("| (no data identity found: run `ctip clean`) | |")
     return "\n".join(lines) + "\n"

@@ -101,7 +101,13 @@ HOUSEHOLDS = make_table(
         Field("enumerator_id", "str", "Enumerator code", "Field team's enumerator code."),
         *DESIGN_FIELDS,
         Field("district_code", "int", "District (NIS code)", minimum=0),
-        Field("commune_code", "int", "Commune (NIS code)", minimum=0),
+        Field(
+            "commune_code",
+            "str",
+            "Commune (pseudonymous code)",
+            "Commune code; below district level it can re-identify households, so real surveys "
+            "map it with `pseudonymise: true` (keyed hash).",
+        ),
         Field(
             "household_size",
             "int",

@@ -4,7 +4,10 @@ Reads ``<interim>/ingested/{households,members,loans,migration_episodes}.parquet
 ``special_codes.parquet`` and the corrections log (``clean.corrections_file``). Writes
 ``<processed>/tables/<table>.parquet`` and ``.dta``, ``data_dictionary.md`` / ``.html`` beside
 them, and ``<processed>/quality/`` ``quality_report.json`` / ``.html``, ``ledger.json``,
-``metrics.json``. Every output table passes the strict schema and the PII scan before anything
+``metrics.json``, the data identity ``<processed>/tables/survey.json`` (survey name, sources,
+waves, provinces, raw files and their hashes; :mod:`ctip_research.identity`) and the run record
+``<processed>/tables/run.json``. It refuses interim tables whose ingest run failed, did not
+finish or was mixed with another (:mod:`ctip_research.runs`). Every output table passes the strict schema and the PII scan before anything
 is written; each file is written atomically.
 """
 
@@ -13,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -28,8 +32,10 @@ from ctip_research.clean.pipeline import TABLE_ORDER
 from ctip_research.clean.report import build_metrics, build_quality_report, render_quality_html
 from ctip_research.config import Params
 from ctip_research.errors import InputFileError
-from ctip_research.io import write_json, write_parquet, write_text, write_with
+from ctip_research.identity import IDENTITY_FILE, build_identity
+from ctip_research.io import read_json, write_json, write_parquet, write_text, write_with
 from ctip_research.log import get_logger
+from ctip_research.runs import require_upstream, run_dir, stage_run
 from ctip_research.schemas import CANONICAL_TABLES, validate_table
 
 log = get_logger("clean")
@@ -152,8 +158,28 @@ def _write_dta(target: Path, df: pd.DataFrame, name: str) -> None:
 
 def run_clean(params: Params) -> None:
     """Run the data-quality checks and write the processed layer (see module docstring)."""
+    upstream = require_upstream("ingest", params.paths, consumer="clean")
+    with stage_run("clean", run_dir("clean", params.paths)) as run:
+        run.read_from({"ingest": upstream})
+        run.finish(_clean(params))
+
+
+def _read_ingest_ledger(interim: Path) -> dict[str, Any]:
+    path = interim / "ingest_ledger.json"
+    if not path.is_file():  # interim tables written by hand: no source is recorded
+        log.warning("clean: %s not found; the data identity names no source", path)
+        return {}
+    try:
+        ledger = read_json(path)
+    except (ValueError, OSError):
+        raise InputFileError("ingest ledger is not valid JSON", file=path) from None
+    return ledger if isinstance(ledger, dict) else {}
+
+
+def _clean(params: Params) -> list[Path]:
     t0 = time.perf_counter()
     interim = Path(params.paths.interim) / "ingested"
+    ingest_ledger = _read_ingest_ledger(interim)
     tables = _InterimTables(interim)
     sc_path = interim / "special_codes.parquet"
     special = _read_parquet(sc_path) if sc_path.is_file() else None
@@ -185,17 +211,23 @@ def run_clean(params: Params) -> None:
     out_tables = Path(params.paths.processed) / "tables"
     out_quality = Path(params.paths.processed) / "quality"
     rows_out = {k: v.shape[0] for k, v in processed.items()}
+    identity = build_identity(ingest_ledger, processed["households"])
+    written: list[Path] = []
     for name in list(processed):
         df = processed.pop(name)  # each table (and its Stata copy) freed once written
-        write_parquet(out_tables / f"{name}.parquet", df)
+        written.append(write_parquet(out_tables / f"{name}.parquet", df))
         _write_dta(out_tables / f"{name}.dta", df, name)
+        written.append(out_tables / f"{name}.dta")
         del df
-    write_text(out_tables / "data_dictionary.md", render_dictionary_markdown(dictionary))
-    write_text(out_tables / "data_dictionary.html", render_dictionary_html(dictionary))
-    write_json(out_quality / "quality_report.json", report)
-    write_text(out_quality / "quality_report.html", render_quality_html(report))
-    write_json(out_quality / "ledger.json", result.ledger)
-    write_json(out_quality / "metrics.json", build_metrics(report))
+    written += [
+        write_text(out_tables / "data_dictionary.md", render_dictionary_markdown(dictionary)),
+        write_text(out_tables / "data_dictionary.html", render_dictionary_html(dictionary)),
+        write_json(out_tables / IDENTITY_FILE, identity),
+        write_json(out_quality / "quality_report.json", report),
+        write_text(out_quality / "quality_report.html", render_quality_html(report)),
+        write_json(out_quality / "ledger.json", result.ledger),
+        write_json(out_quality / "metrics.json", build_metrics(report)),
+    ]
     log.info(
         "clean: %d issue(s) %s; rows out %s; %.1f s",
         report["summary"]["n_issues"],
@@ -203,3 +235,6 @@ def run_clean(params: Params) -> None:
         rows_out,
         time.perf_counter() - t0,
     )
+    if report["summary"]["n_issues"] == 0:
+        log.info("clean: the checks found no quality issue")
+    return written

@@ -3,7 +3,9 @@
 Reads ``<processed>/tables/{households,members,loans,migration_episodes}.parquet``; writes to
 ``<processed>/analysis/``: ``household_wave.parquet``, ``episodes.parquet``, ``panel.parquet``,
 ``feature_dictionary.md`` and ``.csv``, and ``features_metrics.json`` (row counts and survey-weighted
-shares of the headline indicators by wave). Every output is validated against its schema generated
+shares of the headline indicators by wave, and the columns without any value on this survey),
+and the run record ``run.json`` (it refuses processed tables from a failed, unfinished or stale
+clean run: :mod:`ctip_research.runs`). Every output is validated against its schema generated
 from :mod:`ctip_research.features.definitions` (strict: no undeclared column) before it is written.
 """
 
@@ -28,6 +30,7 @@ from ctip_research.features import (
 )
 from ctip_research.io import write_csv, write_json, write_parquet, write_text
 from ctip_research.log import get_logger
+from ctip_research.runs import require_upstream, run_dir, stage_run
 from ctip_research.schemas import coerce_dtypes, get_table, validate_table
 
 log = get_logger("features")
@@ -68,8 +71,27 @@ def read_canonical_tables(directory: Path) -> dict[str, pd.DataFrame]:
     return tables
 
 
+def all_missing_columns(df: pd.DataFrame, *, skip: tuple[str, ...] = ()) -> list[str]:
+    """Columns of ``df`` without a single value (e.g. asset features of a survey that asked no
+    asset question): a normal result, stated once rather than discovered by a model.
+
+    Examples
+    --------
+    >>> all_missing_columns(pd.DataFrame({"a": [1, None], "b": [None, None]}))
+    ['b']
+    """
+    return [c for c in df.columns if c not in skip and not df[c].notna().any()]
+
+
 def run_features(params: Params) -> None:
     """Build and write the analysis tables, the feature dictionary and the metrics."""
+    upstream = require_upstream("clean", params.paths, consumer="features")
+    with stage_run("features", run_dir("features", params.paths)) as run:
+        run.read_from({"clean": upstream})
+        run.finish(_features(params))
+
+
+def _features(params: Params) -> list[Path]:
     p = params.features
     src = Path(params.paths.processed) / "tables"
     out = Path(params.paths.processed) / "analysis"
@@ -80,11 +102,22 @@ def run_features(params: Params) -> None:
     episodes = validate_table(build_episode_table(tables, p), episode_table(p))
     panel = validate_table(build_panel(analysis, params=p), panel_table(p))
 
-    write_parquet(out / "household_wave.parquet", analysis)
-    write_parquet(out / "episodes.parquet", episodes)
-    write_parquet(out / "panel.parquet", panel)
-    write_text(out / "feature_dictionary.md", render_feature_dictionary(p))
-    write_csv(out / "feature_dictionary.csv", feature_dictionary(p))
+    empty = all_missing_columns(analysis)
+    if empty:
+        log.warning(
+            "features: %d column(s) have no value for any household of this survey (not asked, "
+            "or every answer missing): %s; they stay in the tables as missing, and the models "
+            "that use them say so",
+            len(empty),
+            ", ".join(empty),
+        )
+    written = [
+        write_parquet(out / "household_wave.parquet", analysis),
+        write_parquet(out / "episodes.parquet", episodes),
+        write_parquet(out / "panel.parquet", panel),
+        write_text(out / "feature_dictionary.md", render_feature_dictionary(p)),
+        write_csv(out / "feature_dictionary.csv", feature_dictionary(p)),
+    ]
 
     shares = weighted_shares(analysis, HEADLINE, by=["wave"])
     ep_intl = episodes[episodes["is_international"].fillna(False).astype(bool)]
@@ -95,8 +128,9 @@ def run_features(params: Params) -> None:
         "weighted_share": _by_wave(shares),
         "weighted_share_international_episodes": _by_wave(ep_shares),
         "n_missing": _missing(shares),
+        "all_missing": empty,
     }
-    write_json(out / "features_metrics.json", metrics)
+    written.append(write_json(out / "features_metrics.json", metrics))
     log.info(
         "features: wrote %d household-waves, %d episodes, %d panel households to %s",
         len(analysis),
@@ -104,6 +138,7 @@ def run_features(params: Params) -> None:
         len(panel),
         out,
     )
+    return written
 
 
 def _by_wave(shares: pd.DataFrame) -> dict[str, dict[str, float]]:

@@ -25,6 +25,7 @@ import pandas as pd
 from ctip_research.config import Params, params_hash
 from ctip_research.errors import InputFileError
 from ctip_research.features.definitions import band_labels
+from ctip_research.identity import read_identity, source_label
 from ctip_research.io import file_sha256, write_bytes, write_csv, write_json, write_text
 from ctip_research.literals import PROVINCES
 from ctip_research.log import get_logger, track
@@ -115,6 +116,7 @@ def build_exhibits(params: Params) -> tuple[list[Exhibit], dict[str, list[Path]]
     metrics_path = _require(processed / fp.risk_metrics_file, "risk")
 
     households = pd.read_parquet(analysis)
+    source = fp.source_label or source_label(read_identity(processed))
     estimates = pd.read_csv(estimates_path)
     truth, truth_path = _read_truth(params, processed)
     labels = _model_labels(params)
@@ -127,7 +129,7 @@ def build_exhibits(params: Params) -> tuple[list[Exhibit], dict[str, list[Path]]
             indicators=fp.debt_indicators,
             province_names=PROVINCES,
             thresholds=thr,
-            source=fp.source_label,
+            source=source,
             wave=fp.wave,
             conf_level=fp.conf_level,
             name="debt_burden_by_province",
@@ -143,7 +145,7 @@ def build_exhibits(params: Params) -> tuple[list[Exhibit], dict[str, list[Path]]
             borrower=fp.borrower_column,
             no_borrower_label=fp.no_borrower_label,
             thresholds=thr,
-            source=fp.source_label,
+            source=source,
             wave=fp.wave,
             conf_level=fp.conf_level,
             name="migration_by_debt_band",
@@ -160,7 +162,7 @@ def build_exhibits(params: Params) -> tuple[list[Exhibit], dict[str, list[Path]]
                 estimates,
                 models={m: labels.get(m, m) for m in models},
                 thresholds=thr,
-                source=fp.source_label,
+                source=source,
                 title=title,
                 xlabel="Effect (percentage points)",
                 name=name,
@@ -184,7 +186,7 @@ def build_exhibits(params: Params) -> tuple[list[Exhibit], dict[str, list[Path]]
         build_targeting_figure(
             curve,
             thresholds=thr,
-            source=fp.source_label,
+            source=source,
             headline=headline,
             n_households=int(households[households["wave"] == fp.wave].shape[0]),
             upstream_record=risk_record,

@@ -29,6 +29,7 @@ from ctip_research.config import Params
 from ctip_research.errors import InputFileError
 from ctip_research.io import write_bytes, write_csv, write_json
 from ctip_research.log import get_logger, track
+from ctip_research.runs import require_upstream
 
 log = get_logger("fit")
 
@@ -50,6 +51,111 @@ def _publishable(res: Any, min_df: int) -> bool:
     return bool(df_ok and psu_ok)
 
 
+def _treated(values: pd.Series) -> pd.Series:
+    return values.astype("boolean").fillna(False).astype(bool)
+
+
+def programme_sample(
+    panel: pd.DataFrame, *, treatment: str, areas: list[str]
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """The programme sample: every household in an area cell with at least one treated one.
+
+    ``areas`` are panel columns (``fit.programme.areas``); their value combinations where the
+    ``treatment`` is true for some household are the programme's areas, read from the data
+    (no list of codes to keep in step with a survey). Returns the sample (original index) and
+    the cells as records.
+
+    Examples
+    --------
+    >>> panel = pd.DataFrame({"prov": [1, 1, 2, 3], "t": [True, False, False, True]})
+    >>> sample, cells = programme_sample(panel, treatment="t", areas=["prov"])
+    >>> sample.index.tolist(), cells
+    ([0, 1, 3], [{'prov': 1}, {'prov': 3}])
+    """
+    missing = [c for c in [treatment, *areas] if c not in panel.columns]
+    if missing:
+        raise InputFileError(
+            f"fit.programme: column(s) {missing} not in the panel table (fit.programme.treatment "
+            "and fit.programme.areas name panel.parquet columns)"
+        )
+    treated = _treated(panel[treatment])
+    if not areas:
+        return panel, []
+    cells = panel.loc[treated.to_numpy(), areas].drop_duplicates().sort_values(areas)
+    inside = pd.MultiIndex.from_frame(panel[areas]).isin(pd.MultiIndex.from_frame(cells))
+    records = [
+        {str(k): (v.item() if hasattr(v, "item") else v) for k, v in rec.items()}
+        for rec in cells.to_dict("records")
+    ]
+    return panel.loc[inside], records
+
+
+def _count(n: int, min_cell: int) -> str:
+    """A household count for published text: small non-zero counts are not given exactly."""
+    return f"{n:,}" if n == 0 or n >= min_cell else f"fewer than {min_cell}"
+
+
+def treated_coverage(
+    panel: pd.DataFrame,
+    sample: pd.DataFrame,
+    spec: Any,
+    *,
+    treatment: str,
+    min_cell: int,
+) -> dict[str, Any]:
+    """Which treated households a programme model leaves out, and why, with a sentence.
+
+    Counts the treated households of the panel outside the programme sample, excluded by the
+    model's own ``sample`` query, and dropped for a missing value in a column the model uses.
+    """
+    treated = _treated(panel[treatment])
+    n_treated = int(treated.sum())
+    cols = [f"{spec.outcome}_w1", f"{spec.outcome}_w2", spec.exposure, *spec.controls]
+    cols += [*spec.fixed_effects, *(c for c in (spec.cluster, spec.weights) if c)]
+    cols = [c for c in dict.fromkeys(cols) if c in panel.columns]
+    in_area = panel.index.isin(sample.index)
+    in_query = pd.Series(in_area, index=panel.index)
+    if spec.sample:
+        kept = sample.query(spec.sample).index
+        in_query = pd.Series(panel.index.isin(kept), index=panel.index)
+    complete = panel[cols].notna().all(axis=1)
+    t = treated.to_numpy()
+    excluded = {
+        "outside the programme areas": int((t & ~in_area).sum()),
+        f"excluded by its sample restriction `{spec.sample}`": int(
+            (t & in_area & ~in_query.to_numpy()).sum()
+        ),
+        "with a missing value in a column the model uses": int(
+            (t & in_query.to_numpy() & ~complete.to_numpy()).sum()
+        ),
+    }
+    n_out = sum(excluded.values())
+    if n_out == 0:
+        note = (
+            f"{spec.name}: all {_count(n_treated, min_cell)} treated households are in the "
+            "estimation sample."
+        )
+    else:
+        why = "; ".join(f"{_count(n, min_cell)} {k}" for k, v in excluded.items() if (n := v))
+        note = (
+            f"{spec.name}: {_count(n_out, min_cell)} of {_count(n_treated, min_cell)} treated "
+            f"households are not in the estimation sample ({why}); its estimate describes the "
+            "treated households it keeps."
+        )
+    return {"all_treated_in_sample": n_out == 0, "note": note, "_n_out": n_out}
+
+
+#: Columns of ``balance.csv`` (``models.programme.balance_table``).
+BALANCE_COLUMNS = [
+    "covariate",
+    "mean_treated",
+    "mean_control",
+    "difference",
+    "norm_diff",
+    "n_treated",
+    "n_control",
+    "imbalanced",
+]
 #: Columns of ``wild_bootstrap.csv``.
 WILD_BOOTSTRAP_COLUMNS = [
     "model",
@@ -126,6 +232,7 @@ def _wild_bootstrap(
 
 def run_fit(params: Params) -> None:
     """Fit every model of ``params.fit`` and write estimates, tables and metrics."""
+    require_upstream("features", params.paths, consumer="fit")
     from ctip_research.models.design_based import estimate_indicators
     from ctip_research.models.fitting import PANEL_KINDS, fit_model
     from ctip_research.models.programme import (
@@ -160,10 +267,42 @@ def run_fit(params: Params) -> None:
     desc_table = descriptive.table.loc[~small].reset_index(drop=True)
     write_csv(out / "descriptive.csv", desc_table)
 
+    # the programme sample (model 6): areas with a treated household, from the data ------------
+    prog = fp.programme
+    prog_panel, prog_cells = programme_sample(panel, treatment=prog.treatment, areas=prog.areas)
+    no_treated = not _treated(panel[prog.treatment]).any()
+    programme_info: dict[str, Any] = {"treatment": prog.treatment, "areas": list(prog.areas)}
+    programme_info["area_cells"] = prog_cells
+    notes: list[str] = []
+    if no_treated:
+        note = (
+            f"No household received the programme ({prog.treatment} is never true), so the "
+            "programme models, the balance table and the mean reversion are not estimated."
+        )
+        log.warning("fit: %s", note)
+        notes.append(note)
+
     # models 2-6 ------------------------------------------------------------------------------
     results = {}
+    coverage: dict[str, Any] = {}
+    not_estimated: list[str] = []
     for spec in track(fp.models, "Fitting models"):
-        data = panel if spec.kind in PANEL_KINDS else hw
+        if spec.kind in PANEL_KINDS and no_treated:
+            not_estimated.append(spec.name)
+            continue
+        data = prog_panel if spec.kind in PANEL_KINDS else hw
+        if spec.exposure == prog.treatment and spec.kind in PANEL_KINDS:
+            cov = treated_coverage(
+                panel,
+                prog_panel,
+                spec,
+                treatment=prog.treatment,
+                min_cell=params.privacy.min_cell_count,
+            )
+            if cov.pop("_n_out"):
+                log.warning("fit: %s", cov["note"])
+            coverage[spec.name] = cov
+            notes.append(cov["note"])
         res = fit_model(
             data, spec, design=fp.design, alpha=fp.alpha, programme_method=fp.programme.method
         )
@@ -183,20 +322,24 @@ def run_fit(params: Params) -> None:
         results[spec.name] = res
 
     # model 6: balance and conclusion ----------------------------------------------------------
-    prog = fp.programme
     did_spec = next((s for s in fp.models if s.kind == "did"), None)
-    prog_sample = panel.query(did_spec.sample) if did_spec and did_spec.sample else panel
-    balance = balance_table(
-        prog_sample,
-        treatment=prog.treatment,
-        covariates=prog.balance_covariates,
-        weights=fp.design.weight,
-        threshold=prog.imbalance_threshold,
-    )
+    prog_sample = prog_panel.query(did_spec.sample) if did_spec and did_spec.sample else prog_panel
+    if no_treated:
+        balance = pd.DataFrame(columns=BALANCE_COLUMNS)
+    else:
+        balance = balance_table(
+            prog_sample,
+            treatment=prog.treatment,
+            covariates=prog.balance_covariates,
+            weights=fp.design.weight,
+            threshold=prog.imbalance_threshold,
+        )
     write_csv(out / "balance.csv", balance)
-    programme_info: dict[str, Any] = {
-        "balance_imbalanced": balance.loc[balance["imbalanced"], "covariate"].tolist()
-    }
+    programme_info.update(
+        balance_imbalanced=balance.loc[balance["imbalanced"].astype(bool), "covariate"].tolist(),
+        coverage=coverage,
+        notes=notes,
+    )
     did = next((r for r in results.values() if r.kind == "did"), None)
     adj = next((r for r in results.values() if r.kind == "programme_adjusted"), None)
     if did is not None and adj is not None:
@@ -336,6 +479,8 @@ def run_fit(params: Params) -> None:
             "n_models": len(results),
             "n_estimates": len(estimates),
             "suppressed": suppressed,
+            "not_estimated": not_estimated,
+            "notes": notes,
         },
     )
     log.info("fit: %d models, %d estimates written to %s", len(results), len(estimates), out)

@@ -4,8 +4,11 @@ Reads: every codebook in ``params.ingest.sources`` and the raw files it lists (a
 them against ``manifest.json`` of their directory). Writes to ``<paths.interim>/ingested/``:
 ``households.parquet``, ``members.parquet``, ``loans.parquet``, ``migration_episodes.parquet``
 (canonical columns + meta columns, ``docs/CONTRACTS.md`` 'Interim layer'), ``special_codes.parquet``,
-``value_fixes.parquet`` and ``ingest_ledger.json``. Everything is computed before anything is written, and every file is
-written atomically: a failure leaves the previous outputs.
+``value_fixes.parquet``, ``ingest_ledger.json`` (with every raw file read and its sha256, the
+sources' survey name and description, and the fingerprint of the raw files) and ``run.json``
+(the run record, :mod:`ctip_research.runs`). Everything is computed before anything is written,
+and every file is written atomically: a failure leaves the previous outputs, and the run record
+says the run failed, so ``ctip clean`` refuses them.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from typing import Any
 import pandas as pd
 
 from ctip_research.config import Params
-from ctip_research.errors import CtipError
+from ctip_research.errors import CtipError, InputFileError
+from ctip_research.identity import SYNTH_GENERATOR
 from ctip_research.ingest.apply import (
     INTERIM_META_COLUMNS,
     SPECIAL_CODES_COLUMNS,
@@ -26,12 +30,18 @@ from ctip_research.ingest.apply import (
     apply_codebook,
 )
 from ctip_research.ingest.codebook import Codebook, FileKey, read_codebook
-from ctip_research.ingest.manifest import check_manifest, check_manifest_rows
+from ctip_research.ingest.manifest import (
+    MANIFEST_NAME,
+    check_manifest,
+    check_manifest_rows,
+    manifest_entries,
+)
 from ctip_research.ingest.pii import check_pii
 from ctip_research.ingest.pseudonymise import resolve_hmac_key
 from ctip_research.ingest.readers import RawTable, list_sheets, read_raw, read_xlsx_sheets
-from ctip_research.io import write_json, write_parquet
+from ctip_research.io import file_sha256, raw_fingerprint, read_json, write_json, write_parquet
 from ctip_research.log import get_logger, track
+from ctip_research.runs import run_dir, stage_run
 from ctip_research.schemas import CANONICAL_TABLES
 
 __all__ = ["BUILTIN_PII_WAIVERS", "ingest_sources", "run_ingest"]
@@ -44,6 +54,45 @@ BUILTIN_PII_WAIVERS: dict[str, str] = {
 }
 
 log = get_logger("ingest")
+
+
+def hash_raw_files(path: Path, cb: Codebook) -> list[dict[str, Any]]:
+    """sha256 and size of every raw file a codebook lists (once per file), in listing order.
+
+    ``path`` is the raw file's location as registered (the codebook's directory joined with the
+    file's path); ``file`` the path inside the codebook's directory.
+    """
+    out = []
+    for rel in dict.fromkeys(f.path for f in cb.files):
+        target = path.parent / rel
+        if not target.is_file():
+            raise InputFileError("raw file listed in the codebook not found", file=target)
+        out.append(
+            {
+                "path": target.as_posix(),
+                "file": rel,
+                "sha256": file_sha256(target),
+                "bytes": target.stat().st_size,
+            }
+        )
+    return out
+
+
+def is_embedded_default(path: Path, cb: Codebook, raw_files: list[dict[str, Any]]) -> bool:
+    """Whether a source is the package's own synthetic survey: its codebook says
+    ``synthetic: true`` and ``ctip synth`` registered every one of its raw files, byte for byte,
+    in ``manifest.json`` beside it."""
+    manifest_path = path.parent / MANIFEST_NAME
+    if not cb.synthetic or not manifest_path.is_file():
+        return False
+    try:
+        manifest = read_json(manifest_path)
+    except (ValueError, OSError):
+        return False
+    if not isinstance(manifest, dict) or manifest.get("generator") != SYNTH_GENERATOR:
+        return False
+    entries = manifest_entries(manifest)
+    return all((entries.get(f["file"]) or {}).get("sha256") == f["sha256"] for f in raw_files)
 
 
 def read_source(path: Path, cb: Codebook, *, manifest: bool) -> dict[FileKey, RawTable]:
@@ -91,9 +140,33 @@ def ingest_sources(params: Params) -> IngestResult:
         synthetic=synthetic,
     )
     results: list[IngestResult] = []
+    identities: list[dict[str, Any]] = []
     waivers = dict(BUILTIN_PII_WAIVERS)
     for path, cb in track(codebooks, "Ingesting sources"):
         start = time.perf_counter()
+        raw_files = hash_raw_files(path, cb)
+        identities.append(
+            {
+                "survey": cb.survey,
+                "description": cb.description,
+                "wave": cb.wave,
+                "format": cb.format,
+                "synthetic": cb.synthetic,
+                "embedded_default": is_embedded_default(path, cb, raw_files),
+                "codebook_sha256": file_sha256(path),
+                "raw_files": raw_files,
+            }
+        )
+        n_review = sum(f.review is not None for f in cb.files) + sum(
+            spec.review is not None for f in cb.files for spec in f.columns.values()
+        )
+        if n_review:
+            log.warning(
+                "%s: %d entr(ies) still carry a `review:` marker from `ctip codebook draft`; "
+                "check each one and delete the marker",
+                path,
+                n_review,
+            )
         raws = read_source(path, cb, manifest=cfg.check_manifest)
         res = apply_codebook(
             cb, raws, exchange_rates=cfg.exchange_rates, hmac_key=key, codebook_file=str(path)
@@ -126,14 +199,18 @@ def ingest_sources(params: Params) -> IngestResult:
         waived[name] = [
             {str(k): v for k, v in rec.items()} for rec in hits.to_dict(orient="records")
         ]
+    sources = [
+        {**r.ledger, "codebook": p.as_posix(), **ident}
+        for (p, _), r, ident in zip(codebooks, results, identities, strict=True)
+    ]
     ledger: dict[str, Any] = {
-        # every codebook declares synthetic: true (the embedded default survey); validation
-        # against a ground truth runs only then (ctip validate)
+        # synthetic: every codebook declares synthetic: true; embedded_default: every source is
+        # the package's own synthetic survey (ctip synth's manifest registers its raw files).
+        # The demonstration notice and the comparison with the ground truth need the latter.
         "synthetic": synthetic,
-        "sources": [
-            {**r.ledger, "codebook": p.as_posix()}
-            for (p, _), r in zip(codebooks, results, strict=True)
-        ],
+        "embedded_default": all(s["embedded_default"] for s in sources),
+        "raw_fingerprint": raw_fingerprint(f["sha256"] for s in sources for f in s["raw_files"]),
+        "sources": sources,
         "tables": {name: {"rows": len(df)} for name, df in tables.items()},
         "special_codes": {
             "rows": len(specials),
@@ -160,13 +237,14 @@ def run_ingest(params: Params) -> None:
     ``special_codes.parquet``, ``value_fixes.parquet``, ``ingest_ledger.json``.
     """
     start = time.perf_counter()
-    res = ingest_sources(params)
-    out = Path(params.paths.interim) / "ingested"
-    for name, df in res.tables.items():
-        write_parquet(out / f"{name}.parquet", df)
-    write_parquet(out / "special_codes.parquet", res.special_codes)
-    write_parquet(out / "value_fixes.parquet", res.value_fixes)
-    write_json(out / "ingest_ledger.json", res.ledger)
+    out = run_dir("ingest", params.paths)
+    with stage_run("ingest", out) as run:
+        res = ingest_sources(params)
+        written = [write_parquet(out / f"{name}.parquet", df) for name, df in res.tables.items()]
+        written.append(write_parquet(out / "special_codes.parquet", res.special_codes))
+        written.append(write_parquet(out / "value_fixes.parquet", res.value_fixes))
+        written.append(write_json(out / "ingest_ledger.json", res.ledger))
+        run.finish(written)
     log.info(
         "ingest: wrote %s (%s; %d special codes, %d value fixes) in %.1f s",
         out,

@@ -24,6 +24,7 @@ from ctip_research.config import Params
 from ctip_research.errors import InputFileError
 from ctip_research.io import write_bytes, write_csv, write_json, write_text
 from ctip_research.log import get_logger
+from ctip_research.runs import require_upstream
 
 log = get_logger("power")
 
@@ -86,6 +87,7 @@ def _figure(table: pd.DataFrame, *, effect: float, power: float, dpi: int) -> by
 
 def run_power(params: Params) -> None:
     """Calibrate the MDE formula on the analysis table and write the power grid, table, figure."""
+    require_upstream("features", params.paths, consumer="power")
     from ctip_research.models.power import calibrate_design, power_table
 
     p = params.power

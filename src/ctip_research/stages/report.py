@@ -23,6 +23,7 @@ import pandas as pd
 
 from ctip_research.config import Params, params_hash
 from ctip_research.errors import InputFileError
+from ctip_research.identity import data_notices, read_identity
 from ctip_research.io import file_sha256, read_json, write_json, write_text
 from ctip_research.log import get_logger, track
 from ctip_research.reporting.index import render_index
@@ -88,9 +89,10 @@ def run_report(params: Params) -> None:
     rp = params.report
     notebooks_dir = Path("notebooks").resolve()
     phash = params_hash(params, "privacy", "report")
+    identity = read_identity(processed)
     prov = gather_provenance(
         params_hash=params_hash(params),
-        raw=Path(params.paths.raw),
+        identity=identity,
         source_date_epoch=rp.source_date_epoch,
     )
     privacy = {
@@ -176,7 +178,8 @@ def run_report(params: Params) -> None:
             figures=figures,
             brief=brief,
             provenance=prov,
-            notice=params.brief.data_notice,
+            notice=data_notices(identity, params.brief.data_notice),
+            identity=identity,
         ),
     )
     log.info("wrote %d report(s) and index.html to %s", len(entries), out)

@@ -27,6 +27,7 @@ import pandas as pd
 from ctip_research.config import Params, params_hash
 from ctip_research.config.risk import RiskParams
 from ctip_research.errors import InputFileError
+from ctip_research.identity import read_identity, source_label
 from ctip_research.io import write_csv, write_json, write_text, write_with
 from ctip_research.literals import PROVINCES, ClassifierKind
 from ctip_research.log import get_logger
@@ -45,6 +46,7 @@ from ctip_research.models.evaluate import (
     make_psu_folds,
 )
 from ctip_research.models.model_card import ModelCardInfo, render_model_card
+from ctip_research.runs import require_upstream
 
 __all__ = ["classifier_spec", "run_risk", "targeting_grid"]
 
@@ -161,6 +163,7 @@ def _disclosure_record(ev: RiskEvaluation, min_count: int) -> dict[str, object]:
 
 def run_risk(params: Params) -> None:
     """Train and evaluate the risk-screening model; write metrics, curves and the model card."""
+    require_upstream("features", params.paths, consumer="risk")
     rp = params.risk
     min_count = params.privacy.min_cell_count
     panel_path = params.paths.processed / "analysis" / "panel.parquet"
@@ -169,12 +172,31 @@ def run_risk(params: Params) -> None:
         raise InputFileError("panel table not found; run `ctip features` first", file=panel_path)
     panel = pd.read_parquet(panel_path)
     _check_columns(panel, rp, panel_path)
+    identity = read_identity(params.paths.processed)
 
     keep = panel[rp.outcome].notna() & panel[rp.weight].notna()
     n_dropped = int((~keep).sum())
     if n_dropped:
         log.info("risk: %d households without outcome or weight left out", n_dropped)
     panel = panel.loc[keep].reset_index(drop=True)
+    left_out = [
+        c
+        for c in dict.fromkeys([*rp.features, *rp.categorical_features])
+        if not panel[c].notna().any()
+    ]
+    if left_out:
+        log.warning(
+            "risk: %d feature(s) have no value for any household of this survey and are left out "
+            "of the model: %s",
+            len(left_out),
+            ", ".join(left_out),
+        )
+        rp = rp.model_copy(
+            update={
+                k: [c for c in getattr(rp, k) if c not in left_out]
+                for k in ("features", "log_features", "categorical_features")
+            }
+        )
     y = panel[rp.outcome].astype("Int64").to_numpy(dtype=np.int64)
     w = panel[rp.weight].astype("Float64").to_numpy(dtype=np.float64)
     log.info("risk: %d households, weighted prevalence %.3f", y.size, np.sum(w * y) / w.sum())
@@ -234,6 +256,7 @@ def run_risk(params: Params) -> None:
         **ev.to_dict(metrics=HEADLINE_METRICS),
         "by_subgroup": ev.to_dict(metrics=SUBGROUP_METRICS, intervals=False)["by_subgroup"],
         "comparison": comparison,
+        "features_left_out": left_out,
         "params_hash": hash_,
     }
 
@@ -257,11 +280,17 @@ def run_risk(params: Params) -> None:
         outcome_definition=OUTCOME_DEFINITION,
         features=[*rp.features, *rp.categorical_features],
         hyper=classifier_spec(rp, rp.classifier).hyper,
-        data_source="Panel table `analysis/panel.parquet` of the processed layer (households observed "
-        "in both waves).",
+        data_source=f"{source_label(identity)}: panel table `analysis/panel.parquet` of the "
+        "processed layer (households observed in both waves)."
+        + (
+            f" Left out because no household of this survey has a value: {', '.join(left_out)}."
+            if left_out
+            else ""
+        ),
         params_hash=hash_,
         group_labels=group_labels,
         comparison={k: v for k, v in comparison.items()},
+        demo_data=bool(identity.get("embedded_default")),
     )
     write_text(out_dir / "model_card.md", render_model_card(ev, info))
     write_json(out_dir / "disclosure.json", disclosure)

@@ -12,11 +12,17 @@ reader of ``truth.json``); writes ``<processed>/validation/``:
 On a real survey (any codebook in ``ingest.sources`` without ``synthetic: true``) there is no
 truth to compare with: the stage writes an empty ``validation.csv``, a ``validation.md`` that
 says so and ``metrics.json`` with ``applicable: false``, and never reads ``truth.json`` (the
-synthetic survey's truth must not be set beside real estimates). The figures then carry no
+synthetic survey's truth must not be set beside real estimates). On synthetic data the truth is
+used only when it describes the raw files that were ingested: ``truth.json`` carries the
+fingerprint of the raw files ``ctip synth`` wrote (``raw_fingerprint``) and the ingest ledger the
+fingerprint of the files read; someone else's simulated survey, or the package's survey after its
+raw files changed, is not compared (same empty outputs, with the reason). The figures then carry no
 truth markers and the report leaves out its validation notebook.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pandas as pd
 
@@ -59,34 +65,45 @@ def validation_markdown(table: pd.DataFrame, summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def data_are_synthetic(params: Params) -> bool:
-    """Whether the ingested data came only from synthetic sources (from the ingest ledger)."""
+def _ingest_ledger(params: Params) -> dict:
     path = params.paths.interim / "ingested" / "ingest_ledger.json"
     if not path.exists():
         raise InputFileError("ingest ledger not found; run `ctip ingest` first", file=path)
-    return read_json(path).get("synthetic") is True
+    ledger = read_json(path)
+    return ledger if isinstance(ledger, dict) else {}
+
+
+def data_are_synthetic(params: Params) -> bool:
+    """Whether the ingested data came only from synthetic sources (from the ingest ledger)."""
+    return _ingest_ledger(params).get("synthetic") is True
+
+
+def _write_not_applicable(out: Path, reason: str, sentence: str) -> None:
+    from ctip_research.models.validation import VALIDATION_COLUMNS
+
+    write_csv(out / "validation.csv", pd.DataFrame(columns=list(VALIDATION_COLUMNS)))
+    write_text(
+        out / "validation.md",
+        f"# Estimates against the synthetic ground truth\n\nNot applicable: {sentence}\n",
+    )
+    write_json(out / "metrics.json", {"applicable": False, "reason": reason})
 
 
 def run_validate(params: Params) -> None:
     """Compare the estimates of ``ctip fit`` with ``truth.json`` (synthetic data only)."""
-    from ctip_research.models.validation import (
-        VALIDATION_COLUMNS,
-        compare_to_truth,
-        validation_summary,
-    )
+    from ctip_research.models.validation import compare_to_truth, validation_summary
 
     v = params.fit.validation
     out = params.paths.processed / "validation"
-    if not data_are_synthetic(params):
-        log.warning("validate: the data are not synthetic, so there is no truth to compare with")
-        write_csv(out / "validation.csv", pd.DataFrame(columns=list(VALIDATION_COLUMNS)))
-        write_text(
-            out / "validation.md",
-            "# Estimates against the synthetic ground truth\n\nNot applicable: the ingested "
-            "sources are not all synthetic (`synthetic: true` in their codebooks), so there is no "
-            "known truth. Validation runs on the package's synthetic survey only.\n",
+    ledger = _ingest_ledger(params)
+    if ledger.get("synthetic") is not True:
+        log.info("validate: the data are not synthetic, so there is no truth to compare with")
+        _write_not_applicable(
+            out,
+            "data are not synthetic",
+            "the ingested sources are not all synthetic (`synthetic: true` in their codebooks), "
+            "so there is no known truth. Validation runs on the package's synthetic survey only.",
         )
-        write_json(out / "metrics.json", {"applicable": False, "reason": "data are not synthetic"})
         return
     truth_path = params.paths.raw / v.truth_file
     est_path = params.paths.processed / "models" / "estimates.csv"
@@ -98,6 +115,25 @@ def run_validate(params: Params) -> None:
     if not est_path.exists():
         raise InputFileError("estimates not found; run `ctip fit` first", file=est_path)
     truth = read_json(truth_path)
+    described = truth.get("raw_fingerprint") if isinstance(truth, dict) else None
+    ingested = ledger.get("raw_fingerprint")
+    if described is None or described != ingested:
+        log.warning(
+            "validate: %s describes other raw files than those ingested (fingerprint %s, "
+            "ingested %s): no comparison",
+            truth_path,
+            str(described)[:12],
+            str(ingested)[:12],
+        )
+        _write_not_applicable(
+            out,
+            "the ground truth describes other raw files",
+            f"`{truth_path.as_posix()}` describes other raw files than the ones ingested (raw-file "
+            f"fingerprint `{str(described)[:12]}`, ingested `{str(ingested)[:12]}`), so it is "
+            "not the truth of these data. Regenerate the survey with `ctip synth` and ingest "
+            "it, or compare with the truth of the simulation that made these files.",
+        )
+        return
     estimates = pd.read_csv(est_path)
     table = compare_to_truth(estimates, truth, estimands=v.estimands, naive_model=v.naive_model)
     summary = {"applicable": True, **validation_summary(table)}
