@@ -21,7 +21,10 @@ app = typer.Typer(
     help=(
         "Reproducible pipeline: does microfinance indebtedness push Cambodian rural households "
         "into (risky) migration?\n\nStages run in this order (dvc repro runs them for you): "
-        "synth -> ingest -> clean -> features -> fit, risk -> figures -> brief -> report."
+        "synth (the synthetic survey only) -> ingest -> clean -> features -> fit, risk -> "
+        "figures -> brief -> report. For your own survey: `ctip codebook draft`, list the "
+        "codebooks in params.yaml ingest.sources, `ctip sources sync`, `dvc repro` "
+        "(docs/your-own-survey.md)."
     ),
     no_args_is_help=True,
     add_completion=False,

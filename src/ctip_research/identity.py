@@ -29,6 +29,7 @@ __all__ = [
     "data_notices",
     "read_identity",
     "source_label",
+    "survey_description",
 ]
 
 #: ``generator`` entry of the manifest ``ctip synth`` writes beside the synthetic raw files.
@@ -128,6 +129,29 @@ def source_label(identity: Mapping[str, Any]) -> str:
     """
     n = len(identity.get("provinces", []))
     return f"{identity['survey']}, {n} province{'s' if n != 1 else ''}"
+
+
+def survey_description(identity: Mapping[str, Any]) -> str:
+    """One line on the data for methods notes: survey, waves with their years, provinces.
+
+    Examples
+    --------
+    >>> survey_description({"survey": "Delta panel", "provinces": [{"code": 6}, {"code": 20}],
+    ...     "waves": [{"wave": 1, "interview_years": [2021]},
+    ...               {"wave": 2, "interview_years": [2024]}]})
+    'Delta panel: two-wave household survey (2021, 2024) in 2 provinces'
+    """
+    waves = identity.get("waves", [])
+    if not waves:
+        return str(identity["survey"])
+    words = {1: "one", 2: "two", 3: "three", 4: "four"}
+    years = sorted({y for w in waves for y in w.get("interview_years", [])})
+    n = len(identity.get("provinces", []))
+    return (
+        f"{identity['survey']}: {words.get(len(waves), str(len(waves)))}-wave household survey"
+        + (f" ({', '.join(str(y) for y in years)})" if years else "")
+        + f" in {n} province{'s' if n != 1 else ''}"
+    )
 
 
 def data_notices(identity: Mapping[str, Any], extra: str | None = None) -> str | None:

@@ -95,3 +95,22 @@ def test_special_code_leaked_as_number_fails_the_input_check(params_dict, tmp_pa
     write_parquet(path, hh)
     with pytest.raises(SchemaError, match="income_annual_usd"):
         run_features(params)
+
+
+def test_feature_missing_for_the_whole_survey_is_stated_once(params_dict, tmp_path, caplog) -> None:
+    # a survey that asked no asset question: asset value, asset index and the debt-to-asset
+    # ratio have no value at all; the stage says so once and writes the tables as usual
+    params = _params(params_dict, tmp_path)
+    _write_tables(tmp_path)
+    path = tmp_path / "processed" / "tables" / "households.parquet"
+    hh = pd.read_parquet(path)
+    hh["asset_value_usd"] = pd.NA
+    hh["asset_index"] = pd.NA
+    write_parquet(path, hh)
+    run_features(params)
+    metrics = read_json(tmp_path / "processed" / "analysis" / "features_metrics.json")
+    assert {"asset_value_usd", "asset_index", "debt_to_asset_ratio"} <= set(metrics["all_missing"])
+    said = [
+        r.getMessage() for r in caplog.records if "no value for any household" in r.getMessage()
+    ]
+    assert len(said) == 1 and "debt_to_asset_ratio" in said[0]

@@ -163,3 +163,82 @@ def test_draft_from_kobo_links_repeat_groups_and_never_overwrites(tmp_path: Path
     assert main["columns"]["_uuid"] == {"action": "meta", "canonical": "_submission_id"}
     again = runner.invoke(app, ["codebook", "draft", str(tmp_path / "kobo.xlsx"), "-o", str(out)])
     assert again.exit_code == InputFileError.exit_code
+
+
+def _csv_book(columns: dict, *, synthetic: bool = False, table: str = "loans") -> dict:
+    return {
+        "codebook_version": 1,
+        "source": "s",
+        "wave": 1,
+        "format": "csv",
+        "synthetic": synthetic,
+        "files": [{"path": "a.csv", "table": table, "columns": columns}],
+    }
+
+
+def test_two_raw_columns_filling_one_canonical_column_are_an_error_naming_both() -> None:
+    # principal + currency_column fills principal_usd too: a raw principal_usd column would
+    # otherwise silently win
+    book = _csv_book(
+        {
+            "hhid": {"action": "key", "canonical": "household_id"},
+            "amount": {"action": "map", "canonical": "principal", "currency_column": "cur"},
+            "cur": {"action": "map", "canonical": "currency"},
+            "amount_usd": {"action": "map", "canonical": "principal_usd"},
+        }
+    )
+    problems = check_codebook(parse_codebook(book))
+    assert problems == [
+        "a.csv, column 'amount_usd': canonical 'principal_usd' is also the target of 'amount'; "
+        "map one raw column to it, not both"
+    ]
+    book["files"][0]["columns"]["amount"] = {
+        "action": "map",
+        "canonical": "principal",
+        "currency": "KHR",  # a fixed currency fills `currency` too
+    }
+    del book["files"][0]["columns"]["amount_usd"]
+    text = "\n".join(check_codebook(parse_codebook(book)))
+    assert "canonical 'currency' is also the target of 'amount'" in text
+
+
+def test_village_and_commune_codes_of_a_real_survey_must_be_pseudonymised() -> None:
+    columns = {
+        "hhid": {"action": "key", "canonical": "household_id"},
+        "vill": {"action": "map", "canonical": "psu_id"},
+        "comm": {"action": "map", "canonical": "commune_code"},
+        "size": {"action": "map", "canonical": "household_size", "pseudonymise": True},
+    }
+    problems = check_codebook(parse_codebook(_csv_book(columns, table="households")))
+    assert len(problems) == 3
+    assert "column 'vill': psu_id is a geographic code below district level" in problems[0]
+    assert "column 'comm': commune_code" in problems[1]
+    assert "pseudonymise needs a text column; household_size is int" in problems[2]
+    del columns["size"]
+    assert (
+        check_codebook(parse_codebook(_csv_book(columns, table="households", synthetic=True))) == []
+    )
+
+
+def test_dollar_amounts_of_a_child_file_need_no_interview_year(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from ctip_research.ingest.readers import RawTable
+
+    book = _csv_book(
+        {
+            "hhid": {"action": "key", "canonical": "household_id"},
+            "amount": {"action": "map", "canonical": "principal_usd", "currency": "USD"},
+            "riel": {"action": "map", "canonical": "outstanding_usd", "currency": "KHR"},
+        }
+    )
+    raw = RawTable(pd.DataFrame({"hhid": ["a"], "amount": ["150"], "riel": [None]}), file="a.csv")
+    res = apply_codebook(
+        parse_codebook(book), {("a.csv", None): raw}, exchange_rates={}, hmac_key="k"
+    )
+    assert res.tables["loans"]["principal_usd"].tolist() == [150.0]
+    raw.data.loc[0, "riel"] = "4100"
+    with pytest.raises(CodebookError, match="without a year for the exchange rate"):
+        apply_codebook(
+            parse_codebook(book), {("a.csv", None): raw}, exchange_rates={}, hmac_key="k"
+        )

@@ -165,3 +165,29 @@ def test_missing_panel_column_is_an_input_error(tmp_path, repo_root) -> None:
 
 def test_targeting_grid_includes_the_headline_share() -> None:
     assert targeting_grid(0.25, 0.2) == [0.2, 0.25, 0.5, 0.75, 1.0]
+
+
+def test_feature_missing_for_the_whole_survey_is_left_out_with_one_sentence(
+    tmp_path, repo_root, caplog
+) -> None:
+    # a survey without asset values: the feature is all missing; one warning and a line in the
+    # model card, not one imputer warning per fold and bootstrap draw
+    import warnings
+
+    panel = simulate_panel(seed=5)
+    panel["asset_index_w1"] = float("nan")
+    write_parquet(tmp_path / "processed" / "analysis" / "panel.parquet", panel)
+    base = _params(tmp_path, repo_root)
+    params = _params(
+        tmp_path, repo_root, features=[*base.risk.features, "asset_index_w1"], n_bootstrap=20
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning (sklearn's imputer's included) fails
+        run_risk(params)
+    out = tmp_path / "processed" / "risk"
+    assert json.loads((out / "metrics.json").read_text())["features_left_out"] == ["asset_index_w1"]
+    card = (out / "model_card.md").read_text(encoding="utf-8")
+    assert "Left out because no household of this survey has a value: asset_index_w1." in card
+    assert "synthetic" not in card  # no data identity: the card names no synthetic survey
+    left = [r for r in caplog.records if "left out of the model" in r.getMessage()]
+    assert len(left) == 1

@@ -91,7 +91,6 @@ ALIASES: dict[str, dict[str, str]] = {
         "psu_code": "psu_id",
         "commune_id": "commune_code",
         "district_id": "district_code",
-        "villages_in_stratum": "n_psu_stratum",
         "n_villages": "n_psu_stratum",
         "n_psu": "n_psu_stratum",
         "fpc": "n_psu_stratum",
@@ -114,18 +113,14 @@ ALIASES: dict[str, dict[str, str]] = {
         "income_total": "income_annual_usd",
         "total_income": "income_annual_usd",
         "income": "income_annual_usd",
-        "shock_flood_drought": "shock_climate",
         "shock_flood": "shock_climate",
         "shock_drought": "shock_climate",
         "shock_illness": "shock_health",
         "shock_sickness": "shock_health",
-        "cope_less_food": "cope_reduce_food",
-        "km_to_mfi": "dist_mfi_branch_km",
         "dist_mfi": "dist_mfi_branch_km",
         "distance_mfi": "dist_mfi_branch_km",
         "mfi_branches": "mfi_branches_per_1000hh",
         "mfi_density": "mfi_branches_per_1000hh",
-        "mfi_branches_commune": "mfi_branches_per_1000hh",
         "branch_density": "mfi_branches_per_1000hh",
         "phum": "psu_id",
         "cluster": "psu_id",
@@ -170,7 +165,6 @@ ALIASES: dict[str, dict[str, str]] = {
         "edu": "educ_years",
         "school_years": "educ_years",
         "away": "is_away",
-        "away_3m": "is_away",
         "migrant": "migrant_type",
         "migtype": "migrant_type",
     },
@@ -192,7 +186,6 @@ ALIASES: dict[str, dict[str, str]] = {
         "collat": "collateral",
         "pay": "instalment_monthly_usd",
         "payment": "instalment_monthly_usd",
-        "still_owed": "outstanding_usd",
         "dur": "term_months",
         "term": "term_months",
         "months": "term_months",
@@ -221,7 +214,6 @@ ALIASES: dict[str, dict[str, str]] = {
         "back": "has_returned",
         "loan_financed": "cost_financed_by_loan",
         "loanfin": "cost_financed_by_loan",
-        "loan_from": "loan_source",
     },
 }
 #: File-name hints of the canonical tables.
@@ -399,8 +391,15 @@ def _candidates(raw_name: str, label: str | None, table: str) -> list[_Candidate
     if label:
         lab = _norm_label(label)
         for f in fields:
-            if f.name in names and lab and lab == _norm_label(f.label):
+            if f.name not in names or not lab:
+                continue
+            ratio = difflib.SequenceMatcher(None, lab, _norm_label(f.label)).ratio()
+            if ratio == 1.0:
                 out.append(_Candidate(f.name, 0.9, "its variable label is the canonical label"))
+            elif ratio >= 0.85:
+                out.append(
+                    _Candidate(f.name, 0.8 * ratio, "its variable label is close to the canonical")
+                )
     for name in names:
         ratio = max(
             difflib.SequenceMatcher(None, v, target).ratio()

@@ -131,6 +131,7 @@ def compose_brief(
     data_notice: str | None,
     provenance: Mapping[str, str],
     model_kinds: Mapping[str, str] | None = None,
+    data_source: str | None = None,
 ) -> dict[str, Any]:
     """Write the brief's content from the estimates and the figures' manifest entries.
 
@@ -154,6 +155,9 @@ def compose_brief(
         Disclosure thresholds (printed in the data-protection note; the regressions are checked).
     data_notice
         A notice printed at the top (e.g. that the data are synthetic), or None.
+    data_source
+        The data in one line for the methods note (survey, waves, provinces;
+        :func:`ctip_research.identity.survey_description`).
     provenance
         Short provenance strings printed in the methods box (package version, commit, hashes).
 
@@ -343,7 +347,7 @@ def compose_brief(
         )
 
     methods = [
-        f"Two-wave household survey in eight provinces; {text['headline.n_obs']} observations "
+        f"{data_source or 'Two-wave household survey'}; {text['headline.n_obs']} observations "
         f"in the preferred model, {int(head['n_psu']):,} villages.",
         "Design-based and village-clustered standard errors; 95% confidence intervals throughout.",
         "Estimators compared: "

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ctip_research.config import Params, params_hash
 from ctip_research.errors import DisclosureError, InputFileError, RenderError
-from ctip_research.identity import data_notices, read_identity
+from ctip_research.identity import data_notices, read_identity, survey_description
 from ctip_research.io import file_sha256, read_json, write_bytes, write_json, write_text
 from ctip_research.log import get_logger
 from ctip_research.reporting.brief import compose_brief, pdf_page_count, render_html, typeset_pdf
@@ -42,6 +42,7 @@ def run_brief(params: Params) -> None:
         if not path.exists():
             raise InputFileError(f"input missing; run `ctip {stage}` first", file=path)
     estimates = pd.read_csv(estimates_path)
+    identity = read_identity(processed)
     manifest = read_json(manifest_path)
     figures = manifest["figures"]
     records = []
@@ -72,7 +73,8 @@ def run_brief(params: Params) -> None:
         model_labels={m.name: m.label for m in params.fit.models},
         model_kinds={m.name: m.kind for m in params.fit.models},
         thresholds=thr,
-        data_notice=data_notices(read_identity(processed), bp.data_notice),
+        data_notice=data_notices(identity, bp.data_notice),
+        data_source=survey_description(identity),
         provenance=provenance,
     )
     quoted = estimates[

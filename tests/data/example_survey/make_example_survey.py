@@ -448,9 +448,9 @@ def _yn(v: bool) -> str:
     return "yes" if v else "no"
 
 
-def write_wave1(data: dict[str, list[dict]]) -> None:
+def write_wave1(data: dict[str, list[dict]], root: Path = OUT) -> None:
     """Wave 1 (2021): four CSV files with the firm's names, text labels and riel."""
-    out = OUT / "wave1"
+    out = root / "wave1"
     out.mkdir(exist_ok=True)
     hh = [r for r in data["households"] if r["wave"] == 1]
     rows = []
@@ -512,7 +512,7 @@ def write_wave1(data: dict[str, list[dict]]) -> None:
         )
     # one typing error (row 42: the header is row 1), fixed by the reviewed corrections log
     typo = rows[40]
-    write_corrections(int(typo["head_school_yrs"]))
+    write_corrections(int(typo["head_school_yrs"]), root)
     typo["head_school_yrs"] = 21
     _write_csv(out / "households.csv", rows)
     _write_csv(
@@ -601,9 +601,9 @@ def _write_dta(
     fix_dta_timestamp_file(path)
 
 
-def write_wave2(data: dict[str, list[dict]]) -> None:
+def write_wave2(data: dict[str, list[dict]], root: Path = OUT) -> None:
     """Wave 2 (2024): four Stata files with numeric codes, value labels and dollars."""
-    out = OUT / "wave2"
+    out = root / "wave2"
     out.mkdir(exist_ok=True)
     yes_no = {0: "No", 1: "Yes"}
     hh = pd.DataFrame([r for r in data["households"] if r["wave"] == 2])
@@ -679,11 +679,48 @@ def write_wave2(data: dict[str, list[dict]]) -> None:
         },
     }
     var_labels = {
+        "hhid": "Household ID (firm)",
+        "int_year": "Year of interview",
+        "enum": "Interviewer code",
         "prov": "Province",
-        "hhsize": "Household size",
-        "y_total": "Total income (USD)",
-        "grant": "Received the livelihood grant",
+        "dist": "District code",
+        "comm": "Commune code",
+        "vill": "Village code",
+        "urban": "Urban/rural",
+        "strat": "Stratum",
+        "wgt": "Sampling weight",
+        "n_vill_strat": "Number of villages in stratum frame",
         "respondent": "Respondent name",
+        "phone": "Respondent phone",
+        "hhsize": "Household size",
+        "kids": "Number of children below 15",
+        "adults": "Number of members 15-64",
+        "head_female": "Head of household is a woman",
+        "head_age": "Age of head",
+        "head_edu": "Years of school, head",
+        "land_ha": "Farm land operated (ha)",
+        "title": "Has hard title for land",
+        "y_farm": "Farm income past 12 months (USD)",
+        "y_wage": "Wage income past 12 months (USD)",
+        "y_bus": "Business income past 12 months (USD)",
+        "y_remit": "Remittances received past 12 months (USD)",
+        "y_other": "Other income past 12 months (USD)",
+        "y_total": "Total income past 12 months (USD)",
+        "sh_clim": "Flood or drought in past 12 months",
+        "sh_hlth": "Serious illness/death in household, past 12 months",
+        "sh_job": "Member lost job, past 12 months",
+        "cp_food": "Cut food to repay loans",
+        "cp_loan": "Borrowed to repay another loan",
+        "cp_migr": "Member migrated to repay debt",
+        "cp_land": "Sold land to repay",
+        "cp_asset": "Sold assets to repay",
+        "cp_child": "Child worked/dropped out of school to repay",
+        "grant": "Received the livelihood grant",
+        "grant_rep_f": "Grant representative is female",
+        "trained": "Members trained by the programme",
+        "dist_mfi_km": "Distance to MFI branch (km)",
+        "mfi_density": "MFI branches per 1000 households in commune",
+        "anyloan": "Household has any loan",
     }
     _write_dta(out / "hh.dta", frame, labels, var_labels)
     m = pd.DataFrame([x for x in data["members"] if x["wave"] == 2])
@@ -708,7 +745,16 @@ def write_wave2(data: dict[str, list[dict]]) -> None:
             "away": yes_no,
             "migtype": {0: "Not a migrant", 1: "Domestic", 2: "International"},
         },
-        {"mem_line": "Line number"},
+        {
+            "hhid": "Household ID (firm)",
+            "mem_line": "Line number",
+            "sex": "Sex",
+            "age": "Age in completed years",
+            "rel": "Relationship to head",
+            "edu": "Years of schooling",
+            "away": "Away for 3 months or more",
+            "migtype": "Migrant status",
+        },
     )
     lo = pd.DataFrame([x for x in data["loans"] if x["wave"] == 2])
     src = {"mfi": 1, "bank": 2, "moneylender": 3, "relative": 4, "savings_group": 5}
@@ -738,7 +784,20 @@ def write_wave2(data: dict[str, list[dict]]) -> None:
             "collat": {v: k for k, v in col.items()},
             "late": yes_no,
         },
-        {"amt_usd": "Principal (USD)"},
+        {
+            "hhid": "Household ID (firm)",
+            "loan_line": "Loan number",
+            "src": "Source of the loan",
+            "amt_usd": "Amount borrowed (USD)",
+            "rate_yr_pct": "Interest rate per year (%)",
+            "dur_m": "Duration (months)",
+            "pay_m_usd": "Monthly repayment (USD)",
+            "owed_usd": "Amount still owed (USD)",
+            "why": "Main use of the loan",
+            "collat": "Collateral given",
+            "yr": "Year borrowed",
+            "late": "Behind with repayments",
+        },
     )
     ep = pd.DataFrame([x for x in data["episodes"] if x["wave"] == 2])
     dest = {d: i + 1 for i, d in enumerate(DESTINATIONS)}
@@ -781,14 +840,28 @@ def write_wave2(data: dict[str, list[dict]]) -> None:
                 )
             },
         },
-        {f"ilo_{i + 1}": k.replace("_", " ") for i, k in enumerate(ILO)},
+        {
+            "hhid": "Household ID (firm)",
+            "mem_line": "Line number of the migrant",
+            "dest": "Country of destination",
+            "sect": "Sector of work",
+            "yr_left": "Year of departure",
+            "chan": "How the migrant went",
+            "irreg": "Went without regular papers",
+            "broker": "Used an unlicensed broker",
+            "cost_usd": "Cost of migration (USD)",
+            "loanfin": "Cost paid with a loan",
+            "lender": "Who lent for the migration",
+            **{f"ilo_{i + 1}": k.replace("_", " ") for i, k in enumerate(ILO)},
+            "back": "Migrant has come back",
+        },
     )
 
 
-def write_corrections(true_value: int) -> None:
+def write_corrections(true_value: int, root: Path = OUT) -> None:
     """The reviewed corrections log: the one typing error planted in wave 1 (row 42)."""
     _write_csv(
-        OUT / "corrections.csv",
+        root / "corrections.csv",
         [
             {
                 "source": "example_w1",
@@ -804,14 +877,15 @@ def write_corrections(true_value: int) -> None:
     )
 
 
-def main() -> None:
+def main(root: Path = OUT) -> None:
+    """Write the raw files and the corrections log into ``root`` (default: beside this script)."""
     rng = np.random.default_rng(SEED)
     data = build_frame(rng)
-    write_wave1(data)
-    write_wave2(data)
+    write_wave1(data, root)
+    write_wave2(data, root)
     n1 = sum(r["wave"] == 1 for r in data["households"])
     n2 = sum(r["wave"] == 2 for r in data["households"])
-    print(f"example survey: {n1} households in wave 1, {n2} in wave 2 -> {OUT}")
+    print(f"example survey: {n1} households in wave 1, {n2} in wave 2 -> {root}")
 
 
 if __name__ == "__main__":
