@@ -147,3 +147,9 @@ def test_survey_without_treated_households_is_a_normal_result(small_fit, caplog)
     assert "fe_village" in metrics["headline"]  # the other models are fitted as usual
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert warnings == [f"fit: {sentence}"]  # one sentence, not a storm
+    # the figures then say which models are missing and why, before drawing anything
+    from ctip_research.errors import InputFileError
+    from ctip_research.stages.figures import _require_estimated
+
+    with pytest.raises(InputFileError, match="programme_did: not estimated; programme_adjusted"):
+        _require_estimated(params, pd.read_csv(out / "estimates.csv"), tmp / "processed")

@@ -79,6 +79,30 @@ def _read_truth(params: Params, processed: Path) -> tuple[dict[str, float] | Non
     return dict(zip(table["model"].astype(str), table["truth"].astype(float), strict=True)), path
 
 
+def _require_estimated(params: Params, estimates: pd.DataFrame, processed: Path) -> None:
+    """Say which figure models ``ctip fit`` did not publish, and why, before drawing anything."""
+    fp = params.figures
+    present = set(estimates.loc[estimates["term"] == estimates["exposure"], "model"].astype(str))
+    absent = [m for m in [*fp.effect_models, *fp.programme_models] if m not in present]
+    if not absent:
+        return
+    metrics_path = processed / "models" / "metrics.json"
+    metrics = json.loads(metrics_path.read_text("utf-8")) if metrics_path.exists() else {}
+    why = {
+        m: "suppressed (too few residual degrees of freedom or clusters)"
+        for m in metrics.get("suppressed", [])
+    }
+    why.update({m: "not estimated" for m in metrics.get("not_estimated", [])})
+    notes = " ".join(metrics.get("notes", []))
+    listed = "; ".join(f"{m}: {why.get(m, 'not in estimates.csv')}" for m in absent)
+    raise InputFileError(
+        f"the figures need models that `ctip fit` did not publish ({listed}). "
+        + (f"{notes} " if notes else "")
+        + "Name published models in figures.effect_models / figures.programme_models and in "
+        "brief.headline_model / naive_model / programme_model."
+    )
+
+
 def _headline(metrics_path: Path) -> dict[str, float] | None:
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     overall = metrics.get("overall", {})
@@ -153,6 +177,7 @@ def build_exhibits(params: Params) -> tuple[list[Exhibit], dict[str, list[Path]]
     )
     inputs["migration_by_debt_band"] = [analysis]
     truth_inputs = [truth_path] if truth_path is not None else []
+    _require_estimated(params, estimates, processed)
     for name, models, title in (
         ("effect_estimates", fp.effect_models, fp.effect_title),
         ("programme_effect", fp.programme_models, fp.programme_title),
