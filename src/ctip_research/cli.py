@@ -22,7 +22,7 @@ app = typer.Typer(
         "Reproducible pipeline: does microfinance indebtedness push Cambodian rural households "
         "into (risky) migration?\n\nStages run in this order (dvc repro runs them for you): "
         "synth (the synthetic survey only) -> ingest -> clean -> features -> fit, risk -> "
-        "figures -> brief -> report. For your own survey: `ctip codebook draft`, list the "
+        "figures -> brief -> report -> audit. For your own survey: `ctip codebook draft`, list the "
         "codebooks in params.yaml ingest.sources, `ctip sources sync`, `dvc repro` "
         "(docs/your-own-survey.md)."
     ),
@@ -206,6 +206,17 @@ def brief(params: ParamsOpt = Path("params.yaml")) -> None:
     data/processed/brief/ (brief.pdf, brief.html, brief.json, brief.disclosure.json).
     """
     _run_stage("brief", params)
+
+
+@app.command()
+def audit(params: ParamsOpt = Path("params.yaml")) -> None:
+    """Check that every published file has a passing disclosure check record.
+
+    Reads: data/processed/ (the published directories and their *.disclosure.json records).
+    Writes: data/interim/audit/publication.json. Fails when a published file is listed by no
+    passing record, changed after it was checked, or sits in an undeclared directory.
+    """
+    _run_stage("audit", params)
 
 
 @codebook_app.command("draft")

@@ -140,6 +140,24 @@ LonelyPsu = Literal["fail", "certainty", "adjust", "remove"]
 ModelKind = Literal[
     "descriptive", "survey_glm", "fixed_effects", "iv", "panel", "did", "programme_adjusted"
 ]
+#: What a model's exposure coefficient estimates (recorded per model by ``ctip fit`` in
+#: ``estimates.csv``; the brief compares only estimates of the same estimand):
+#: ``ate`` average effect in the sampled population; ``late`` local average effect among the
+#: households whose exposure follows the instrument (compliers); ``within_household`` effect among
+#: households whose exposure changed between waves (identified within household);
+#: ``att`` effect on the treated (programme participants); ``population_mean`` a design-based
+#: mean or share (descriptive, no causal claim).
+Estimand = Literal["ate", "late", "within_household", "att", "population_mean"]
+#: The estimand a model kind targets unless its spec says otherwise (``fit.models[].estimand``).
+KIND_ESTIMANDS: dict[str, str] = {
+    "descriptive": "population_mean",
+    "survey_glm": "ate",
+    "fixed_effects": "ate",
+    "iv": "late",
+    "panel": "within_household",
+    "did": "att",
+    "programme_adjusted": "att",
+}
 ClassifierKind = Literal["logistic", "gradient_boosting"]
 OutlierRule = Literal["iqr", "mad", "zscore"]
 DuplicateRule = Literal["keep_last", "keep_first", "drop_all"]

@@ -18,6 +18,9 @@ from ctip_research.config.figures import FiguresParams
 from ctip_research.config.paths import PathsParams
 from ctip_research.config.privacy import PrivacyParams
 from ctip_research.config.report import ReportParams
+from ctip_research.disclosure import Curve, DisclosurePolicy, Regressions, disclose
+from ctip_research.io import write_json
+from ctip_research.stages._publish import combine_records, write_record
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,7 +54,12 @@ def make_params(params_dict: dict[str, Any], root: Path) -> Params:
     d = params_dict
     fit = SimpleNamespace(
         models=[
-            SimpleNamespace(name=m, label=m.replace("_", " ").title(), kind=_kind(m))
+            SimpleNamespace(
+                name=m,
+                label=m.replace("_", " ").title(),
+                kind=_kind(m),
+                instruments=["mfi_branches_per_1000hh"] if m.startswith("iv") else [],
+            )
             for m in MODELS
         ],
         descriptive=SimpleNamespace(wave=1),
@@ -111,7 +119,30 @@ def write_inputs(root: Path, *, n: int = 3000, seed: int = 11, n_obs: int = 3000
     est["term"] = est["exposure"]
     est["conf_low"] = est["estimate"] - 1.96 * est["std_error"]
     est["conf_high"] = est["estimate"] + 1.96 * est["std_error"]
-    est.to_csv(processed / "models" / "estimates.csv", index=False)
+    est["df_resid"] = n_obs - 10
+    est["estimand"] = ["ate", "ate", "late", "within_household", "att", "att"]
+    est["population"] = ["wave 1"] * 3 + ["all waves"] + ["all waves; is_urban == False"] * 2
+    est["conf_level"] = 0.95
+    policy = DisclosurePolicy()
+    # the fit stage's gate and records (the downstream stages read them)
+    gated = disclose(Regressions(est, "regression estimates"), policy)
+    assert gated.table is not None
+    models = processed / "models"
+    gated.table.to_csv(models / "estimates.csv", index=False)
+    write_json(
+        models / "metrics.json",
+        {
+            "sample": {
+                "waves": [1, 2],
+                "n_households": {"1": n, "2": n - 200},
+                "n_psu": 20,
+                "n_provinces": 8,
+            }
+        },
+    )
+    record = combine_records("estimates.csv", [gated.record], policy)
+    write_record(models, "estimates", record, [models / "estimates.csv"])
+    write_record(models, "results", record, [models / "metrics.json"])
     pd.DataFrame(
         {
             "model": MODELS,
@@ -119,7 +150,7 @@ def write_inputs(root: Path, *, n: int = 3000, seed: int = 11, n_obs: int = 3000
         }
     ).to_csv(processed / "validation" / "validation.csv", index=False)
     shares = np.round(np.arange(0.05, 1.0001, 0.05), 2)
-    pd.DataFrame(
+    curve = pd.DataFrame(
         {
             "share_served": shares,
             "share_reached": 1 - (1 - shares) ** 2,
@@ -128,12 +159,8 @@ def write_inputs(root: Path, *, n: int = 3000, seed: int = 11, n_obs: int = 3000
             "precision": 0.12 * (1 - (1 - shares) ** 2) / shares,
             "is_suppressed": False,
         }
-    ).to_csv(processed / "risk" / "targeting.csv", index=False)
-    # the risk stage publishes the curve without its counts, gated by its own check record
-    (processed / "risk" / "disclosure.json").write_text(
-        json.dumps({"passed": True, "checks": {"targeting_points_min_households": True}}),
-        encoding="utf-8",
     )
+    curve.to_csv(processed / "risk" / "targeting.csv", index=False)
     metrics = {
         "overall": {
             "top_share_reached": 0.36,
@@ -141,15 +168,31 @@ def write_inputs(root: Path, *, n: int = 3000, seed: int = 11, n_obs: int = 3000
             "top_share_reached_high": 0.41,
             "roc_auc": 0.7,
         },
-        "settings": {"top_share": 0.2},
+        "settings": {"top_share": 0.2, "ci_level": 0.95},
+        "design": {"n_households": n - 200, "n_bootstrap": 500},
     }
     (processed / "risk" / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+    # the risk stage publishes the curve without its counts, gated by its own check record
+    upstream = {"artefact": "risk: targeting points", "passed": True}
+    curve_record = disclose(
+        Curve(curve, "risk/targeting.csv", value_columns=["share_reached"], upstream=[upstream]),
+        policy,
+    ).record
+    write_record(
+        processed / "risk",
+        "",
+        combine_records("risk outputs", [curve_record], policy),
+        [processed / "risk" / "targeting.csv", processed / "risk" / "metrics.json"],
+    )
 
 
 def write_descriptive(
     root: Path, indicators: tuple[str, ...] = ("has_mfi_loan", "has_forced_labour_case")
 ) -> None:
-    """A ``models/descriptive.csv`` like the fit stage's (unweighted shares, for the report)."""
+    """A ``models/descriptive.csv`` gated as the fit stage gates it (unweighted shares)."""
+    from ctip_research.models.support import indicator_counts
+    from ctip_research.stages.fit import gate_descriptive
+
     processed = root / "processed"
     hh = pd.read_parquet(processed / "analysis" / "household_wave.parquet")
     rows = []
@@ -174,4 +217,10 @@ def write_descriptive(
                     "n_obs": len(part),
                 }
             )
-    pd.DataFrame(rows).to_csv(processed / "models" / "descriptive.csv", index=False)
+    counts = indicator_counts(hh, indicators=list(indicators), domains=["province_code"])
+    table, record = gate_descriptive(
+        pd.DataFrame(rows), counts, DisclosurePolicy(), conf_level=0.95
+    )
+    models = processed / "models"
+    table.to_csv(models / "descriptive.csv", index=False)
+    write_record(models, "descriptive", record, [models / "descriptive.csv"])

@@ -11,7 +11,7 @@ from ctip_research.config import parse_params
 from ctip_research.io import file_sha256, read_json, write_json, write_parquet
 from ctip_research.models.results import ESTIMATE_COLUMNS
 from ctip_research.models.simulate import simulate_households, to_panel
-from ctip_research.stages.fit import WILD_BOOTSTRAP_COLUMNS
+from ctip_research.stages.fit import PUBLISHED_ESTIMATE_COLUMNS, WILD_BOOTSTRAP_COLUMNS
 
 pytestmark = pytest.mark.slow
 
@@ -93,7 +93,13 @@ def fitted(tmp_path_factory, request):
 def test_fit_writes_contract_outputs(fitted) -> None:
     _, out = fitted
     est = pd.read_csv(out / "models/estimates.csv")
-    assert est.columns.tolist() == ESTIMATE_COLUMNS
+    assert est.columns.tolist() == PUBLISHED_ESTIMATE_COLUMNS
+    assert est.columns.tolist()[: len(ESTIMATE_COLUMNS)] == ESTIMATE_COLUMNS
+    head = est[(est["model"] == "panel_fe") & (est["term"] == "has_mfi_loan")].iloc[0]
+    assert (head["estimand"], head["conf_level"]) == ("within_household", 0.95)
+    assert set(est.loc[est["model"] == "descriptive", "estimand"]) == {"population_mean"}
+    records = sorted(p.name for p in (out / "models").rglob("*.disclosure.json"))
+    assert "estimates.disclosure.json" in records and "main.disclosure.json" in records
     assert {"naive_ols", "panel_fe", "descriptive"} <= set(est["model"])
     for name in ("main", "programme", "robustness_has_mfi_loan"):
         for fmt in ("md", "html", "tex", "docx"):
@@ -204,5 +210,34 @@ def test_regression_with_too_few_residual_df_is_suppressed(params_dict, tmp_path
     write_parquet(tmp_path / "processed/analysis/panel.parquet", to_panel(hw))
     run_fit(params)
     est = pd.read_csv(tmp_path / "processed/models/estimates.csv")
-    assert set(est["model"]) == {"descriptive"}
+    regressions = est[est["model"] != "descriptive"]
+    # every model is kept, marked suppressed, with every number blanked
+    assert (regressions["status"] == "suppressed").all()
+    assert all("residual_df" in r for r in regressions["suppression_reason"])
+    assert regressions[["estimate", "std_error", "conf_low", "n_obs"]].isna().all(axis=None)
     assert "naive_ols" in read_json(tmp_path / "processed/models/metrics.json")["suppressed"]
+    assert not (tmp_path / "processed/models/tables/main.md").exists()
+
+
+def test_validate_compares_a_suppressed_model_as_missing(fitted, tmp_path) -> None:
+    from ctip_research.stages._publish import write_record
+    from ctip_research.stages.validate import run_validate
+
+    params, out = fitted
+    moved = params.model_copy(
+        update={"paths": params.paths.model_copy(update={"processed": tmp_path / "processed"})}
+    )
+    models = tmp_path / "processed/models"
+    models.mkdir(parents=True)
+    est = pd.read_csv(out / "models/estimates.csv")
+    naive = est["model"] == "naive_ols"
+    numbers = ["estimate", "std_error", "conf_low", "conf_high", "p_value", "n_obs", "n_psu"]
+    est.loc[naive, numbers + ["df_resid"]] = float("nan")
+    est.loc[naive, ["status", "suppression_reason"]] = ["suppressed", "residual_df"]
+    est.to_csv(models / "estimates.csv", index=False)
+    record = read_json(out / "models/estimates.disclosure.json")
+    write_record(models, "estimates", record, [models / "estimates.csv"])
+    run_validate(moved)
+    val = pd.read_csv(tmp_path / "processed/validation/validation.csv").set_index("model")
+    assert pd.isna(val.loc["naive_ols", "estimate"]) and not val.loc["naive_ols", "covers_truth"]
+    assert read_json(tmp_path / "processed/validation/validation.disclosure.json")["passed"]

@@ -12,10 +12,11 @@ import pytest
 import yaml
 from reporting_factory import REPO_PARAMS, make_params, write_inputs
 
+from ctip_research.disclosure import number_tokens
 from ctip_research.errors import RenderError
-from ctip_research.reporting.brief import fmt_pp
 from ctip_research.stages.brief import run_brief
 from ctip_research.stages.figures import run_figures
+from page_text import visible_text
 
 
 @pytest.fixture(scope="module")
@@ -28,26 +29,46 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def _printed(value: float, fmt: str) -> str:
+    """How the brief prints a value of ``estimates.csv`` (written here, not imported)."""
+    if fmt == "level":
+        return f"{100 * value:g}%"
+    if fmt == "count":
+        return f"{round(value):,}"
+    shown = abs(value) if fmt == "abs_pp1" else value
+    return f"{100 * shown:.1f}".replace("-0.0", "0.0")
+
+
 @pytest.mark.slow
 def test_brief_numbers_equal_the_estimates_table(built: Path) -> None:
     processed = built / "processed"
-    est = pd.read_csv(processed / "models" / "estimates.csv").set_index("model")
+    est = pd.read_csv(processed / "models" / "estimates.csv")
     content = json.loads((processed / "brief" / "brief.json").read_text())
-    brief_params = yaml.safe_load(Path("params.yaml").read_text())["brief"]
     page = html.unescape((processed / "brief" / "brief.html").read_text())
-    for key, model in (
-        ("headline", brief_params["headline_model"]),
-        ("naive", brief_params["naive_model"]),
-        ("programme", brief_params["programme_model"]),
-    ):
-        for col in ("estimate", "conf_low", "conf_high"):
-            assert content["numbers"][f"{key}.{col}"] == pytest.approx(est.loc[model, col])
-            assert content["text_numbers"][f"{key}.{col}"] == fmt_pp(est.loc[model, col])
-        # the interval as printed in the brief
-        interval = (
-            f"95% CI {fmt_pp(est.loc[model, 'conf_low'])} to {fmt_pp(est.loc[model, 'conf_high'])}"
-        )
-        assert interval in page
+    entries = [
+        e
+        for b in content["blocks"]
+        for e in b["trace"]
+        if e["source"] == "models/estimates.csv"
+        and e.get("column")
+        and e["format"] in ("pp1", "abs_pp1", "level", "count")
+    ]
+    brief_params = yaml.safe_load(Path("params.yaml").read_text())["brief"]
+    quoted = {e["row"]["model"] for e in entries}
+    assert {brief_params["headline_model"], brief_params["naive_model"]} <= quoted
+    for e in entries:
+        row = est[(est["model"] == e["row"]["model"]) & (est["term"] == e["row"]["term"])]
+        value = float(row[e["column"]].iloc[0])
+        assert e["value"] == pytest.approx(value)
+        assert e["text"] == _printed(value, e["format"])
+        assert e["text"] in page
+    # every number on the page is in the trace (the authority checked it; here again)
+    record = json.loads((processed / "brief" / "brief.disclosure.json").read_text())
+    assert {c["check"]: c["passed"] for c in record["checks"]}["traceability"]
+    visible = visible_text((processed / "brief" / "brief.html").read_text())
+    printed = number_tokens(visible)
+    traced = [t for b in content["blocks"] for e in b["trace"] for t in number_tokens(e["text"])]
+    assert set(printed) <= set(traced)
 
 
 @pytest.mark.slow

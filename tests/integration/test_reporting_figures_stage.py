@@ -10,6 +10,7 @@ import pytest
 from reporting_factory import REPO_PARAMS, make_params, write_inputs
 
 from ctip_research.errors import DisclosureError, InputFileError
+from ctip_research.io import file_sha256
 from ctip_research.stages.figures import FIGURE_NAMES, run_figures
 
 
@@ -45,13 +46,34 @@ def test_figures_stage_is_byte_identical_when_run_twice(built: Path) -> None:
     assert first == second
 
 
-def test_figures_stage_fails_and_writes_nothing_when_a_regression_is_too_small(
+def test_a_model_the_fit_stage_suppressed_is_shown_as_suppressed(
     tmp_path: Path, params_dict: dict
 ) -> None:
-    write_inputs(tmp_path, n_obs=8)
-    params = make_params(params_dict, tmp_path)
+    write_inputs(tmp_path, n_obs=8)  # every model under the residual-df rule: fit suppressed them
+    run_figures(make_params(params_dict, tmp_path))
+    out = tmp_path / "processed" / "figures"
+    data = pd.read_csv(out / "effect_estimates.data.csv")
+    assert (data["status"] == "suppressed").all() and data["estimate"].isna().all()
+    assert "suppressed (disclosure control)" in (out / "effect_estimates.caption.md").read_text()
+
+
+def test_figures_stage_fails_and_writes_nothing_when_a_published_regression_is_too_small(
+    tmp_path: Path, params_dict: dict
+) -> None:
+    write_inputs(tmp_path)
+    est_path = tmp_path / "processed" / "models" / "estimates.csv"
+    est = pd.read_csv(est_path)
+    est["n_obs"] = 8  # a table that claims to be published but breaks the rule
+    est.to_csv(est_path, index=False)
+    with pytest.raises(DisclosureError, match="changed after it was checked"):
+        run_figures(make_params(params_dict, tmp_path))
+    # even with a record that vouches for the changed file, the figure's own check refuses it
+    record_path = est_path.with_name("estimates.disclosure.json")
+    record = json.loads(record_path.read_text())
+    record["files"]["estimates.csv"] = file_sha256(est_path)
+    record_path.write_text(json.dumps(record))
     with pytest.raises(DisclosureError, match="effect_estimates"):
-        run_figures(params)
+        run_figures(make_params(params_dict, tmp_path))
     assert not (tmp_path / "processed" / "figures").exists()
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ctip_research.disclosure import DisclosurePolicy
 from ctip_research.errors import DisclosureError
-from ctip_research.reporting.disclosure import DisclosureThresholds
 from ctip_research.reporting.figures import (
     build_debt_burden_figure,
     build_effects_figure,
@@ -16,7 +16,7 @@ from ctip_research.reporting.figures import (
 )
 from ctip_research.reporting.style import render_figure
 
-THR = DisclosureThresholds()
+THR = DisclosurePolicy()
 BANDS = ["<=0.50", "0.50-0.75", "0.75-1.00", ">1.00"]
 
 
@@ -47,7 +47,7 @@ def _debt_figure(data: pd.DataFrame):  # type: ignore[no-untyped-def]
         data,
         indicators={"has_mfi_loan": "MFI loan", "is_over_indebted": "Over-indebted"},
         province_names={1: "Banteay Meanchey", 2: "Battambang", 12: "Phnom Penh"},
-        thresholds=THR,
+        policy=THR,
         source="test frame",
         wave=1,
     )
@@ -96,7 +96,7 @@ def test_migration_by_band_figure_has_no_loan_group() -> None:
         band_order=BANDS,
         borrower="has_formal_loan",
         no_borrower_label="No formal loan",
-        thresholds=THR,
+        policy=THR,
         source="test frame",
         wave=1,
     )
@@ -119,6 +119,8 @@ def _estimates(n_obs: int = 4000) -> pd.DataFrame:
             "p_value": [0.0, 0.0, 0.003, 0.0],
             "n_obs": n_obs,
             "n_psu": 240,
+            "estimand": ["ate", "ate", "late", "within_household"],
+            "conf_level": 0.9,
         }
     )
 
@@ -128,7 +130,7 @@ def test_effects_figure_shows_truth_and_passes_the_gate() -> None:
     ex = build_effects_figure(
         _estimates(),
         models=models,
-        thresholds=THR,
+        policy=THR,
         source="test",
         title="Effects",
         xlabel="Effect (percentage points)",
@@ -145,7 +147,7 @@ def test_effects_figure_fails_the_gate_with_too_few_observations() -> None:
         build_effects_figure(
             _estimates(n_obs=5),
             models={"naive": "Naive"},
-            thresholds=THR,
+            policy=THR,
             source="test",
             title="Effects",
             xlabel="pp",
@@ -164,10 +166,43 @@ def test_targeting_figure_suppresses_points_on_few_households() -> None:
     )
     ex = build_targeting_figure(
         curve,
-        thresholds=THR,
+        policy=THR,
         source="test",
         headline={"share_served": 0.2, "estimate": 0.5, "conf_low": 0.44, "conf_high": 0.56},
     )
     assert bool(ex.data["is_suppressed"].iloc[0]) and np.isnan(ex.data["share_reached"].iloc[0])
     assert ex.record["passed"]
     assert "50%" in ex.alt_text
+
+
+def test_captions_print_the_level_of_the_data_and_trace_every_number() -> None:
+    from ctip_research.disclosure import Document, disclose
+
+    ex = build_debt_burden_figure(
+        _households(),
+        indicators={"has_mfi_loan": "MFI loan", "is_over_indebted": "Over-indebted"},
+        province_names={1: "Banteay Meanchey", 2: "Battambang", 12: "Phnom Penh"},
+        policy=THR,
+        source="test frame",
+        wave=1,
+        conf_level=0.9,
+    )
+    effects = build_effects_figure(
+        _estimates(),
+        models={"naive": "Naive", "iv": "IV"},
+        policy=THR,
+        source="test",
+        title="Effects",
+        xlabel="pp",
+        name="effects",
+    )
+    for exhibit in (ex, effects):
+        text = exhibit.caption + " " + exhibit.alt_text
+        assert "90%" in text and "95%" not in text
+        blocks = [
+            {"id": "caption", "text": exhibit.caption, "trace": exhibit.trace["caption"]},
+            {"id": "alt", "text": exhibit.alt_text, "trace": exhibit.trace["alt"]},
+        ]
+        assert disclose(Document(exhibit.name, blocks=blocks), THR).record["passed"]
+    assert "90% confidence intervals" in ex.caption
+    assert "IV estimates the effect among households whose borrowing follows" in effects.caption

@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ctip_research.reporting.disclosure import apply_disclosure_control, check_cells
+from ctip_research.disclosure import Cells, disclose
 from ctip_research.reporting.tables import domain_mean, risk_metric_cells, summarise_by
 
 
@@ -52,7 +52,7 @@ def test_summarise_by_money_feeds_the_dominance_rule() -> None:
     df = _households()
     df.loc[0, "total_debt_usd"] = 5e7  # one household dominates its province
     cells = summarise_by(df, ["province"], value="total_debt_usd", kind="money")
-    res = apply_disclosure_control(cells, name="debt", dims=["province"])
+    res = disclose(Cells(cells, "debt", dims=["province"]))
     dominated = res.table.set_index("province")["suppression_reason"]
     assert dominated[df.loc[0, "province"]] == "dominance"
     assert res.record["passed"]
@@ -85,6 +85,6 @@ def test_risk_metric_cells_keep_the_stage_suppression_and_flag_small_groups() ->
     assert cells["suppression_reason"].tolist()[3:] == ["risk stage", "reliability"]
     assert cells.loc[3:, ["estimate", "conf_low", "conf_high", "n_denominator"]].isna().all().all()
     assert cells.loc[:2, "n_denominator"].tolist() == [600.0, 60.0, 30.0]
-    assert check_cells(cells, name="risk")["passed"]
+    assert disclose(Cells(cells, "risk")).record["passed"]
     only = risk_metric_cells(m, metrics=["brier"])
     assert only["metric"].tolist() == ["brier"]

@@ -1,14 +1,14 @@
-"""The survey-aware evaluation: suppression of small cells, intervals, determinism."""
+"""The survey-aware evaluation: suppression of small cells (by the disclosure authority),
+intervals, determinism."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from risk_factory import SPEC, simulate_panel
 
+from ctip_research.disclosure import DisclosurePolicy
 from ctip_research.models.classify import build_classifier, make_design_matrix
 from ctip_research.models.evaluate import (
     METRICS,
@@ -16,9 +16,10 @@ from ctip_research.models.evaluate import (
     cross_validate_weighted,
     evaluate_classifier,
     make_psu_folds,
-    suppress_small_cells,
     weighted_roc_auc,
 )
+
+POLICY = DisclosurePolicy()
 
 
 def _evaluate(
@@ -44,7 +45,7 @@ def _evaluate(
         n_bins_subgroup=2,
         n_bootstrap=n_bootstrap,
         ci_level=0.9,
-        min_count=10,
+        policy=POLICY,
         seed=seed,
         n_permutation_repeats=repeats,
         n_jobs=n_jobs,
@@ -65,49 +66,25 @@ def evaluation(panel) -> RiskEvaluation:
 # Suppression -------------------------------------------------------------------------------------
 
 
-def test_cells_below_the_minimum_are_suppressed_with_a_complement() -> None:
-    cells = pd.DataFrame(
-        {
-            "subgroup": ["sex"] * 3 + ["province"] * 2,
-            "n_households": [500, 300, 9, 400, 400],
-            "n_positive": [60, 40, 2, 50, 50],
-            "n_negative": [440, 260, 7, 350, 350],
-        }
+def test_every_subgroup_line_has_zero_or_at_least_two_suppressed_cells(evaluation) -> None:
+    cells = evaluation.cells
+    for sub, line in cells[cells["subgroup"] != "overall"].groupby("subgroup"):
+        # each subgroup's cells and the overall cell (the margin) form an additive line
+        n_sup = int(line["is_suppressed"].sum()) + int(cells["is_suppressed"].iloc[0])
+        assert n_sup != 1, sub
+
+
+def test_the_evaluation_keeps_the_authority_records(evaluation) -> None:
+    assert set(evaluation.records) == {
+        "subgroup_cells",
+        "reliability",
+        "targeting_reached",
+        "targeting_precision",
+    }
+    assert all(r["passed"] and r["override_reason"] is None for r in evaluation.records.values())
+    assert evaluation.records["subgroup_cells"]["n_suppressed"] == int(
+        evaluation.cells["is_suppressed"].sum()
     )
-    flags = suppress_small_cells(cells, min_count=10)
-    # the 9-household cell (primary) and the next smallest of its subgroup (complementary)
-    assert flags.tolist() == [False, True, True, False, False]
-
-
-def test_too_few_positives_or_negatives_suppress_a_cell() -> None:
-    cells = pd.DataFrame(
-        {
-            "subgroup": ["a", "a", "a"],
-            "n_households": [100, 100, 100],
-            "n_positive": [9, 50, 50],
-            "n_negative": [91, 50, 95],
-        }
-    )
-    assert suppress_small_cells(cells, min_count=10).tolist() == [True, True, False]
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    st.lists(
-        st.tuples(st.sampled_from("ab"), st.integers(0, 40), st.integers(0, 40)),
-        min_size=1,
-        max_size=8,
-    )
-)
-def test_suppression_never_shows_a_small_cell_nor_leaves_one_recoverable(rows) -> None:
-    cells = pd.DataFrame(rows, columns=["subgroup", "n_positive", "n_negative"])
-    cells["n_households"] = cells["n_positive"] + cells["n_negative"]
-    flags = suppress_small_cells(cells, min_count=10)
-    small = cells[["n_households", "n_positive", "n_negative"]].min(axis=1) < 10
-    assert flags[small].all()
-    for _, grp in cells.groupby("subgroup"):
-        n_flagged = int(flags[grp.index].sum())
-        assert n_flagged != 1 or len(grp) == 1
 
 
 def test_small_subgroup_cell_is_suppressed_in_every_output(evaluation) -> None:
@@ -129,11 +106,14 @@ def test_small_subgroup_cell_is_suppressed_in_every_output(evaluation) -> None:
 def test_no_published_cell_rests_on_fewer_than_the_minimum(evaluation) -> None:
     shown = evaluation.cells[~evaluation.cells["is_suppressed"]]
     assert (shown[["n_households", "n_positive", "n_negative"]].min(axis=1) >= 10).all()
+    assert (shown["n_households"] >= POLICY.reliability_suppress_below).all()
     rel = evaluation.reliability[~evaluation.reliability["is_suppressed"]]
     assert (rel[["n_households", "n_positive", "n_negative"]].min(axis=1) >= 10).all()
     assert rel["observed_rate"].notna().all()
     tgt = evaluation.targeting[~evaluation.targeting["is_suppressed"]]
     assert ((tgt["n_served"] >= 10) & (tgt["n_reached"] >= 10)).all()
+    # complements: served but not risky, and risky but not reached
+    assert (tgt["n_served"] - tgt["n_reached"] >= 10).all()
 
 
 # Point estimates and intervals -------------------------------------------------------------------

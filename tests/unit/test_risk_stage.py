@@ -100,12 +100,14 @@ def test_metrics_json_has_headline_metrics_with_intervals_and_suppression(run_di
         assert isinstance(overall[key], float)
     assert 0.5 < overall["roc_auc"] < 1
     assert set(metrics["comparison"]) == {"gradient_boosting"}
-    assert metrics["by_subgroup"]["head_is_female_w1"]["missing"] == {
-        "suppressed": "fewer than 10 households, positives or negatives (or complementary suppression)"
-    }
+    assert set(metrics["by_subgroup"]["head_is_female_w1"]["missing"]) == {"suppressed"}
     assert len(metrics["by_subgroup"]["province_code"]) == 8
     disclosure = json.loads((root / "processed" / "risk" / "disclosure.json").read_text())
-    assert disclosure["passed"] and disclosure["suppressed"]["subgroup_cells"] >= 1
+    cells = next(p for p in disclosure["parts"] if p["artefact"] == "risk: subgroup cells")
+    assert disclosure["passed"] and cells["n_suppressed"] >= 1
+    # the record vouches for every file the stage publishes, and prints the override reason
+    published = {p.name for p in (root / "processed" / "risk").iterdir()} - {"disclosure.json"}
+    assert set(disclosure["files"]) == published and disclosure["override_reason"] is None
 
 
 def test_model_card_states_intended_use_and_shows_suppressed_cells(run_dir) -> None:

@@ -26,6 +26,11 @@ class BriefParams(Section):
         description="estimates.csv model whose exposure effect is the key finding."
     )
     naive_model: str = Field(description="estimates.csv model of the naive comparison.")
+    comparison_model: str | None = Field(
+        description="estimates.csv model the naive comparison is set beside; the brief compares "
+        "the two only when their estimand, outcome, exposure and population are the same "
+        "(null: no comparison)."
+    )
     programme_model: str = Field(description="estimates.csv model of the programme's effect.")
     figures: list[str] = Field(
         min_length=1, max_length=4, description="Figure stems (figures stage) shown, in order."

@@ -13,6 +13,8 @@ from pydantic import Field, model_validator
 
 from ctip_research.config.base import Section
 from ctip_research.literals import (
+    KIND_ESTIMANDS,
+    Estimand,
     GlmLink,
     LonelyPsu,
     ModelKind,
@@ -74,6 +76,17 @@ class ModelSpec(Section):
     instruments: list[str] = Field([], description="Excluded instruments (kind iv only).")
     link: GlmLink | None = Field(None, description="Link of a survey_glm (logit or probit).")
     headline: bool = Field(False, description="Report the exposure effect in metrics.json.")
+    estimand: Estimand = Field(
+        description="What the exposure coefficient estimates (ate, late, within_household, att); "
+        "recorded in estimates.csv. Omitted: the kind's usual estimand (literals.KIND_ESTIMANDS)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_estimand(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("estimand") is None and "kind" in data:
+            return {**data, "estimand": KIND_ESTIMANDS.get(str(data["kind"]), "ate")}
+        return data
 
     def formula(self) -> str:
         """The fixest-style formula this spec stands for (``feols`` / ``SurveyDesign.glm``).

@@ -17,10 +17,6 @@ class ReportParams(Section):
     synthetic_only: list[str] = Field(
         description="Notebooks run only on the synthetic default (read the ground truth)."
     )
-    trafficking_indicators: list[str] = Field(
-        description="Indicators about identified trafficking / forced-labour cases: their cells "
-        "need privacy.min_cell_count_trafficking households."
-    )
     kernel_name: str = Field(description="Jupyter kernel that executes the notebooks.")
     timeout_s: int = Field(ge=10, description="Per-cell execution timeout (seconds).")
     hide_code: bool = Field(description="Render the reviewer version without code cells.")

@@ -17,9 +17,13 @@ do by default (its cross-validation scoring ignores sample weights, scikit-learn
   the models are not refitted). The targeting curve gets a pointwise percentile band from the same
   replicates (each replicate's curve on the out-of-fold scores with the replicate's weights).
 * **Permutation importance** on the out-of-fold predictions (drop in weighted ROC-AUC).
-* **Subgroups** (e.g. province, female-headed households): every metric also per cell; cells with
-  fewer than ``min_count`` households, positives or negatives are suppressed, with a complementary
-  suppression so that a suppressed cell cannot be recovered from its neighbours.
+* **Subgroups** (e.g. province, female-headed households): every metric also per cell. Which
+  cells, reliability bins and targeting points may be published is decided by the disclosure
+  authority (:func:`ctip_research.disclosure.disclose`): enough households, risky households
+  (numerator) and non-risky households (complement) behind each, reliability cut-offs, and
+  secondary suppression so that a suppressed cell cannot be recovered from its subgroup and the
+  overall cell (or a bin from the other bins of its curve). The check records are kept in
+  :attr:`RiskEvaluation.records`.
 
 Nothing here returns an individual score in a published form: the result object holds aggregates
 only (the out-of-fold scores stay in memory in :class:`CrossValidation`).
@@ -38,6 +42,7 @@ from joblib import Parallel, delayed
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 
+from ctip_research.disclosure import Cells, DisclosurePolicy, disclose
 from ctip_research.models.classify import (
     MODEL_STEP,
     fit_classifier,
@@ -60,7 +65,6 @@ __all__ = [
     "reliability_curve",
     "served_fraction",
     "share_reached",
-    "suppress_small_cells",
     "targeting_curve",
     "weighted_average_precision",
     "weighted_brier",
@@ -688,47 +692,40 @@ def _bootstrap_chunk(
     return np.stack(reps), np.stack(curves)
 
 
-def suppress_small_cells(
-    cells: pd.DataFrame,
+def _gate(
+    table: pd.DataFrame,
+    policy: DisclosurePolicy,
     *,
-    min_count: int,
-    by: str = "subgroup",
-) -> pd.Series:
-    """Which cells to suppress: primary (a count below ``min_count``) and complementary.
+    name: str,
+    n_numerator: str,
+    n_denominator: str,
+    dims: Sequence[str],
+    lines: list[list[int]],
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Ask the disclosure authority which rows of ``table`` are suppressed (shares
+    ``n_numerator / n_denominator``); return the mask and the check record."""
+    num = table[n_numerator].to_numpy(dtype=float)
+    den = table[n_denominator].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = num / den
+    cells = table[list(dims)].astype(str).reset_index(drop=True)
+    cells = cells.assign(estimate=share, kind="share", n_numerator=num, n_denominator=den)
+    out = disclose(Cells(cells, name, dims=dims, total_label="all", lines=lines), policy)
+    assert out.table is not None
+    return (out.table["status"] == "suppressed").to_numpy(), out.record
 
-    A cell is primary-suppressed when its households, positives or negatives number fewer than
-    ``min_count`` (the numerator and the denominator of a share both count). Within each ``by``
-    group, when exactly one cell is suppressed, the next smallest cell is suppressed as well, so
-    that the suppressed cell cannot be recovered from the margin and the other cells.
 
-    Parameters
-    ----------
-    cells
-        One row per cell with ``n_households``, ``n_positive``, ``n_negative`` and the ``by``
-        column.
-
-    Returns
-    -------
-    Series of bool
-        ``True`` where the cell must be suppressed (same index as ``cells``).
-
-    Examples
-    --------
-    >>> c = pd.DataFrame({"subgroup": ["a", "a", "a"], "n_households": [50, 40, 12],
-    ...                   "n_positive": [20, 15, 3], "n_negative": [30, 25, 9]})
-    >>> suppress_small_cells(c, min_count=10).tolist()
-    [False, True, True]
-    """
-    smallest = cells[["n_households", "n_positive", "n_negative"]].min(axis=1).to_numpy()
-    primary = smallest < min_count
-    out = primary.copy()
-    groups = cells[by].to_numpy()
-    for g in pd.unique(groups):
-        idx = np.flatnonzero(groups == g)
-        if idx.size > 1 and int(primary[idx].sum()) == 1:
-            rest = idx[~primary[idx]]
-            out[rest[np.argmin(smallest[rest])]] = True
-    return pd.Series(out, index=cells.index, dtype=bool)
+def _group_lines(frame: pd.DataFrame, *, by: Sequence[str], with_overall: bool) -> list[list[int]]:
+    """Positional rows of each ``by`` group (one additive line each), plus the overall row."""
+    is_overall = (frame["subgroup"] == "overall").to_numpy()
+    overall = np.flatnonzero(is_overall).tolist() if with_overall else []
+    keys = frame[list(by)].astype(str).agg("|".join, axis=1).to_numpy()
+    lines = []
+    for key in dict.fromkeys(keys.tolist()):
+        rows = np.flatnonzero((keys == key) & ~(is_overall if with_overall else False))
+        if rows.size:
+            lines.append([*rows.tolist(), *overall])
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------
@@ -832,6 +829,9 @@ class RiskEvaluation:
         Permutation importance (overall and by subgroup; suppressed cells dropped).
     settings
         Top share, interval level, minimum cell size.
+    records
+        The disclosure authority's check records of the subgroup cells, the reliability bins and
+        the targeting points.
     """
 
     classifier: str
@@ -841,6 +841,7 @@ class RiskEvaluation:
     targeting: pd.DataFrame
     importance: pd.DataFrame
     settings: dict[str, float] = field(default_factory=dict)
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def tidy(self) -> pd.DataFrame:
         """Long table: ``subgroup, group, metric, estimate, std_error, conf_low, conf_high,
@@ -887,7 +888,8 @@ class RiskEvaluation:
                 entry: dict[str, Any] = {
                     "suppressed": (
                         f"fewer than {int(self.settings['min_cell_count'])} households, "
-                        "positives or negatives (or complementary suppression)"
+                        "positives or negatives, too few households for a reliable estimate, "
+                        "or secondary suppression"
                     )
                 }
             else:
@@ -919,7 +921,6 @@ def _subgroup_curves(
     shares: Sequence[float],
     n_bins: int,
     n_bins_subgroup: int,
-    min_count: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     rel_parts, tgt_parts = [], []
     for (sub, grp), idx in zip(cells.keys, cells.index, strict=True):
@@ -927,21 +928,55 @@ def _subgroup_curves(
         rel = reliability_curve(y[idx], s[idx], w[idx], n_bins=bins)
         rel.insert(0, "group", grp)
         rel.insert(0, "subgroup", sub)
-        rel["is_suppressed"] = suppress_small_cells(rel, min_count=min_count).to_numpy()
-        rel.loc[rel["is_suppressed"], ["mean_predicted", "observed_rate"]] = np.nan
         rel_parts.append(rel)
         tgt = targeting_curve(y[idx], s[idx], w[idx], shares=shares)
         tgt.insert(0, "group", grp)
         tgt.insert(0, "subgroup", sub)
-        n_pos = int(y[idx].sum())
-        small = (tgt["n_served"] < min_count) | (tgt["n_reached"] < min_count) | (n_pos < min_count)
-        tgt["is_suppressed"] = small.to_numpy()
-        tgt.loc[
-            tgt["is_suppressed"],
-            ["share_reached", "share_reached_perfect", "precision"],
-        ] = np.nan
+        tgt["n_positive"] = int(y[idx].sum())
         tgt_parts.append(tgt)
     return pd.concat(rel_parts, ignore_index=True), pd.concat(tgt_parts, ignore_index=True)
+
+
+def _gate_curves(
+    reliability: pd.DataFrame, targeting: pd.DataFrame, policy: DisclosurePolicy
+) -> dict[str, dict[str, Any]]:
+    """Suppress reliability bins and targeting points behind the authority (in place)."""
+    rel_sup, rel_rec = _gate(
+        reliability,
+        policy,
+        name="risk: reliability bins",
+        n_numerator="n_positive",
+        n_denominator="n_households",
+        dims=["subgroup", "group", "bin"],
+        lines=_group_lines(reliability, by=["subgroup", "group"], with_overall=False),
+    )
+    reliability["is_suppressed"] = rel_sup
+    reliability.loc[rel_sup, ["mean_predicted", "observed_rate"]] = np.nan
+    # a curve point is two shares: of the risky households reached, and of the served who are
+    # risky (precision); cumulative points are not additive, so there is no secondary line
+    reach_sup, reach_rec = _gate(
+        targeting,
+        policy,
+        name="risk: targeting points, share reached",
+        n_numerator="n_reached",
+        n_denominator="n_positive",
+        dims=["subgroup", "group", "share_served"],
+        lines=[],
+    )
+    prec_sup, prec_rec = _gate(
+        targeting,
+        policy,
+        name="risk: targeting points, precision",
+        n_numerator="n_reached",
+        n_denominator="n_served",
+        dims=["subgroup", "group", "share_served"],
+        lines=[],
+    )
+    targeting["is_suppressed"] = reach_sup | prec_sup
+    targeting.loc[
+        targeting["is_suppressed"], ["share_reached", "share_reached_perfect", "precision"]
+    ] = np.nan
+    return {"reliability": rel_rec, "targeting_reached": reach_rec, "targeting_precision": prec_rec}
 
 
 def evaluate_classifier(
@@ -960,7 +995,7 @@ def evaluate_classifier(
     n_bins_subgroup: int,
     n_bootstrap: int,
     ci_level: float,
-    min_count: int,
+    policy: DisclosurePolicy | None = None,
     seed: int,
     n_permutation_repeats: int,
     n_jobs: int = 1,
@@ -985,8 +1020,9 @@ def evaluate_classifier(
         Reliability bins overall and per subgroup cell.
     n_bootstrap, ci_level
         Bootstrap replicates and percentile-interval level (metrics and the targeting band).
-    min_count
-        Minimum unweighted households (and positives, negatives) behind a published cell.
+    policy
+        The disclosure policy (thresholds; default: the documented values) the cells, bins and
+        curve points are gated by.
     seed
         Seed of the bootstrap and of the permutations.
     n_permutation_repeats
@@ -1054,7 +1090,17 @@ def evaluate_classifier(
             "n_negative": [int(i.size - y_arr[i].sum()) for i in cells.index],
         }
     )
-    counts["is_suppressed"] = suppress_small_cells(counts, min_count=min_count).to_numpy()
+    policy = policy or DisclosurePolicy()
+    cell_sup, cells_record = _gate(
+        counts,
+        policy,
+        name="risk: subgroup cells",
+        n_numerator="n_positive",
+        n_denominator="n_households",
+        dims=["subgroup", "group"],
+        lines=_group_lines(counts, by=["subgroup"], with_overall=True),
+    )
+    counts["is_suppressed"] = cell_sup
     table = counts.copy()
     metric_cols: list[str] = []
     for j, m in enumerate(METRICS):
@@ -1071,8 +1117,9 @@ def evaluate_classifier(
         shares=shares,
         n_bins=n_bins,
         n_bins_subgroup=n_bins_subgroup,
-        min_count=min_count,
     )
+    records = {"subgroup_cells": cells_record, **_gate_curves(reliability, targeting, policy)}
+    targeting = targeting.drop(columns=["n_positive"])
     suppressed_keys = {(r.subgroup, r.group) for r in counts.itertuples() if bool(r.is_suppressed)}
     curve_values = {
         "reliability": ["mean_predicted", "observed_rate"],
@@ -1115,7 +1162,7 @@ def evaluate_classifier(
     settings = {
         "top_share": float(top_share),
         "ci_level": float(ci_level),
-        "min_cell_count": float(min_count),
+        "min_cell_count": float(policy.min_cell_count),
     }
     return RiskEvaluation(
         classifier=classifier,
@@ -1125,4 +1172,5 @@ def evaluate_classifier(
         targeting=targeting,
         importance=importance,
         settings=settings,
+        records=records,
     )

@@ -225,7 +225,8 @@ def render_model_card(evaluation: RiskEvaluation, info: ModelCardInfo) -> str:
         f"- Reliability curve (`reliability.csv`, equal-count bins of the score): largest "
         f"absolute gap between mean predicted risk and observed rate {_fmt(gap.max() if len(gap) else None)} "
         f"over {len(rel)} bins shown; {n_sup} bin(s) suppressed (fewer than {min_cell} "
-        "households, risky or non-risky households in the bin, or complementary suppression).\n"
+        "households, risky or non-risky households in the bin, too few households for a reliable "
+        "estimate, or secondary suppression).\n"
     )
 
     add("## Subgroups\n")

@@ -1,13 +1,30 @@
-"""The policy brief: plain-language findings generated from the estimates, typeset as PDF and HTML.
+"""The policy brief: sentences chosen from templates by what the estimates show, typeset as PDF
+and HTML.
 
-No number in the brief is typed by hand. :func:`compose_brief` reads the estimates table and the
-figures' headline numbers and writes every sentence with its numbers and their uncertainty
-(95% intervals); the recommendations are chosen by what the evidence shows (an interval that
-excludes zero or not). The result is one JSON-ready dict (``numbers`` holds every value printed, as
-read from the inputs; ``text_numbers`` the same values as printed). :func:`typeset_pdf` lays it
-out with Typst (``templates/brief.typ``; fonts: DejaVu Sans shipped with matplotlib plus Typst's
-embedded fonts, system fonts ignored, a fixed creation date), :func:`render_html` as one
-self-contained HTML page (figures embedded as PNG with their alt text).
+Evidence-bound: every sentence is one of the whole templates in :data:`TEMPLATES` (named
+placeholders, ready for a message catalogue), chosen by conditions checked against
+``estimates.csv``:
+
+- an effect is stated with a direction only when its interval excludes zero (the sign of the
+  interval), and with the level the estimates carry (``conf_level``);
+- each effect is named by the estimand its model estimates (``estimand``, as ``ctip fit``
+  records it), followed by that estimand's identifying assumption (:data:`ASSUMPTIONS`);
+- estimates are compared only when they have the same estimand, outcome, exposure and
+  population; the comparison says larger or smaller only when the intervals do not overlap;
+- a mechanism sentence (why a simple comparison differs) appears only when models in the run
+  estimate that mechanism: the same cause raising both the exposure and the outcome, each with an
+  interval above zero;
+- a suppressed estimate is said to be suppressed, with no number.
+
+Every number on the page (digits and spelled-out counts) comes from a traced value
+(:mod:`ctip_research.reporting.trace`): ``brief.json`` lists, block by block, each number as
+printed with its source artefact and where in it; the disclosure authority checks that every
+number printed is covered (:class:`ctip_research.disclosure.Document`). The content carries a
+data notice slot (``data_notice``) for the data identity of the run.
+
+:func:`typeset_pdf` lays the content out with Typst (``templates/brief.typ``; fonts: DejaVu Sans
+shipped with matplotlib plus Typst's embedded fonts, system fonts ignored, a fixed creation date),
+:func:`render_html` as one self-contained HTML page (figures embedded as PNG with their alt text).
 """
 
 from __future__ import annotations
@@ -16,67 +33,242 @@ import base64
 import html
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from ctip_research.disclosure import DisclosurePolicy, Document, Regressions, disclose
 from ctip_research.errors import DisclosureError, InputFileError
-from ctip_research.reporting.disclosure import DisclosureThresholds, check_artefact
+from ctip_research.reporting.figures import ESTIMAND_PHRASES, TOTAL_LABELS
+from ctip_research.reporting.trace import (
+    Text,
+    Traced,
+    count,
+    fill,
+    join,
+    level,
+    listing,
+    pct,
+    pp,
+    traced_text,
+)
 
 __all__ = [
+    "ASSUMPTIONS",
+    "CLAIMS",
+    "TEMPLATES",
     "TEMPLATE",
+    "BriefInputs",
+    "check_brief",
     "compose_brief",
+    "direction",
     "effect_row",
-    "fmt_pct",
-    "fmt_pp",
     "pdf_page_count",
     "render_html",
+    "same_estimand",
     "typeset_pdf",
 ]
 
 TEMPLATE = Path(__file__).with_name("templates") / "brief.typ"
+EST = "models/estimates.csv"
+RISK = "risk/metrics.json"
+SAMPLE = "models/metrics.json"
 
+#: Every sentence the brief can print (whole templates; ``fill`` refuses a number outside the
+#: placeholders). Keys are stable ids (message contexts for a translation).
+TEMPLATES: dict[str, str] = {
+    # key points (leads) --------------------------------------------------------------------
+    "lead.effect.up": "In the preferred estimate, {exposure} makes {topic} more likely.",
+    "lead.effect.down": "In the preferred estimate, {exposure} makes {topic} less likely.",
+    "lead.effect.unclear": "No clear effect of {exposure} on {topic}.",
+    "lead.effect.suppressed": "The preferred estimate is not published (disclosure control).",
+    "lead.comparison.larger": "A simple comparison gives a larger estimate of the same effect than "
+    "{other_model}.",
+    "lead.comparison.smaller": "A simple comparison gives a smaller estimate of the same effect than "
+    "{other_model}.",
+    "lead.comparison.similar": "A simple comparison and {other_model} give similar estimates of the "
+    "same effect.",
+    "lead.comparison.other": "The simple comparison measures a different quantity.",
+    "lead.descriptive": "{share} of households owe a microfinance institution.",
+    "lead.descriptive.other": "Debt burdens and migration by debt-service burden.",
+    "lead.targeting.better": "Risk screening can help target support to groups.",
+    "lead.targeting.no_better": "Risk screening adds little over random targeting.",
+    "lead.programme.down": "The livelihood programme reduced {topic} among participants.",
+    "lead.programme.up": "{topic} rose among programme households.",
+    "lead.programme.unclear": "The programme's effect on {topic} is not yet clear.",
+    "lead.programme.suppressed": "The programme estimate is not published (disclosure control).",
+    # the headline effect ---------------------------------------------------------------------
+    "effect.up": "Households with {exposure} are {effect} percentage points more likely to have "
+    "{member} ({model}; {level} CI {low} to {high}).",
+    "effect.down": "Households with {exposure} are {effect} percentage points less likely to "
+    "have {member} ({model}; {level} CI {low} to {high}).",
+    "effect.unclear": "The preferred estimate ({model}) of the effect of {exposure} on {topic} is "
+    "{effect} percentage points ({level} CI {low} to {high}); the interval includes no effect at "
+    "all, so the data do not show whether {exposure} changes {topic}.",
+    "effect.suppressed": "The preferred estimate ({model}) does not pass the disclosure rules "
+    "and is not published.",
+    "effect.estimand": "It estimates {estimand}.",
+    # comparisons (same estimand only) ---------------------------------------------------------
+    "comparison.larger": "A simple comparison of {groups} gives {naive} percentage points "
+    "({level} CI {naive_low} to {naive_high}), more than the {other_model} estimate of the same "
+    "effect ({other} points; {other_level} CI {other_low} to {other_high}); the intervals do not "
+    "overlap, so the simple comparison should not be used to judge the effect.",
+    "comparison.smaller": "A simple comparison of {groups} gives {naive} percentage points "
+    "({level} CI {naive_low} to {naive_high}), less than the {other_model} estimate of the same "
+    "effect ({other} points; {other_level} CI {other_low} to {other_high}); the intervals do not "
+    "overlap, so the simple comparison should not be used to judge the effect.",
+    "comparison.similar": "A simple comparison of {groups} gives {naive} percentage points "
+    "({level} CI {naive_low} to {naive_high}); the {other_model} estimate of the same effect is "
+    "{other} points ({other_level} CI {other_low} to {other_high}), and the intervals overlap.",
+    "comparison.other": "A simple comparison of {groups} gives {naive} percentage points ({level} "
+    "CI {naive_low} to {naive_high}); it estimates {estimand}, not the quantity of the preferred "
+    "estimate, so they are not compared.",
+    "comparison.suppressed": "The simple comparison does not pass the disclosure rules and is not "
+    "published.",
+    # mechanism: only where models in the run estimate it ----------------------------------------
+    "mechanism.common_cause": "In the same survey, {cause} goes with more {exposure_topic} "
+    "({a} points, {a_model}; {a_level} CI {a_low} to {a_high}) and with more {topic} ({b} "
+    "points, {b_model}; {b_level} CI {b_low} to {b_high}): a common cause of both, which a "
+    "simple comparison counts as an effect of {exposure}.",
+    # descriptive ------------------------------------------------------------------------------
+    "descriptive.share": "In wave {wave}, {share} of households {phrase} ({level} CI {low} to "
+    "{high}).",
+    "descriptive.share_more": "{share} of households {phrase} ({level} CI {low} to {high}).",
+    "descriptive.by_band": "The figure shows the shares by debt-service burden.",
+    # targeting -------------------------------------------------------------------------------
+    "targeting": "Serving the {served} of households ranked highest by a risk score built from "
+    "baseline answers would reach {reached} of the households that later had a member in risky "
+    "migration ({level} CI {low} to {high}), against {served_again} with random selection.",
+    # programme -------------------------------------------------------------------------------
+    "programme.down": "Among participating households, {topic} fell by {effect} percentage points "
+    "with the programme ({model}; {level} CI {low} to {high}).",
+    "programme.up": "Among participating households, {topic} rose by {effect} percentage points "
+    "with the programme ({model}; {level} CI {low} to {high}).",
+    "programme.unclear": "The programme estimate ({model}) is {effect} percentage points ({level} "
+    "CI {low} to {high}); the interval includes no effect at all.",
+    "programme.suppressed": "The programme estimate ({model}) does not pass the disclosure rules "
+    "and is not published.",
+    # recommendations (no numbers) --------------------------------------------------------------
+    "rec.effect.up": "Pair microcredit with safe-migration information and affordability checks "
+    "where borrowing is high: the preferred estimate links {exposure} to more {topic}.",
+    "rec.effect.other": "Do not assume that {exposure} drives {topic}; monitor both as the "
+    "evidence grows.",
+    "rec.sacrifices": "Treat repayment that needs sacrifices (cutting food, selling land or "
+    "assets, taking children out of school) as a warning sign and offer rescheduling before "
+    "households turn to brokers.",
+    "rec.targeting": "Use risk scores only to choose villages and groups for support, never to "
+    "label or exclude individual households.",
+    "rec.programme.down": "Extend the livelihood programme to comparable at-risk households, with "
+    "a phased roll-out that allows a stronger evaluation.",
+    "rec.programme.other": "Evaluate the livelihood programme with a phased or randomised "
+    "roll-out before scaling it up.",
+    # methods ---------------------------------------------------------------------------------
+    "method.survey": "Data: {survey}.",
+    "method.sample": "Household survey in {n_provinces} provinces and {n_villages} villages, "
+    "{n_waves} waves ({n_households} households in wave {wave}); {n_obs} observations in the "
+    "preferred model.",
+    "method.levels.same": "Design-based and village-clustered standard errors; {level} confidence "
+    "intervals throughout.",
+    "method.levels": "Design-based and village-clustered standard errors; {level} confidence "
+    "intervals for the regression estimates, {desc_level} for the survey shares and "
+    "{risk_level} for the risk screening.",
+    "method.estimators": "Estimators in this brief: {labels}.",
+    "method.income": "The debt-service ratio uses income including remittances, as households "
+    "report it.",
+    "method.trace": "Every number in this brief is listed, with the file and the value it comes "
+    "from, in the brief's data file (brief.json).",
+    "method.package": "Package: {package}.",
+    "method.checksum": "Estimates checksum: {checksum}.",
+    "method.params": "Parameters hash: {params_hash}.",
+    # data protection ---------------------------------------------------------------------------
+    "protection": "No number in this brief rests on fewer than {minimum} households, counting "
+    "those with and those without each attribute ({minimum_trafficking} households with the "
+    "attribute for identified trafficking cases); estimates on fewer than {reliability} "
+    "households are suppressed, and "
+    "regressions are published only with at least {df} residual degrees of freedom. Names, phone "
+    "numbers and locations never leave the raw data; no individual risk score is published.",
+    "protection.override": "Disclosure thresholds looser than the documented values were used "
+    "({keys}): {reason}",
+    # page ------------------------------------------------------------------------------------
+    "figure.label": "Figure {n}.",
+}
 
-#: How each kind of headline model separates the effect of credit from households' circumstances.
-IDENTIFICATION: dict[str, str] = {
-    "iv": (
-        "This estimate compares households that differ in their access to MFI branches, which "
-        "separates the effect of credit from households' own circumstances."
-    ),
-    "panel": (
-        "This estimate follows the same households across the two survey waves, comparing each "
-        "household with itself before and after it took or repaid an MFI loan, which removes "
-        "its lasting circumstances (such as long-standing hardship) from the comparison."
-    ),
-    "fixed_effects": (
-        "This estimate compares households within the same area; it does not remove differences "
-        "between households in the same village."
-    ),
+#: What each template claims: ``mechanism`` sentences assert why two quantities move together
+#: and may appear only when models in the run estimate that mechanism.
+CLAIMS: dict[str, str] = {
+    key: (
+        "mechanism"
+        if key.startswith("mechanism.")
+        else "comparison"
+        if key.startswith(("comparison.", "lead.comparison."))
+        else "effect"
+        if key.startswith(("effect.", "lead.effect.", "programme.", "lead.programme."))
+        else "assumption"
+        if key.startswith("assumption.")
+        else "text"
+    )
+    for key in TEMPLATES
+}
+
+#: The identifying assumption of each estimand (one sentence after the estimate it qualifies).
+ASSUMPTIONS: dict[str, str] = {
+    "ate": "It compares households with and without {exposure} after the controls and area "
+    "effects of the model; it measures the effect only if no difference between these households "
+    "left out of the model also affects {topic}.",
+    "late": "It uses differences in {instrument} between areas; it measures the effect for "
+    "households whose borrowing follows {instrument}, and only if {instrument} affects {topic} "
+    "through borrowing alone.",
+    "within_household": "It compares each household with itself across the survey waves, so "
+    "household characteristics that do not change between waves cannot explain it; it measures "
+    "the effect for households whose borrowing changed, and only if nothing else that changed at "
+    "the same time drives {topic}.",
+    "att": "It compares participating households with non-participants, adjusted as the model "
+    "states; it is the programme's effect only if, without the programme, participants' {topic} "
+    "would have moved like that of comparable non-participants.",
+}
+CLAIMS.update({f"assumption.{k}": "assumption" for k in ASSUMPTIONS})
+
+#: Words for the columns the brief talks about (a column without an entry is named as is).
+EXPOSURES: dict[str, str] = {
+    "has_mfi_loan": "an MFI loan",
+    "has_multiple_mfi_loans": "several MFI loans",
+    "is_over_indebted": "over-indebtedness",
+    "received_livelihood_grant_w2": "the livelihood programme",
+}
+EXPOSURE_GROUPS: dict[str, str] = {
+    "has_mfi_loan": "households with and without an MFI loan",
+    "received_livelihood_grant_w2": "participating and other households",
+}
+TOPICS: dict[str, str] = {
+    "has_international_migrant": "migration abroad",
+    "has_risky_migration": "risky migration",
+    "has_irregular_migrant": "irregular migration",
+    "has_forced_labour_case": "forced labour",
+    "has_mfi_loan": "MFI borrowing",
+}
+MEMBERS: dict[str, str] = {
+    "has_international_migrant": "a member working abroad",
+    "has_risky_migration": "a member in risky migration",
+    "has_irregular_migrant": "a member in irregular migration",
+    "has_forced_labour_case": "a member in forced labour",
+}
+INSTRUMENTS: dict[str, str] = {
+    "mfi_branches_per_1000hh": "MFI branch density",
+    "dist_mfi_branch_km": "the distance to an MFI branch",
+}
+SHARE_PHRASES: dict[str, str] = {
+    "has_mfi_loan": "had an MFI loan",
+    "is_over_indebted": "were over-indebted",
+    "has_international_migrant": "had a member working abroad",
+    "has_risky_migration": "had a member in risky migration (irregular, through an informal "
+    "broker, or with a sign of forced labour)",
 }
 
 
-def fmt_pp(x: float) -> str:
-    """A difference in shares as percentage points with one decimal (``0.0853 -> '8.5'``).
-
-    Examples
-    --------
-    >>> fmt_pp(0.0853), fmt_pp(-0.02)
-    ('8.5', '-2.0')
-    """
-    return f"{100 * x:.1f}".replace("-0.0", "0.0")
-
-
-def fmt_pct(x: float) -> str:
-    """A share as a whole percentage (``0.364 -> '36%'``).
-
-    Examples
-    --------
-    >>> fmt_pct(0.364)
-    '36%'
-    """
-    return f"{100 * x:.0f}%"
+def _word(table: Mapping[str, str], column: str) -> str:
+    return table.get(column, column.replace("_", " "))
 
 
 def effect_row(estimates: pd.DataFrame, model: str) -> dict[str, Any]:
@@ -94,29 +286,417 @@ def effect_row(estimates: pd.DataFrame, model: str) -> dict[str, Any]:
     return {str(k): v for k, v in sub.iloc[0].to_dict().items()}
 
 
-def _interval(row: Mapping[str, Any]) -> str:
-    return f"95% CI {fmt_pp(row['conf_low'])} to {fmt_pp(row['conf_high'])}"
+def _published(row: Mapping[str, Any]) -> bool:
+    return str(row.get("status", "published")) != "suppressed" and pd.notna(row.get("estimate"))
 
 
-def _direction(row: Mapping[str, Any]) -> str:
-    """'up' / 'down' if the 95% interval excludes zero, else 'unclear'."""
-    if row["conf_low"] > 0:
+def direction(row: Mapping[str, Any]) -> str:
+    """``up`` / ``down`` when the interval excludes zero (its sign), else ``unclear``;
+    ``suppressed`` for a suppressed estimate.
+
+    Examples
+    --------
+    >>> direction({"estimate": 0.1, "conf_low": 0.02, "conf_high": 0.18})
+    'up'
+    >>> direction({"estimate": 0.1, "conf_low": -0.02, "conf_high": 0.18})
+    'unclear'
+    """
+    if not _published(row):
+        return "suppressed"
+    if float(row["conf_low"]) > 0:
         return "up"
-    if row["conf_high"] < 0:
+    if float(row["conf_high"]) < 0:
         return "down"
     return "unclear"
 
 
-def _figure_number(figures: Sequence[Mapping[str, Any]], name: str) -> Mapping[str, float | None]:
-    for f in figures:
-        if f["name"] == name:
-            return f.get("numbers", {})
-    return {}
+def same_estimand(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two estimates target the same quantity: estimand, outcome, exposure, population.
+
+    Examples
+    --------
+    >>> r = {"estimand": "ate", "outcome": "y", "exposure": "x", "population": "wave 1"}
+    >>> same_estimand(r, r), same_estimand(r, {**r, "estimand": "within_household"})
+    (True, False)
+    """
+    keys = ("estimand", "outcome", "exposure", "population")
+    return all(str(a.get(k)) == str(b.get(k)) for k in keys)
+
+
+@dataclass(frozen=True)
+class BriefInputs:
+    """What the brief is written from (all read by the stage from published artefacts).
+
+    Attributes
+    ----------
+    estimates
+        ``models/estimates.csv`` (with ``estimand``, ``population``, ``conf_level``, ``status``).
+    sample
+        ``models/metrics.json`` ``sample`` (waves, households per wave, PSUs, provinces).
+    figures
+        Manifest entries of the figures shown (name, title, caption, alt_text, trace, width_in).
+    figure_data
+        Figure name -> its gated ``data.csv`` (the descriptive shares).
+    risk_metrics
+        ``risk/metrics.json`` (or None when the risk stage did not run).
+    records
+        Check records of the inputs (they must all have passed).
+    """
+
+    estimates: pd.DataFrame
+    sample: Mapping[str, Any]
+    figures: Sequence[Mapping[str, Any]]
+    figure_data: Mapping[str, pd.DataFrame]
+    risk_metrics: Mapping[str, Any] | None
+    records: Sequence[Mapping[str, Any]]
+
+
+class _Page:
+    """Collects the chosen sentences, their conditions and the blocks of the page."""
+
+    def __init__(self) -> None:
+        self.sentences: list[dict[str, Any]] = []
+
+    def say(
+        self, key: str, conditions: Mapping[str, Any] | None = None, **values: Traced | Text | str
+    ) -> Text:
+        msgid = (
+            ASSUMPTIONS[key.split(".", 1)[1]] if key.startswith("assumption.") else TEMPLATES[key]
+        )
+        text = fill(msgid, **values)
+        self.sentences.append(
+            {"template": key, "claim": CLAIMS[key], "conditions": dict(conditions or {})}
+        )
+        return text
+
+
+def _num(row: Mapping[str, Any], column: str, *, signed: bool = False) -> Traced:
+    return pp(
+        row[column],
+        EST,
+        row={"model": row["model"], "term": row["term"]},
+        column=column,
+        signed=signed,
+    )
+
+
+def _level(row: Mapping[str, Any]) -> Traced:
+    return level(
+        row["conf_level"],
+        EST,
+        row={"model": row["model"], "term": row["term"]},
+        column="conf_level",
+    )
+
+
+def _conditions(row: Mapping[str, Any]) -> dict[str, Any]:
+    out = {"model": row.get("model"), "status": str(row.get("status", "published"))}
+    if _published(row):
+        out.update(
+            estimate=float(row["estimate"]),
+            conf_low=float(row["conf_low"]),
+            conf_high=float(row["conf_high"]),
+            interval_excludes_zero=direction(row) in ("up", "down"),
+            sign="+" if float(row["estimate"]) > 0 else "-" if float(row["estimate"]) < 0 else "0",
+        )
+    for k in ("estimand", "outcome", "exposure", "population"):
+        out[k] = None if pd.isna(row.get(k)) else str(row.get(k))
+    return out
+
+
+def _param(value: Any, path: str) -> Traced:
+    return traced_text(str(value), "params.yaml", path=path)
+
+
+def _label(model: str, labels: Mapping[str, str]) -> Traced:
+    return _param(labels.get(model, model), f"fit.models[{model}].label")
+
+
+def _column(row: Mapping[str, Any], column: str, table: Mapping[str, str]) -> Traced:
+    """A phrase for a column named in the estimates (traced to the row it was read from)."""
+    word = _word(table, str(row[column]))
+    return Traced(
+        word,
+        str(row[column]),
+        EST,
+        {"row": {"model": row["model"], "term": row["term"]}, "column": column},
+        "phrase",
+    )
+
+
+def _headline(
+    page: _Page,
+    head: Mapping[str, Any],
+    labels: Mapping[str, str],
+    instruments: Mapping[str, Sequence[str]],
+) -> tuple[Text, Text, str]:
+    d = direction(head)
+    exposure = _column(head, "exposure", EXPOSURES)
+    topic = _column(head, "outcome", TOPICS)
+    model = _label(str(head["model"]), labels)
+    cond = _conditions(head)
+    lead = page.say(
+        f"lead.effect.{d}",
+        cond,
+        **({} if d == "suppressed" else {"exposure": exposure, "topic": topic}),
+    )
+    if d == "suppressed":
+        return lead, page.say("effect.suppressed", cond, model=model), d
+    values: dict[str, Traced | Text | str] = {
+        "exposure": exposure,
+        "effect": _num(head, "estimate", signed=d == "unclear"),
+        "model": model,
+        "level": _level(head),
+        "low": _num(head, "conf_low", signed=True),
+        "high": _num(head, "conf_high", signed=True),
+    }
+    if d == "unclear":
+        values["topic"] = topic
+    else:
+        values["member"] = _column(head, "outcome", MEMBERS)
+    parts = [page.say(f"effect.{d}", cond, **values)]
+    estimand = str(head.get("estimand"))
+    parts.append(
+        page.say("effect.estimand", cond, estimand=ESTIMAND_PHRASES.get(estimand, estimand))
+    )
+    parts += _assumption(page, head, instruments)
+    return lead, join(parts), d
+
+
+def _assumption(
+    page: _Page, row: Mapping[str, Any], instruments: Mapping[str, Sequence[str]]
+) -> list[Text]:
+    estimand = str(row.get("estimand"))
+    if estimand not in ASSUMPTIONS:
+        return []
+    values: dict[str, Traced | Text | str] = {}
+    msg = ASSUMPTIONS[estimand]
+    if "{exposure}" in msg:
+        values["exposure"] = _column(row, "exposure", EXPOSURES)
+    if "{topic}" in msg:
+        values["topic"] = _column(row, "outcome", TOPICS)
+    if "{instrument}" in msg:
+        cols = instruments.get(str(row["model"]), [])
+        words = " and ".join(INSTRUMENTS.get(c, c.replace("_", " ")) for c in cols)
+        values["instrument"] = _param(
+            words or "the instrument", f"fit.models[{row['model']}].instruments"
+        )
+    return [page.say(f"assumption.{estimand}", _conditions(row), **values)]
+
+
+def _comparison(
+    page: _Page,
+    estimates: pd.DataFrame,
+    head: Mapping[str, Any],
+    naive: Mapping[str, Any],
+    other: Mapping[str, Any] | None,
+    labels: Mapping[str, str],
+) -> tuple[Text, Text]:
+    cond: dict[str, Any] = {
+        "naive": _conditions(naive),
+        "other": _conditions(other) if other else None,
+        "headline": _conditions(head),
+    }
+    if not _published(naive):
+        return page.say("lead.comparison.other", cond), page.say("comparison.suppressed", cond)
+    groups = _column(naive, "exposure", EXPOSURE_GROUPS)
+    base: dict[str, Traced | Text | str] = {
+        "groups": groups,
+        "naive": _num(naive, "estimate", signed=True),
+        "level": _level(naive),
+        "naive_low": _num(naive, "conf_low", signed=True),
+        "naive_high": _num(naive, "conf_high", signed=True),
+    }
+    if other is None or not _published(other) or not same_estimand(naive, other):
+        estimand = str(naive.get("estimand"))
+        cond["same_estimand"] = False
+        return (
+            page.say("lead.comparison.other", cond),
+            page.say(
+                "comparison.other", cond, estimand=ESTIMAND_PHRASES.get(estimand, estimand), **base
+            ),
+        )
+    cond["same_estimand"] = True
+    values = {
+        **base,
+        "other_model": _label(str(other["model"]), labels),
+        "other": _num(other, "estimate", signed=True),
+        "other_level": _level(other),
+        "other_low": _num(other, "conf_low", signed=True),
+        "other_high": _num(other, "conf_high", signed=True),
+    }
+    if float(naive["conf_low"]) > float(other["conf_high"]):
+        key = "larger"
+    elif float(naive["conf_high"]) < float(other["conf_low"]):
+        key = "smaller"
+    else:
+        key = "similar"
+    cond["intervals_overlap"] = key == "similar"
+    parts = [page.say(f"comparison.{key}", cond, **values)]
+    if key == "larger":
+        mech = _mechanism(page, estimates, head, labels)
+        if mech is not None:
+            parts.append(mech)
+    lead = page.say(f"lead.comparison.{key}", cond, other_model=_label(str(other["model"]), labels))
+    return lead, join(parts)
+
+
+def _mechanism(
+    page: _Page, estimates: pd.DataFrame, head: Mapping[str, Any], labels: Mapping[str, str]
+) -> Text | None:
+    """The common-cause sentence, only when the run estimates both of its links.
+
+    A model with exposure C and outcome = the headline's exposure, and a model with the same
+    exposure C and outcome = the headline's outcome, both published with intervals above zero.
+    """
+    rows = estimates[
+        (estimates["term"] == estimates["exposure"])
+        & (estimates.get("status", pd.Series("published", index=estimates.index)) != "suppressed")
+        & (estimates["model"] != "descriptive")
+    ]
+    to_exposure = rows[rows["outcome"] == head["exposure"]]
+    to_outcome = rows[rows["outcome"] == head["outcome"]]
+    for _, a in to_exposure.iterrows():
+        if a["exposure"] == head["exposure"] or direction(a) != "up":
+            continue
+        match = to_outcome[to_outcome["exposure"] == a["exposure"]]
+        for _, b in match.iterrows():
+            if direction(b) != "up":
+                continue
+            cond = {"cause_to_exposure": _conditions(a), "cause_to_outcome": _conditions(b)}
+            return page.say(
+                "mechanism.common_cause",
+                cond,
+                cause=_column(a, "exposure", EXPOSURES),
+                exposure_topic=_column(a, "outcome", TOPICS),
+                topic=_column(b, "outcome", TOPICS),
+                exposure=_column(head, "exposure", EXPOSURES),
+                a=_num(a, "estimate"),
+                a_model=_label(str(a["model"]), labels),
+                a_level=_level(a),
+                a_low=_num(a, "conf_low", signed=True),
+                a_high=_num(a, "conf_high", signed=True),
+                b=_num(b, "estimate"),
+                b_model=_label(str(b["model"]), labels),
+                b_level=_level(b),
+                b_low=_num(b, "conf_low", signed=True),
+                b_high=_num(b, "conf_high", signed=True),
+            )
+    return None
+
+
+def _total_row(data: pd.DataFrame, name: str, indicator: str) -> tuple[dict[str, Any], str] | None:
+    """The published margin row of ``indicator`` in a descriptive figure's data."""
+    if name not in TOTAL_LABELS:
+        return None
+    group, total = TOTAL_LABELS[name]
+    rows = data[(data["indicator"] == indicator) & (data[group].astype(str) == total)]
+    rows = rows[rows["status"] != "suppressed"]
+    if rows.empty:
+        return None
+    return {str(k): v for k, v in rows.iloc[0].to_dict().items()}, group
+
+
+def _descriptive(
+    page: _Page, figure_data: Mapping[str, pd.DataFrame], wave: Traced
+) -> tuple[Text, Text] | None:
+    parts: list[Text] = []
+    lead: Text | None = None
+    for name, indicators in (
+        ("debt_burden_by_province", ("has_mfi_loan", "is_over_indebted")),
+        ("migration_by_debt_band", ("has_risky_migration",)),
+    ):
+        data = figure_data.get(name)
+        if data is None:
+            continue
+        src = f"figures/{name}.data.csv"
+        for ind in indicators:
+            found = _total_row(data, name, ind)
+            if found is None:
+                continue
+            row, group = found
+            loc = {"indicator": ind, group: row[group]}
+            share = pct(row["estimate"], src, row=loc, column="estimate")
+            values: dict[str, Traced | Text | str] = {"wave": wave} if not parts else {}
+            text = page.say(
+                "descriptive.share_more" if parts else "descriptive.share",
+                {"figure": name, "indicator": ind, "estimate": float(row["estimate"])},
+                **values,
+                share=share,
+                phrase=SHARE_PHRASES.get(ind, ind.replace("_", " ")),
+                level=level(row["conf_level"], src, row=loc, column="conf_level"),
+                low=pct(row["conf_low"], src, row=loc, column="conf_low"),
+                high=pct(row["conf_high"], src, row=loc, column="conf_high"),
+            )
+            parts.append(text)
+            if ind == "has_mfi_loan" and lead is None:
+                lead = page.say(
+                    "lead.descriptive",
+                    {"indicator": ind},
+                    share=pct(row["estimate"], src, row=loc, column="estimate"),
+                )
+        if name == "migration_by_debt_band" and parts:
+            parts.append(page.say("descriptive.by_band"))
+    if not parts:
+        return None
+    return lead or page.say("lead.descriptive.other"), join(parts)
+
+
+def _targeting(page: _Page, risk: Mapping[str, Any] | None) -> tuple[Text, Text] | None:
+    if not risk:
+        return None
+    overall, settings = risk.get("overall", {}), risk.get("settings", {})
+    keys = ("top_share_reached", "top_share_reached_low", "top_share_reached_high")
+    if any(overall.get(k) is None for k in keys) or settings.get("top_share") is None:
+        return None
+    served, lo = float(settings["top_share"]), float(overall["top_share_reached_low"])
+    cond = {"top_share": served, "reached_low": lo, "better_than_random": lo > served}
+    lead = page.say("lead.targeting.better" if lo > served else "lead.targeting.no_better", cond)
+    text = page.say(
+        "targeting",
+        cond,
+        served=pct(served, RISK, path="settings.top_share"),
+        served_again=pct(served, RISK, path="settings.top_share"),
+        reached=pct(overall["top_share_reached"], RISK, path="overall.top_share_reached"),
+        level=level(settings["ci_level"], RISK, path="settings.ci_level"),
+        low=pct(lo, RISK, path="overall.top_share_reached_low"),
+        high=pct(overall["top_share_reached_high"], RISK, path="overall.top_share_reached_high"),
+    )
+    return lead, text
+
+
+def _programme(
+    page: _Page,
+    prog: Mapping[str, Any],
+    labels: Mapping[str, str],
+    instruments: Mapping[str, Sequence[str]],
+) -> tuple[Text, Text, str]:
+    d = direction(prog)
+    cond = _conditions(prog)
+    topic = _column(prog, "outcome", TOPICS)
+    model = _label(str(prog["model"]), labels)
+    if d == "suppressed":
+        return (
+            page.say("lead.programme.suppressed", cond),
+            page.say("programme.suppressed", cond, model=model),
+            d,
+        )
+    lead = page.say(f"lead.programme.{d}", cond, topic=topic)
+    values: dict[str, Traced | Text | str] = {
+        "effect": _num(prog, "estimate", signed=d == "unclear"),
+        "model": model,
+        "level": _level(prog),
+        "low": _num(prog, "conf_low", signed=True),
+        "high": _num(prog, "conf_high", signed=True),
+    }
+    if d != "unclear":
+        values["topic"] = topic
+    parts = [page.say(f"programme.{d}", cond, **values), *_assumption(page, prog, instruments)]
+    return lead, join(parts), d
 
 
 def compose_brief(
-    estimates: pd.DataFrame,
-    figures: Sequence[Mapping[str, Any]],
+    inputs: BriefInputs,
     *,
     title: str,
     subtitle: str,
@@ -124,282 +704,294 @@ def compose_brief(
     date_label: str,
     headline_model: str,
     naive_model: str,
+    comparison_model: str | None,
     programme_model: str,
     figure_names: Sequence[str],
     model_labels: Mapping[str, str],
-    thresholds: DisclosureThresholds,
-    data_notice: str | None,
-    provenance: Mapping[str, str],
-    model_kinds: Mapping[str, str] | None = None,
-    data_source: str | None = None,
+    instruments: Mapping[str, Sequence[str]],
+    policy: DisclosurePolicy,
+    data_notice: Text | str | None,
+    provenance: Mapping[str, Traced],
+    wave: int,
+    survey: Traced | None = None,
 ) -> dict[str, Any]:
-    """Write the brief's content from the estimates and the figures' manifest entries.
+    """Choose and fill the brief's sentences; return its JSON-ready content.
 
     Parameters
     ----------
-    estimates
-        ``estimates.csv`` (models engineer's columns).
-    figures
-        Entries of the figures stage's ``manifest.json`` (name, title, caption, alt_text,
-        numbers).
-    headline_model, naive_model, programme_model
-        Models of the key finding, of the naive comparison and of the programme's effect.
+    inputs
+        The published artefacts the brief is written from (:class:`BriefInputs`).
+    headline_model, naive_model, comparison_model, programme_model
+        Models of the key finding, of the simple comparison, of the estimate it is compared
+        with (the same estimand only; None: no comparison) and of the programme's effect.
     figure_names
-        Figures shown, in order (3-4).
-    model_labels
-        Model name -> label (``fit.models[].label``).
-    model_kinds
-        Model name -> kind (``fit.models[].kind``); the headline finding explains how its
-        model separates the effect of credit from households' own circumstances.
-    thresholds
-        Disclosure thresholds (printed in the data-protection note; the regressions are checked).
+        Figures shown, in order (``brief.figures``).
+    model_labels, instruments
+        Model name -> label (``fit.models[].label``) and -> its instruments' words.
+    policy
+        Disclosure policy (printed in the data-protection note).
     data_notice
-        A notice printed at the top (e.g. that the data are synthetic), or None.
-    data_source
-        The data in one line for the methods note (survey, waves, provinces;
-        :func:`ctip_research.identity.survey_description`).
+        The notice printed at the top (from the data identity of the run: the demonstration
+        notice on the package's synthetic survey, plus ``brief.data_notice``), or None; a
+        :class:`~ctip_research.reporting.trace.Text` with the trace of any number in it (a plain
+        string is traced to ``brief.data_notice``).
+    survey
+        The survey's name, traced to the data identity (printed in the methods note).
     provenance
-        Short provenance strings printed in the methods box (package version, commit, hashes).
+        Traced provenance values: ``package``, ``checksum``, ``params_hash``.
+    wave
+        The survey wave of the descriptive shares (``figures.wave``).
 
     Returns
     -------
     dict
-        JSON-ready content (see the module docstring).
+        ``title``, ``subtitle``, ``organisation``, ``date``, ``data_notice``, ``key_points``,
+        ``findings`` (``lead``, ``text``, ``figure``), ``recommendations``, ``methods``,
+        ``protection``, ``figures`` (``name``, ``title``, ``caption``, ``alt``, ``label``,
+        ``width_in``), ``sentences`` (every template chosen, its claim and the conditions it
+        was chosen on) and ``blocks`` (every text as printed with the trace of its numbers).
     """
-    head = effect_row(estimates, headline_model)
-    naive = effect_row(estimates, naive_model)
-    prog = effect_row(estimates, programme_model)
-    check_artefact(
-        pd.DataFrame([head, naive, prog]),
-        thresholds,
-        name="brief estimates",
-        artefact_type="regression",
-    )
-    label = {m: model_labels.get(m, m) for m in (headline_model, naive_model, programme_model)}
-    numbers: dict[str, float | None] = {}
-    text: dict[str, str] = {}
-    for key, row in (("headline", head), ("naive", naive), ("programme", prog)):
-        for col in ("estimate", "conf_low", "conf_high"):
-            numbers[f"{key}.{col}"] = float(row[col])
-            text[f"{key}.{col}"] = fmt_pp(float(row[col]))
-        numbers[f"{key}.n_obs"] = float(row["n_obs"])
-        text[f"{key}.n_obs"] = f"{int(row['n_obs']):,}"
+    est = inputs.estimates
+    head = effect_row(est, headline_model)
+    naive = effect_row(est, naive_model)
+    other = effect_row(est, comparison_model) if comparison_model else None
+    prog = effect_row(est, programme_model)
+    quoted = pd.DataFrame([r for r in (head, naive, other, prog) if r is not None])
+    if "status" not in quoted.columns:
+        quoted["status"] = "published"
+    disclose(Regressions(quoted, "brief: quoted estimates", upstream=inputs.records), policy)
+    page = _Page()
+    findings: list[dict[str, Any]] = []
+    lead, text, d_head = _headline(page, head, model_labels, instruments)
+    findings.append({"lead": lead, "text": text, "figure": "effect_estimates"})
+    lead, text = _comparison(page, est, head, naive, other, model_labels)
+    findings.append({"lead": lead, "text": text, "figure": ""})
+    wave_t = count(wave, "params.yaml", path="figures.wave")
+    desc = _descriptive(page, inputs.figure_data, wave_t)
+    if desc is not None:
+        findings.append({"lead": desc[0], "text": desc[1], "figure": "migration_by_debt_band"})
+    tgt = _targeting(page, inputs.risk_metrics)
+    if tgt is not None:
+        findings.append({"lead": tgt[0], "text": tgt[1], "figure": "targeting_curve"})
+    lead, text, d_prog = _programme(page, prog, model_labels, instruments)
+    findings.append({"lead": lead, "text": text, "figure": "programme_effect"})
 
-    findings: list[dict[str, str]] = []
-    # 1. the headline effect
-    d = _direction(head)
-    exposure_txt = "having a microfinance (MFI) loan"
-    if d == "unclear":
-        lead = "No clear effect of MFI debt on migration."
-        body = (
-            f"Our preferred estimate ({label[headline_model]}) of the effect of {exposure_txt} on "
-            f"international migration is {text['headline.estimate']} percentage points "
-            f"({_interval(head)}); the interval includes zero, so the data do not show whether "
-            "MFI debt pushes households into migration."
-        )
-    else:
-        word = "more" if d == "up" else "less"
-        lead = f"MFI debt makes migration {word} likely."
-        body = (
-            f"Households with an MFI loan are {fmt_pp(abs(head['estimate']))} percentage points "
-            f"{word} likely to have a member working abroad ({label[headline_model]} estimate, "
-            f"{_interval(head)}). {IDENTIFICATION.get((model_kinds or {}).get(headline_model, ''), '')}"
-        ).rstrip()
-    findings.append({"lead": lead, "text": body, "figure": "effect_estimates"})
-    # 2. naive comparison
-    ratio = naive["estimate"] / head["estimate"] if head["estimate"] else np.nan
-    numbers["naive_to_headline_ratio"] = float(ratio) if np.isfinite(ratio) else None
-    text["naive_to_headline_ratio"] = f"{ratio:.1f}" if np.isfinite(ratio) else "n/a"
-    if np.isfinite(ratio) and ratio > 1.1:
-        lead = "Simple comparisons overstate the effect."
-        body = (
-            f"A simple comparison of borrowers and non-borrowers gives "
-            f"{text['naive.estimate']} percentage points ({_interval(naive)}), "
-            f"{text['naive_to_headline_ratio']} times the preferred estimate: households in "
-            "distress both borrow more and migrate more, and a naive comparison counts that as "
-            "an effect of credit."
-        )
-    else:
-        lead = "Simple comparisons give a similar answer."
-        body = (
-            f"A simple comparison of borrowers and non-borrowers gives "
-            f"{text['naive.estimate']} percentage points ({_interval(naive)})."
-        )
-    findings.append({"lead": lead, "text": body, "figure": ""})
-    # 3. debt burden and risky migration (descriptive, from the gated figure data)
-    band = _figure_number(figures, "migration_by_debt_band")
-    burden = _figure_number(figures, "debt_burden_by_province")
-    parts = []
-    for key, phrase in (
-        ("has_mfi_loan", "had an MFI loan"),
-        ("is_over_indebted", "were over-indebted"),
-    ):
-        v = burden.get(f"{key}.estimate")
-        lo, hi = burden.get(f"{key}.conf_low"), burden.get(f"{key}.conf_high")
-        if v is not None and lo is not None and hi is not None:
-            numbers[f"burden.{key}"] = v
-            text[f"burden.{key}"] = fmt_pct(v)
-            parts.append(
-                f"{fmt_pct(v)} of households {phrase} (95% CI {fmt_pct(lo)} to {fmt_pct(hi)})"
-            )
-    risky = band.get("has_risky_migration.estimate")
-    if parts:
-        body = "In the survey's first wave, " + " and ".join(parts) + "."
-        if risky is not None:
-            numbers["risky.overall"] = risky
-            text["risky.overall"] = fmt_pct(risky)
-            body += (
-                f" {fmt_pct(risky)} of households had a member in risky migration (irregular, "
-                "through an informal broker, or with a sign of forced labour); the share is shown "
-                "by debt-service burden in the figure."
-            )
-        share = numbers.get("burden.has_mfi_loan")
-        lead = (
-            f"{fmt_pct(share)} of households owe a microfinance institution."
-            if share is not None
-            else "Debt burdens by debt-service band."
-        )
-        findings.append({"lead": lead, "text": body, "figure": "migration_by_debt_band"})
-    # 4. targeting
-    tgt = _figure_number(figures, "targeting_curve")
-    if tgt.get("headline.estimate") is not None:
-        served = float(tgt["headline.share_served"] or 0)
-        reached = float(tgt["headline.estimate"] or 0)
-        lo, hi = float(tgt["headline.conf_low"] or 0), float(tgt["headline.conf_high"] or 0)
-        numbers.update(
-            {
-                "targeting.share_served": served,
-                "targeting.reached": reached,
-                "targeting.conf_low": lo,
-                "targeting.conf_high": hi,
-            }
-        )
-        text.update(
-            {"targeting.share_served": fmt_pct(served), "targeting.reached": fmt_pct(reached)}
-        )
-        better = lo > served
-        findings.append(
-            {
-                "lead": "Risk screening can help target support to groups."
-                if better
-                else "Risk screening adds little over random targeting.",
-                "text": (
-                    f"Serving the {fmt_pct(served)} of households ranked highest by a risk score "
-                    f"built from first-wave answers would reach {fmt_pct(reached)} of the households "
-                    f"that later had a member in risky migration (95% CI {fmt_pct(lo)} to "
-                    f"{fmt_pct(hi)}), against {fmt_pct(served)} with random selection."
-                ),
-                "figure": "targeting_curve",
-            }
-        )
-    # 5. programme
-    dp = _direction(prog)
-    if dp == "down":
-        lead = "The livelihood programme reduced risky migration."
-        body = (
-            f"Among participating households, risky migration fell by "
-            f"{fmt_pp(-prog['estimate'])} percentage points ({label[programme_model]}, "
-            f"{_interval(prog)}), after adjusting for how the programme chose them."
-        )
-    elif dp == "up":
-        lead = "Risky migration rose among programme households."
-        body = (
-            f"The estimate is +{text['programme.estimate']} percentage points "
-            f"({label[programme_model]}, {_interval(prog)})."
-        )
-    else:
-        lead = "The programme's effect on risky migration is not yet clear."
-        body = (
-            f"The estimate is {text['programme.estimate']} percentage points "
-            f"({label[programme_model]}, {_interval(prog)}); the interval includes zero."
-        )
-    findings.append({"lead": lead, "text": body, "figure": "programme_effect"})
-
-    recs = []
-    if d == "up":
-        recs.append(
-            "Pair microcredit with safe-migration information and affordability checks "
-            "where MFI borrowing is high: the evidence links MFI debt to more migration."
-        )
-    else:
-        recs.append(
-            "Do not assume that MFI debt drives migration; monitor both as the evidence grows."
-        )
-    recs.append(
-        "Treat repayment that needs sacrifices (cutting food, selling land or assets, "
-        "taking children out of school) as a warning sign and offer rescheduling before "
-        "households turn to brokers."
-    )
-    if tgt.get("headline.estimate") is not None:
-        recs.append(
-            "Use risk scores only to choose villages and groups for support, never to "
-            "label or exclude individual households."
-        )
-    if dp == "down":
-        recs.append(
-            "Extend the livelihood programme to comparable at-risk households, with a "
-            "phased roll-out that allows a stronger evaluation."
-        )
-    else:
-        recs.append(
-            "Evaluate the livelihood programme with a phased or randomised roll-out "
-            "before scaling it up."
-        )
-
-    methods = [
-        f"{data_source or 'Two-wave household survey'}; {text['headline.n_obs']} observations "
-        f"in the preferred model, {int(head['n_psu']):,} villages.",
-        "Design-based and village-clustered standard errors; 95% confidence intervals throughout.",
-        "Estimators compared: "
-        + ", ".join(
-            sorted(
-                set(model_labels.get(m, m) for m in (naive_model, headline_model, programme_model))
-            )
-        )
-        + ".",
-        "The debt-service ratio uses income including remittances, as households report it.",
-        *(f"{k}: {v}" for k, v in provenance.items()),
+    exposure = _column(head, "exposure", EXPOSURES)
+    topic = _column(head, "outcome", TOPICS)
+    recs = [
+        page.say("rec.effect.up", {"headline": d_head}, exposure=exposure, topic=topic)
+        if d_head == "up"
+        else page.say("rec.effect.other", {"headline": d_head}, exposure=exposure, topic=topic),
+        page.say("rec.sacrifices"),
     ]
-    protection = (
-        "No number in this brief rests on fewer than "
-        f"{thresholds.min_cell_count} households ({thresholds.min_cell_count_trafficking} for "
-        "trafficking cases); estimates on fewer than "
-        f"{thresholds.reliability_suppress_below} are suppressed, and regressions are published "
-        f"only with at least {thresholds.min_residual_df} residual degrees of freedom. Names, "
-        "phone numbers and locations never leave the raw data; no individual risk score is "
-        "published."
+    if tgt is not None:
+        recs.append(page.say("rec.targeting"))
+    recs.append(
+        page.say(
+            "rec.programme.down" if d_prog == "down" else "rec.programme.other",
+            {"programme": d_prog},
+        )
     )
-    figs = []
-    by_name = {f["name"]: f for f in figures}
-    for name in figure_names:
+
+    methods = [page.say("method.survey", survey=survey)] if survey is not None else []
+    methods += _methods(
+        page,
+        inputs,
+        head,
+        est,
+        model_labels,
+        (headline_model, naive_model, comparison_model, programme_model),
+        provenance,
+    )
+    protection = _protection(page, policy)
+
+    figs: list[dict[str, Any]] = []
+    by_name = {f["name"]: f for f in inputs.figures}
+    for i, name in enumerate(figure_names):
         if name not in by_name:
             raise InputFileError(f"figure {name!r} is not in the figures manifest")
         f = by_name[name]
+        trace = f.get("trace", {})
         figs.append(
             {
                 "name": name,
-                "title": f["title"],
-                "caption": f["caption"],
-                "alt": f["alt_text"],
+                "title": Text(f["title"], ()),
+                "caption": Text(f["caption"], tuple(trace.get("caption", []))),
+                "alt": Text(f["alt_text"], tuple(trace.get("alt", []))),
+                "label": page.say(
+                    "figure.label",
+                    n=count(
+                        i + 1, "params.yaml", path="brief.figures", derivation=f"position of {name}"
+                    ),
+                ),
                 "width_in": float(f.get("width_in", 6.4)),
             }
         )
-    key_points = [f["lead"] for f in findings]
-    return {
-        "title": title,
-        "subtitle": subtitle,
-        "organisation": organisation,
-        "date": date_label,
-        "data_notice": data_notice or "",
-        "key_points": key_points,
-        "findings": findings,
-        "recommendations": recs,
-        "methods": methods,
-        "protection": protection,
-        "figures": figs,
-        "numbers": numbers,
-        "text_numbers": text,
+    header: dict[str, Traced | Text] = {
+        "title": _param(title, "brief.title"),
+        "subtitle": _param(subtitle, "brief.subtitle"),
+        "organisation": _param(organisation, "brief.organisation"),
+        "date": _param(date_label, "brief.date_label"),
+        "data_notice": data_notice
+        if isinstance(data_notice, Text)
+        else _param(data_notice or "", "brief.data_notice"),
     }
+    blocks: list[dict[str, Any]] = []
+
+    def block(block_id: str, value: Text | Traced) -> str:
+        t = (
+            value
+            if isinstance(value, Text)
+            else Text(value.text, (value.entry(),) if value.text else ())
+        )
+        blocks.append(t.block(block_id))
+        return t.text
+
+    content: dict[str, Any] = {k: block(k, v) for k, v in header.items()}
+    content["key_points"] = [block(f"key_points[{i}]", f["lead"]) for i, f in enumerate(findings)]
+    content["findings"] = []
+    for i, f in enumerate(findings):  # the page prints the lead again before the text
+        block(f"findings[{i}]", join([f["lead"], f["text"]]))
+        content["findings"].append(
+            {"lead": f["lead"].text, "text": f["text"].text, "figure": f["figure"]}
+        )
+    content["recommendations"] = [block(f"recommendations[{i}]", r) for i, r in enumerate(recs)]
+    content["methods"] = [block(f"methods[{i}]", m) for i, m in enumerate(methods)]
+    content["protection"] = block("protection", protection)
+    content["figures"] = [
+        {
+            "name": f["name"],
+            "title": block(f"figures[{f['name']}].title", f["title"]),
+            "caption": block(f"figures[{f['name']}].caption", f["caption"]),
+            "alt": block(f"figures[{f['name']}].alt", f["alt"]),
+            "label": block(f"figures[{f['name']}].label", f["label"]),
+            "width_in": f["width_in"],
+        }
+        for f in figs
+    ]
+    content["sentences"] = page.sentences
+    content["blocks"] = blocks
+    return content
+
+
+def _methods(
+    page: _Page,
+    inputs: BriefInputs,
+    head: Mapping[str, Any],
+    est: pd.DataFrame,
+    labels: Mapping[str, str],
+    models: Sequence[str | None],
+    provenance: Mapping[str, Traced],
+) -> list[Text]:
+    out: list[Text] = []
+    s = inputs.sample
+    if s and _published(head):
+        waves = list(s.get("waves", []))
+        first = str(waves[0]) if waves else None
+        if first is not None and s.get("n_provinces") and s.get("n_psu"):
+            out.append(
+                page.say(
+                    "method.sample",
+                    n_provinces=count(s["n_provinces"], SAMPLE, path="sample.n_provinces"),
+                    n_villages=count(s["n_psu"], SAMPLE, path="sample.n_psu"),
+                    n_waves=count(len(waves), SAMPLE, path="sample.waves", derivation="length"),
+                    n_households=count(
+                        s["n_households"][first], SAMPLE, path=f"sample.n_households.{first}"
+                    ),
+                    wave=count(int(first), SAMPLE, path="sample.waves", derivation="first"),
+                    n_obs=count(
+                        head["n_obs"],
+                        EST,
+                        row={"model": head["model"], "term": head["term"]},
+                        column="n_obs",
+                    ),
+                )
+            )
+    reg_level = _level(head) if _published(head) else None
+    desc_levels = [
+        (name, d)
+        for name, d in inputs.figure_data.items()
+        if name in TOTAL_LABELS and "conf_level" in d.columns and len(d)
+    ]
+    risk = inputs.risk_metrics or {}
+    risk_level = risk.get("settings", {}).get("ci_level")
+    if reg_level is not None:
+        values = [float(reg_level.value)]
+        desc_t = None
+        if desc_levels:
+            name, d = desc_levels[0]
+            row = d.iloc[0]
+            group = TOTAL_LABELS[name][0]
+            desc_t = level(
+                row["conf_level"],
+                f"figures/{name}.data.csv",
+                row={"indicator": row["indicator"], group: row[group]},
+                column="conf_level",
+            )
+            values.append(float(desc_t.value))
+        risk_t = level(risk_level, RISK, path="settings.ci_level") if risk_level else None
+        if risk_t is not None:
+            values.append(float(risk_t.value))
+        if len({round(v, 10) for v in values}) == 1:
+            out.append(page.say("method.levels.same", level=reg_level))
+        else:
+            out.append(
+                page.say(
+                    "method.levels",
+                    level=reg_level,
+                    desc_level=desc_t or reg_level,
+                    risk_level=risk_t or reg_level,
+                )
+            )
+    shown = [m for m in dict.fromkeys(models) if m]
+    out.append(
+        page.say(
+            "method.estimators",
+            labels=listing(
+                [Text(_label(m, labels).text, (_label(m, labels).entry(),)) for m in shown]
+            ),
+        )
+    )
+    out.append(page.say("method.income"))
+    out.append(page.say("method.trace"))
+    if "package" in provenance:
+        out.append(page.say("method.package", package=provenance["package"]))
+    if "checksum" in provenance:
+        out.append(page.say("method.checksum", checksum=provenance["checksum"]))
+    if "params_hash" in provenance:
+        out.append(page.say("method.params", params_hash=provenance["params_hash"]))
+    return out
+
+
+def _protection(page: _Page, policy: DisclosurePolicy) -> Text:
+    def thr(key: str) -> Traced:
+        return count(getattr(policy, key), "params.yaml", path=f"privacy.{key}")
+
+    parts = [
+        page.say(
+            "protection",
+            minimum=thr("min_cell_count"),
+            minimum_trafficking=thr("min_cell_count_trafficking"),
+            reliability=thr("reliability_suppress_below"),
+            df=thr("min_residual_df"),
+        )
+    ]
+    if policy.overridden:
+        parts.append(
+            page.say(
+                "protection.override",
+                keys=_param(", ".join(policy.overridden), "privacy"),
+                reason=_param(policy.override_reason or "", "privacy.override_reason"),
+            )
+        )
+    return join(parts)
+
+
+def check_brief(
+    content: Mapping[str, Any], policy: DisclosurePolicy, parts: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """The brief's check record: its parts passed and every number printed is traced."""
+    return disclose(Document("brief", parts=parts, blocks=content["blocks"]), policy).record
 
 
 def _font_dirs() -> list[str]:
@@ -474,7 +1066,6 @@ def render_html(content: Mapping[str, Any], *, figure_png: Mapping[str, bytes]) 
     """
     e = html.escape
     figs = {f["name"]: f for f in content["figures"]}
-    fig_no = {f["name"]: i + 1 for i, f in enumerate(content["figures"])}
     shown: set[str] = set()
 
     def figure(name: str) -> str:
@@ -485,7 +1076,7 @@ def render_html(content: Mapping[str, Any], *, figure_png: Mapping[str, bytes]) 
         src = base64.b64encode(figure_png.get(name, b"")).decode("ascii")
         return (
             f'<figure id="fig-{e(name)}"><img src="data:image/png;base64,{src}" '
-            f'alt="{e(f["alt"], quote=True)}"><figcaption><strong>Figure {fig_no[name]}.</strong> '
+            f'alt="{e(f["alt"], quote=True)}"><figcaption><strong>{e(f["label"])}</strong> '
             f"{e(f['caption'])}</figcaption></figure>"
         )
 

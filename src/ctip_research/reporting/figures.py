@@ -1,10 +1,15 @@
-"""Figures of the reports and the brief, each built behind the disclosure gate.
+"""Figures of the reports and the brief, each built behind the disclosure authority.
 
 Every builder is pure: data frames in, an :class:`Exhibit` out (the matplotlib figure, its caption
-with source and sample sizes, its alt text, the gated data behind it and the gate's check record).
-The stage (:mod:`ctip_research.stages.figures`) writes them. Confidence intervals are always drawn;
-suppressed cells are drawn as a 'suppressed' note at their place, flagged cells (25-49 cases) with
-a hollow marker and a dagger; no figure shows individual households.
+with source and sample sizes, its alt text, the gated data behind it, the check record, and the
+trace of every number in the caption and the alt text). The stage
+(:mod:`ctip_research.stages.figures`) writes them. Confidence intervals are always drawn, at the
+level the data carry; suppressed cells are drawn as a 'suppressed' note at their place, flagged
+cells with a hollow marker and a dagger; no figure shows individual households.
+
+Captions and alt texts are written only from whole templates (:data:`CAPTIONS`) filled with traced
+values (:mod:`ctip_research.reporting.trace`): levels come from the data (``conf_level``),
+thresholds from the check record, counts from the gated data, labels from the parameters.
 """
 
 from __future__ import annotations
@@ -17,16 +22,27 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ctip_research.disclosure import Cells, Curve, DisclosurePolicy, Regressions, disclose
 from ctip_research.errors import DisclosureError
-from ctip_research.reporting.disclosure import (
-    DisclosureThresholds,
-    apply_disclosure_control,
-    check_artefact,
-)
 from ctip_research.reporting.style import COLOURS, GREY, MARKERS, figure_style, new_figure
 from ctip_research.reporting.tables import summarise_by
+from ctip_research.reporting.trace import (
+    Text,
+    Traced,
+    count,
+    fill,
+    join,
+    level,
+    listing,
+    pct,
+    pp,
+    traced_text,
+)
 
 __all__ = [
+    "CAPTIONS",
+    "ESTIMAND_PHRASES",
+    "TOTAL_LABELS",
     "Exhibit",
     "build_debt_burden_figure",
     "build_effects_figure",
@@ -36,6 +52,85 @@ __all__ = [
     "plot_group_estimates",
     "plot_targeting_curve",
 ]
+
+#: Every sentence of the captions and alt texts (whole templates; placeholders are filled with
+#: traced values or plain words).
+CAPTIONS: dict[str, str] = {
+    "design": "Bars: {level} confidence intervals (Taylor linearisation on the stratified cluster "
+    "design, t on PSUs minus strata degrees of freedom).",
+    "gate": "Disclosure control: cells on fewer than {reliability} households, or with fewer than "
+    "{minimum} households in the numerator or without the attribute ({minimum_trafficking} for "
+    "identified trafficking cases), are suppressed, with secondary suppression; † marks estimates "
+    "on fewer than {flag} households (less reliable).",
+    "sample": "Source: {source}; n = {n} households in {villages} villages.",
+    "debt.head": "{title}: weighted share of households, {labels}, by province, wave {wave}.",
+    "band.head": "{title}: weighted share of households with {labels}, by monthly debt service as "
+    "a share of monthly income (bands; income includes remittances, as households report it), "
+    "wave {wave}.",
+    "alt.debt": "Dot chart with horizontal confidence-interval bars: share of households by "
+    "province (wave {wave}) for the indicators {labels}.",
+    "alt.band": "Dot chart with horizontal confidence-interval bars: share of households with a "
+    "migrant and with a risky migrant, by debt-service-to-income band.",
+    "alt.range": "{label}: overall {overall}; highest in {hi_group} ({hi}, {level} CI {hi_low} to "
+    "{hi_high}), lowest in {lo_group} ({lo}, {level} CI {lo_low} to {lo_high}).",
+    "alt.range_no_total": "{label}: highest in {hi_group} ({hi}, {level} CI {hi_low} to "
+    "{hi_high}), lowest in {lo_group} ({lo}, {level} CI {lo_low} to {lo_high}).",
+    "alt.all_suppressed": "{label}: all groups suppressed.",
+    "alt.n_suppressed": "Cells suppressed for disclosure control: {n}.",
+    "effects.head": "{title}: the coefficient of {exposure} on {outcome} in each model (effects "
+    "in percentage points), with {level} confidence intervals (errors clustered by village or "
+    "design-based, as stated in the regression tables).",
+    "effects.estimand": "{model} estimates {estimand}.",
+    "effects.suppressed": "{model}: suppressed (disclosure control).",
+    "effects.truth": "Crosses mark the true effect built into the synthetic data.",
+    "effects.source": "Source: {source}; {sizes}.",
+    "effects.size": "{model} n = {n}",
+    "alt.effects": "Coefficient plot, a row per model: {items}.",
+    "alt.effect": "{model} {estimate} points ({level} CI {low} to {high})",
+    "alt.effect_truth": "{model} {estimate} points ({level} CI {low} to {high}), true value "
+    "{truth}",
+    "alt.effect_suppressed": "{model} suppressed",
+    "targeting.head": "{title}: share of the households with a risky migrant at the later wave "
+    "that would be reached if support went to the households ranked highest by the baseline risk "
+    "score, against random and perfect targeting (out-of-fold predictions, village-grouped "
+    "cross-validation; the marked point's interval from a village bootstrap).",
+    "targeting.band": "Shaded: {level} village-bootstrap band, B = {b} (pointwise percentile "
+    "interval of the share reached; villages resampled within strata, the fold models held "
+    "fixed).",
+    "targeting.source": "Aggregates only: no individual score is published. Source: {source}; "
+    "n = {n} households.",
+    "targeting.source_no_n": "Aggregates only: no individual score is published. Source: {source}.",
+    "alt.targeting": "Line chart of the share of risky-migration households reached against the "
+    "share served.",
+    "alt.targeting_band": "Line chart of the share of risky-migration households reached against "
+    "the share served, with a shaded {level} village-bootstrap band, B = {b}.",
+    "alt.targeting_headline": "Serving the top {served} reaches {reached} ({level} CI {low} to "
+    "{high}) of them, against {served} for random targeting.",
+    "alt.targeting_headline_no_level": "Serving the top {served} reaches {reached} (interval "
+    "{low} to {high}) of them, against {served} for random targeting.",
+}
+
+#: What each estimand is, in words (captions and the brief).
+ESTIMAND_PHRASES: dict[str, str] = {
+    "ate": "the average effect among all households",
+    "late": "the effect among households whose borrowing follows the instrument",
+    "within_household": "the effect among households whose borrowing changed between waves",
+    "att": "the effect on the participating households",
+    "population_mean": "a population share",
+}
+
+#: Group column and margin label of the descriptive figures' gated data (``<name>.data.csv``).
+TOTAL_LABELS: dict[str, tuple[str, str]] = {
+    "debt_burden_by_province": ("province", "All provinces"),
+    "migration_by_debt_band": ("debt_band", "All households"),
+}
+
+#: Where the builders' parameters live in params.yaml (the trace of a printed parameter).
+PARAM_PATHS: dict[str, str] = {
+    "wave": "figures.wave",
+    "source": "figures.source_label",
+    "model_label": "fit.models[{model}].label",
+}
 
 
 @dataclass
@@ -60,7 +155,9 @@ class Exhibit:
     record
         The disclosure check record (``passed`` is True).
     numbers
-        Named headline numbers of the figure (used by the brief; all from ``data``).
+        Named headline numbers of the figure (all from ``data``).
+    trace
+        ``caption`` and ``alt``: the trace entries of every number printed in them.
     """
 
     name: str
@@ -71,28 +168,70 @@ class Exhibit:
     data: pd.DataFrame
     record: dict[str, Any]
     numbers: dict[str, float] = field(default_factory=dict)
+    trace: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
-def _pct(x: float) -> str:
-    return "n/a" if not np.isfinite(x) else f"{100 * x:.0f}%"
-
-
-def _design_note(conf_level: float) -> str:
-    return (
-        f"Bars: {100 * conf_level:.0f}% confidence intervals (Taylor linearisation on the stratified "
-        "cluster design, t on PSUs minus strata degrees of freedom)."
+def _exhibit(
+    name: str,
+    title: str,
+    fig: Figure,
+    caption: Text,
+    alt: Text,
+    data: pd.DataFrame,
+    record: dict[str, Any],
+    numbers: dict[str, float],
+) -> Exhibit:
+    return Exhibit(
+        name,
+        title,
+        fig,
+        caption.text,
+        alt.text,
+        data,
+        record,
+        numbers,
+        {"caption": list(caption.trace), "alt": list(alt.trace)},
     )
 
 
-def _gate_note(thr: DisclosureThresholds) -> str:
-    return (
-        f"Disclosure control: cells on fewer than {thr.reliability_suppress_below} households, or "
-        f"with fewer than {thr.min_cell_count} in the numerator, are suppressed (with secondary "
-        f"suppression); † marks estimates on {thr.reliability_suppress_below}-"
-        f"{thr.reliability_flag_below - 1} households (less reliable)."
+def _data_src(name: str) -> str:
+    return f"figures/{name}.data.csv"
+
+
+def _record_src(name: str) -> str:
+    return f"figures/{name}.disclosure.json"
+
+
+def _param(value: Any, key: str, **fmt: str) -> Traced:
+    if isinstance(value, Traced):  # already traced (e.g. the source named by the data identity)
+        return value
+    return traced_text(str(value), "params.yaml", path=PARAM_PATHS[key].format(**fmt))
+
+
+def _wave(wave: int) -> Traced:
+    return count(wave, "params.yaml", path=PARAM_PATHS["wave"])
+
+
+def _gate_note(policy: DisclosurePolicy, name: str) -> Text:
+    src = _record_src(name)
+
+    def thr(key: str) -> Traced:
+        return count(getattr(policy, key), src, path=f"policy.thresholds.{key}")
+
+    return fill(
+        CAPTIONS["gate"],
+        reliability=thr("reliability_suppress_below"),
+        minimum=thr("min_cell_count"),
+        minimum_trafficking=thr("min_cell_count_trafficking"),
+        flag=thr("reliability_flag_below"),
     )
 
 
+def _words(values: Sequence[str]) -> str:
+    return " and ".join(f"'{v}'" for v in values)
+
+
+# ------------------------------------------------------------------------------------------------
 # ------------------------------------------------------------------------------------------------
 # generic plotters
 # ------------------------------------------------------------------------------------------------
@@ -209,12 +348,14 @@ def plot_effects(
     xlabel: str,
     title: str,
     truth_label: str = "True effect (synthetic data)",
+    interval_label: str = "Estimate and interval",
     percent_points: bool = True,
 ) -> Figure:
     """Coefficient plot: one row per estimate (``label``) with its interval; truth if given.
 
     ``effects`` has ``label, estimate, conf_low, conf_high`` and optionally ``truth`` (the true
-    value each estimate targets, drawn as a cross).
+    value each estimate targets, drawn as a cross). A row without an estimate (suppressed) is
+    labelled 'suppressed' in place. ``interval_label`` names the interval (with its level).
 
     Examples
     --------
@@ -229,7 +370,21 @@ def plot_effects(
         fig = new_figure(6.4, max(2.2, 0.5 * len(effects) + 1.3))
         ax = fig.axes[0]
         ax.axvline(0, color=GREY, linewidth=0.8, zorder=0)
+        first = True
         for i, (_, row) in enumerate(effects.iterrows()):
+            if pd.isna(row["estimate"]):
+                ax.text(
+                    0.01,
+                    i,
+                    "suppressed",
+                    va="center",
+                    ha="left",
+                    fontsize=7.5,
+                    color=GREY,
+                    style="italic",
+                    transform=ax.get_yaxis_transform(),
+                )
+                continue
             est = float(row["estimate"]) * scale
             lo, hi = float(row["conf_low"]) * scale, float(row["conf_high"]) * scale
             ax.errorbar(
@@ -239,8 +394,9 @@ def plot_effects(
                 fmt="o",
                 color=COLOURS[1],
                 linestyle="none",
-                label="Estimate and 95% CI" if i == 0 else None,
+                label=interval_label if first else None,
             )
+            first = False
         if "truth" in effects.columns and effects["truth"].notna().any():
             tv = pd.to_numeric(effects["truth"], errors="coerce").to_numpy(dtype=float) * scale
             ax.plot(
@@ -266,14 +422,15 @@ def plot_targeting_curve(
     *,
     title: str,
     headline: Mapping[str, float] | None = None,
-    band_label: str = "95% CI",
+    band_label: str = "Interval",
+    headline_label: str | None = None,
 ) -> Figure:
     """Targeting (cumulative gains) curve with random and perfect targeting for reference.
 
     ``curve`` has ``share_served``, ``share_reached`` and optionally ``share_reached_perfect``,
     ``conf_low`` / ``conf_high`` (a band, legend ``band_label``) and ``is_suppressed``.
     ``headline`` (``share_served``, ``estimate``, ``conf_low``, ``conf_high``) adds the headline
-    point with its interval.
+    point with its interval (legend ``headline_label``).
 
     Examples
     --------
@@ -336,7 +493,7 @@ def plot_targeting_curve(
                 fmt="o",
                 color=COLOURS[0],
                 linestyle="none",
-                label=f"Top {hx:.0f}% served (95% CI)",
+                label=headline_label or f"Top {hx:.0f}% served",
             )
         ax.set_xlim(0, 100)
         ax.set_ylim(0, 100)
@@ -347,7 +504,6 @@ def plot_targeting_curve(
     return fig
 
 
-# ------------------------------------------------------------------------------------------------
 # exhibits
 # ------------------------------------------------------------------------------------------------
 
@@ -371,54 +527,108 @@ def _series_cells(
 
 
 def _gate_series(
-    cells: pd.DataFrame, thr: DisclosureThresholds, *, name: str, group: str, total_label: str
+    cells: pd.DataFrame, policy: DisclosurePolicy, *, name: str, group: str, total_label: str
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Gate each indicator's cells (each is its own additive table with a Total)."""
     gated, suppressed, flagged = [], [], []
     for ind, part in cells.groupby("indicator", sort=False):
-        res = apply_disclosure_control(
-            part, thr, name=f"{name}:{ind}", dims=[group], total_label=total_label
-        )
+        res = disclose(Cells(part, f"{name}:{ind}", dims=[group], total_label=total_label), policy)
+        assert res.table is not None
         gated.append(res.table)
         suppressed += [{**s, "indicator": ind} for s in res.record["suppressed"]]
         flagged += [{**f, "indicator": ind} for f in res.record["flagged"]]
     table = pd.concat(gated, ignore_index=True)
-    record = check_artefact(
-        table, thr, name=name, dims=["indicator", group], total_label=total_label
-    )
+    record = disclose(
+        Cells(table, name, dims=["indicator", group], total_label=total_label), policy
+    ).record
     record["suppressed"] = suppressed
     record["flagged"] = flagged
     return table, record
 
 
+def _cell(row: Any, group: str, column: str) -> dict[str, Any]:
+    return {"row": {"indicator": row["indicator"], group: row[group]}, "column": column}
+
+
 def _alt_ranges(
-    table: pd.DataFrame, *, group: str, indicators: Mapping[str, str], total_label: str
-) -> str:
-    parts = []
+    table: pd.DataFrame,
+    *,
+    name: str,
+    group: str,
+    indicators: Mapping[str, str],
+    total_label: str,
+    label_path: str,
+) -> Text:
+    src = _data_src(name)
+    parts: list[Text] = []
     for col, label in indicators.items():
+        lab = traced_text(label, "params.yaml", path=f"{label_path}.{col}")
         sub = table[(table["indicator"] == col) & (table["status"] != "suppressed")]
         inner = sub[sub[group] != total_label]
         tot = sub[sub[group] == total_label]
         if inner.empty:
-            parts.append(f"{label}: all groups suppressed.")
+            parts.append(fill(CAPTIONS["alt.all_suppressed"], label=lab))
             continue
         ranked = inner.sort_values("estimate", kind="stable")
         hi, lo = ranked.iloc[-1], ranked.iloc[0]
-        overall = f"overall {_pct(float(tot['estimate'].iloc[0]))}; " if len(tot) else ""
-        parts.append(
-            f"{label}: {overall}highest in {hi[group]} ({_pct(hi['estimate'])}, 95% CI "
-            f"{_pct(hi['conf_low'])} to {_pct(hi['conf_high'])}), lowest in {lo[group]} "
-            f"({_pct(lo['estimate'])}, 95% CI {_pct(lo['conf_low'])} to {_pct(lo['conf_high'])})."
-        )
+
+        def share(row: pd.Series, column: str) -> Traced:
+            return pct(row[column], src, **_cell(row, group, column))
+
+        def grp(row: pd.Series) -> Traced:
+            return Traced(str(row[group]), str(row[group]), src, _cell(row, group, group), "text")
+
+        values: dict[str, Traced | Text | str] = {
+            "label": lab,
+            "hi_group": grp(hi),
+            "hi": share(hi, "estimate"),
+            "hi_low": share(hi, "conf_low"),
+            "hi_high": share(hi, "conf_high"),
+            "lo_group": grp(lo),
+            "lo": share(lo, "estimate"),
+            "lo_low": share(lo, "conf_low"),
+            "lo_high": share(lo, "conf_high"),
+            "level": level(hi["conf_level"], src, **_cell(hi, group, "conf_level")),
+        }
+        if len(tot):
+            values["overall"] = share(tot.iloc[0], "estimate")
+            parts.append(fill(CAPTIONS["alt.range"], **values))
+        else:
+            parts.append(fill(CAPTIONS["alt.range_no_total"], **values))
     n_sup = int((table["status"] == "suppressed").sum())
     if n_sup:
-        parts.append(f"{n_sup} cell(s) suppressed for disclosure control.")
-    return " ".join(parts)
+        parts.append(
+            fill(
+                CAPTIONS["alt.n_suppressed"],
+                n=count(n_sup, src, derivation="rows with status suppressed"),
+            )
+        )
+    return join(parts)
 
 
-def _sample_note(data: pd.DataFrame, psu: str = "psu_id", stratum: str = "stratum_id") -> str:
-    n_psu = data[[stratum, psu]].drop_duplicates().shape[0]
-    return f"n = {len(data):,} households in {n_psu:,} villages"
+def _sample_note(
+    table: pd.DataFrame, *, name: str, group: str, total_label: str, source: Traced
+) -> Text:
+    """'Source: ...; n = ... households in ... villages', from the gated data's largest margin."""
+    src = _data_src(name)
+    tot = table[(table[group] == total_label) & (table["status"] != "suppressed")]
+    if tot.empty:
+        return fill("Source: {source}.", source=source)
+    row = tot.sort_values("n_denominator", kind="stable").iloc[-1]
+    return fill(
+        CAPTIONS["sample"],
+        source=source,
+        n=count(row["n_denominator"], src, **_cell(row, group, "n_denominator")),
+        villages=count(row["n_psu"], src, **_cell(row, group, "n_psu")),
+    )
+
+
+def _design_note(table: pd.DataFrame, *, name: str, group: str) -> Text:
+    row = table.iloc[0]
+    return fill(
+        CAPTIONS["design"],
+        level=level(row["conf_level"], _data_src(name), **_cell(row, group, "conf_level")),
+    )
 
 
 def build_debt_burden_figure(
@@ -426,11 +636,11 @@ def build_debt_burden_figure(
     *,
     indicators: Mapping[str, str],
     province_names: Mapping[int, str],
-    thresholds: DisclosureThresholds,
-    source: str,
+    policy: DisclosurePolicy,
+    source: str | Traced,
     wave: int,
     conf_level: float = 0.95,
-    total_label: str = "All provinces",
+    total_label: str = TOTAL_LABELS["debt_burden_by_province"][1],
     name: str = "debt_burden_by_province",
 ) -> Exhibit:
     """Debt burden by province: weighted shares of households (e.g. with an MFI loan,
@@ -441,15 +651,17 @@ def build_debt_burden_figure(
     households
         ``household_wave`` rows (design columns, ``province_code``, ``wave`` and the indicators).
     indicators
-        Indicator column -> legend label (0/1 columns).
+        Indicator column -> legend label (0/1 columns; ``figures.debt_indicators``).
     province_names
         NIS code -> province name.
-    thresholds
-        Disclosure thresholds.
+    policy
+        Disclosure policy.
     source
-        Source line for the caption.
+        Source line for the caption (``figures.source_label``).
     wave
-        Survey wave shown.
+        Survey wave shown (``figures.wave``).
+    conf_level
+        Level of the intervals (``figures.conf_level``; written into the data and the caption).
     """
     data = households[households["wave"] == wave].copy()
     data["province"] = data["province_code"].map(lambda c: province_names.get(int(c), str(c)))
@@ -461,7 +673,7 @@ def build_debt_burden_figure(
         total_label=total_label,
     )
     table, record = _gate_series(
-        cells, thresholds, name=name, group="province", total_label=total_label
+        cells, policy, name=name, group="province", total_label=total_label
     )
     order = sorted(set(data["province"])) + [total_label]
     title = "Debt burden by province"
@@ -474,19 +686,38 @@ def build_debt_burden_figure(
         xlabel="Households (% of households, weighted)",
         title=title,
     )
-    labels = " and ".join(f"'{v}'" for v in indicators.values())
-    caption = (
-        f"{title}: weighted share of households, {labels}, by province, wave {wave}. "
-        f"{_design_note(conf_level)} Source: {source}; {_sample_note(data)}. "
-        f"{_gate_note(thresholds)}"
+    labels = traced_text(
+        _words(list(indicators.values())), "params.yaml", path="figures.debt_indicators"
     )
-    alt = (
-        f"Dot chart with horizontal confidence-interval bars: share of households by province "
-        f"(wave {wave}) for {len(indicators)} indicator(s). "
-        + _alt_ranges(table, group="province", indicators=indicators, total_label=total_label)
+    caption = join(
+        [
+            fill(CAPTIONS["debt.head"], title=title, labels=labels, wave=_wave(wave)),
+            _design_note(table, name=name, group="province"),
+            _sample_note(
+                table,
+                name=name,
+                group="province",
+                total_label=total_label,
+                source=_param(source, "source"),
+            ),
+            _gate_note(policy, name),
+        ]
+    )
+    alt = join(
+        [
+            fill(CAPTIONS["alt.debt"], wave=_wave(wave), labels=labels),
+            _alt_ranges(
+                table,
+                name=name,
+                group="province",
+                indicators=indicators,
+                total_label=total_label,
+                label_path="figures.debt_indicators",
+            ),
+        ]
     )
     numbers = _total_numbers(table, group="province", total_label=total_label)
-    return Exhibit(name, title, fig, caption, alt, table, record, numbers)
+    return _exhibit(name, title, fig, caption, alt, table, record, numbers)
 
 
 def _total_numbers(table: pd.DataFrame, *, group: str, total_label: str) -> dict[str, float]:
@@ -505,11 +736,11 @@ def build_migration_by_band_figure(
     band_order: Sequence[str],
     borrower: str,
     no_borrower_label: str,
-    thresholds: DisclosureThresholds,
-    source: str,
+    policy: DisclosurePolicy,
+    source: str | Traced,
     wave: int,
     conf_level: float = 0.95,
-    total_label: str = "All households",
+    total_label: str = TOTAL_LABELS["migration_by_debt_band"][1],
     name: str = "migration_by_debt_band",
 ) -> Exhibit:
     """Migration and risky migration by debt-service band (households without a loan apart).
@@ -527,7 +758,7 @@ def build_migration_by_band_figure(
         data, group="debt_band", indicators=outcomes, conf_level=conf_level, total_label=total_label
     )
     table, record = _gate_series(
-        cells, thresholds, name=name, group="debt_band", total_label=total_label
+        cells, policy, name=name, group="debt_band", total_label=total_label
     )
     order = [
         no_borrower_label,
@@ -546,36 +777,64 @@ def build_migration_by_band_figure(
         ylabel="Debt service / income (monthly, ratio)",
         height=4.2,
     )
-    caption = (
-        f"{title}: weighted share of households with "
-        + " and ".join(f"'{v}'" for v in outcomes.values())
-        + f", by monthly debt service as a share of monthly income (bands; income includes "
-        f"remittances, as households report it), wave {wave}. "
-        f"{_design_note(conf_level)} Source: {source}; {_sample_note(data)}. "
-        f"{_gate_note(thresholds)}"
+    labels = traced_text(
+        _words(list(outcomes.values())), "params.yaml", path="figures.migration_outcomes"
     )
-    alt = (
-        "Dot chart with horizontal confidence-interval bars: share of households with a migrant "
-        "and with a risky migrant, by debt-service-to-income band. "
-        + _alt_ranges(table, group="debt_band", indicators=outcomes, total_label=total_label)
+    caption = join(
+        [
+            fill(CAPTIONS["band.head"], title=title, labels=labels, wave=_wave(wave)),
+            _design_note(table, name=name, group="debt_band"),
+            _sample_note(
+                table,
+                name=name,
+                group="debt_band",
+                total_label=total_label,
+                source=_param(source, "source"),
+            ),
+            _gate_note(policy, name),
+        ]
+    )
+    alt = join(
+        [
+            fill(CAPTIONS["alt.band"]),
+            _alt_ranges(
+                table,
+                name=name,
+                group="debt_band",
+                indicators=outcomes,
+                total_label=total_label,
+                label_path="figures.migration_outcomes",
+            ),
+        ]
     )
     numbers = _total_numbers(table, group="debt_band", total_label=total_label)
     for _, row in table[table["status"] != "suppressed"].iterrows():
         numbers[f"{row['indicator']}[{row['debt_band']}].estimate"] = float(row["estimate"])
-    return Exhibit(name, title, fig, caption, alt, table, record, numbers)
+    return _exhibit(name, title, fig, caption, alt, table, record, numbers)
+
+
+def _pp_entry(row: Any, column: str, *, signed: bool = True) -> Traced:
+    return pp(
+        row[column],
+        "models/estimates.csv",
+        row={"model": row["model"], "term": row["term"]},
+        column=column,
+        signed=signed,
+    )
 
 
 def build_effects_figure(
     estimates: pd.DataFrame,
     *,
     models: Mapping[str, str],
-    thresholds: DisclosureThresholds,
-    source: str,
+    policy: DisclosurePolicy,
+    source: str | Traced,
     title: str,
     xlabel: str,
     name: str,
     truth: Mapping[str, float] | None = None,
-    conf_level: float = 0.95,
+    upstream: Sequence[Mapping[str, Any]] = (),
+    title_path: str = "figures.effect_title",
 ) -> Exhibit:
     """Effect estimates of several models side by side (the exposure's term of each model).
 
@@ -583,11 +842,14 @@ def build_effects_figure(
     ----------
     estimates
         ``estimates.csv`` rows (``model, outcome, exposure, term, estimate, conf_low, conf_high,
-        n_obs, n_psu``).
+        n_obs, n_psu, estimand, conf_level, status``).
     models
-        Model name -> label, in display order.
+        Model name -> label, in display order (labels from ``fit.models[].label``).
     truth
-        Model name -> the true value the model's estimand has on synthetic data (optional).
+        Model name -> the true value the model's estimand has on synthetic data (optional; from
+        ``validation/validation.csv``).
+    upstream
+        The check record of ``estimates.csv`` (the fit stage gated the rows).
     """
     rows = []
     for model, label in models.items():
@@ -603,28 +865,114 @@ def build_effects_figure(
         row["truth"] = float(truth[model]) if truth and model in truth else np.nan
         rows.append(row)
     effects = pd.DataFrame(rows)
-    record = check_artefact(effects, thresholds, name=name, artefact_type="regression")
-    has_truth = bool(effects["truth"].notna().any())
-    fig = plot_effects(effects, xlabel=xlabel, title=title)
-    ns = ", ".join(f"{r['label']} n = {int(r['n_obs']):,}" for _, r in effects.iterrows())
-    caption = (
-        f"{title}: the same effect estimated by {len(effects)} models (exposure "
-        f"{effects['exposure'].iloc[0]}, outcome {effects['outcome'].iloc[0]}; effects in "
-        f"percentage points) with {100 * conf_level:.0f}% confidence intervals (errors clustered "
-        "by village or design-based, as stated in the regression tables)"
-        + ("; crosses mark the true effect built into the synthetic data" if has_truth else "")
-        + f". Source: {source}; {ns}."
-    )
-    alt = (
-        "Coefficient plot, one row per model: "
-        + "; ".join(
-            f"{r['label']} {100 * r['estimate']:.1f} points (95% CI {100 * r['conf_low']:.1f} to "
-            f"{100 * r['conf_high']:.1f})"
-            + (f", true value {100 * r['truth']:.1f}" if np.isfinite(r["truth"]) else "")
-            for _, r in effects.iterrows()
+    if "status" not in effects.columns:
+        effects["status"] = "published"
+    for col in ("conf_level", "estimand"):
+        if col not in effects.columns:
+            raise DisclosureError(f"figure {name!r}: the estimates table has no {col} column")
+    record = disclose(Regressions(effects, name, upstream=upstream), policy).record
+    shown = effects[effects["status"] != "suppressed"]
+    has_truth = bool(shown["truth"].notna().any())
+    lev = shown.iloc[0] if len(shown) else None
+    level_txt = (
+        level(
+            lev["conf_level"],
+            "models/estimates.csv",
+            row={"model": lev["model"], "term": lev["term"]},
+            column="conf_level",
         )
-        + "."
+        if lev is not None
+        else None
     )
+    fig = plot_effects(
+        effects,
+        xlabel=xlabel,
+        title=title,
+        interval_label=f"Estimate and {level_txt.text} CI" if level_txt else "Estimate",
+    )
+
+    def label_of(r: Any) -> Traced:
+        return _param(r["label"], "model_label", model=r["model"])
+
+    first = effects.iloc[0]
+    at_first = {"row": {"model": first["model"], "term": first["term"]}}
+    head_values: dict[str, Traced | Text | str] = {
+        "title": traced_text(title, "params.yaml", path=title_path),
+        "exposure": Traced(
+            str(first["exposure"]),
+            str(first["exposure"]),
+            "models/estimates.csv",
+            {**at_first, "column": "exposure"},
+        ),
+        "outcome": Traced(
+            str(first["outcome"]),
+            str(first["outcome"]),
+            "models/estimates.csv",
+            {**at_first, "column": "outcome"},
+        ),
+    }
+    parts: list[Text | None] = []
+    if level_txt is not None:
+        parts.append(fill(CAPTIONS["effects.head"], level=level_txt, **head_values))
+    for _, r in effects.iterrows():
+        if r["status"] == "suppressed":
+            parts.append(fill(CAPTIONS["effects.suppressed"], model=label_of(r)))
+        else:
+            parts.append(
+                fill(
+                    CAPTIONS["effects.estimand"],
+                    model=label_of(r),
+                    estimand=ESTIMAND_PHRASES.get(str(r["estimand"]), str(r["estimand"])),
+                )
+            )
+    if has_truth:
+        parts.append(fill(CAPTIONS["effects.truth"]))
+    sizes = listing(
+        [
+            fill(
+                CAPTIONS["effects.size"],
+                model=label_of(r),
+                n=count(
+                    r["n_obs"],
+                    "models/estimates.csv",
+                    row={"model": r["model"], "term": r["term"]},
+                    column="n_obs",
+                ),
+            )
+            for _, r in shown.iterrows()
+        ]
+    )
+    parts.append(fill(CAPTIONS["effects.source"], source=_param(source, "source"), sizes=sizes))
+    caption = join(parts)
+    items = []
+    for _, r in effects.iterrows():
+        if r["status"] == "suppressed":
+            items.append(fill(CAPTIONS["alt.effect_suppressed"], model=label_of(r)))
+            continue
+        vals: dict[str, Traced | Text | str] = {
+            "model": label_of(r),
+            "estimate": _pp_entry(r, "estimate"),
+            "low": _pp_entry(r, "conf_low"),
+            "high": _pp_entry(r, "conf_high"),
+            "level": level(
+                r["conf_level"],
+                "models/estimates.csv",
+                row={"model": r["model"], "term": r["term"]},
+                column="conf_level",
+            ),
+        }
+        if np.isfinite(r["truth"]):
+            vals["truth"] = pp(
+                r["truth"],
+                "validation/validation.csv",
+                row={"model": r["model"]},
+                column="truth",
+                signed=True,
+            )
+            items.append(fill(CAPTIONS["alt.effect_truth"], **vals))
+        else:
+            items.append(fill(CAPTIONS["alt.effect"], **vals))
+    alt = fill(CAPTIONS["alt.effects"], items=listing(items, "; "))
     numbers: dict[str, float] = {}
     for _, r in effects.iterrows():
         for col in ("estimate", "conf_low", "conf_high", "truth"):
@@ -637,49 +985,57 @@ def build_effects_figure(
             "outcome",
             "exposure",
             "term",
+            "estimand",
             "estimate",
             "std_error",
             "conf_low",
             "conf_high",
+            "conf_level",
             "p_value",
             "n_obs",
             "n_psu",
             "truth",
+            "status",
         )
         if c in effects.columns
     ]
-    return Exhibit(name, title, fig, caption, alt, effects[keep], record, numbers)
+    return _exhibit(name, title, fig, caption, alt, effects[keep], record, numbers)
 
 
 def build_targeting_figure(
     curve: pd.DataFrame,
     *,
-    thresholds: DisclosureThresholds,
-    source: str,
+    policy: DisclosurePolicy,
+    source: str | Traced,
     headline: Mapping[str, float] | None = None,
     n_households: int | None = None,
     upstream_record: Mapping[str, Any] | None = None,
     band_level: float | None = None,
     n_bootstrap: int | None = None,
     name: str = "targeting_curve",
+    metrics_source: str = "risk/metrics.json",
 ) -> Exhibit:
     """The risk model's targeting curve (aggregates only), gated.
 
     ``curve`` comes from the risk stage (``share_served, share_reached`` and optionally
     ``share_reached_perfect``, ``conf_low``, ``conf_high``, ``is_suppressed``). With the counts
-    ``n_served`` / ``n_reached``, points on fewer than the minimum cell size are suppressed
-    here; without them (the risk stage does not publish them) the curve must carry
-    ``is_suppressed`` and the risk stage's passed check record (``upstream_record``). The band
-    ``conf_low`` / ``conf_high`` is the risk stage's pointwise village-bootstrap percentile band
-    at level ``band_level`` from ``n_bootstrap`` replicates (named so in the caption); the band of
-    a suppressed point is blanked with the point.
+    ``n_served`` / ``n_reached``, the points are gated here (as shares reached among the served);
+    without them (the risk stage does not publish them) the curve must carry ``is_suppressed``
+    and the risk stage's passed check record (``upstream_record``). The band ``conf_low`` /
+    ``conf_high`` is the risk stage's pointwise village-bootstrap percentile band at level
+    ``band_level`` from ``n_bootstrap`` replicates (named so in the caption); the band of a
+    suppressed point is blanked with the point. ``headline`` (``share_served``, ``estimate``,
+    ``conf_low``, ``conf_high``), ``n_households``, ``band_level`` and ``n_bootstrap`` are read
+    from ``metrics_source`` (the risk stage's ``metrics.json``: ``settings.top_share``,
+    ``overall.top_share_reached(_low/_high)``, ``design.n_households``, ``settings.ci_level``,
+    ``design.n_bootstrap``) and traced there.
 
     Examples
     --------
-    >>> c = pd.DataFrame({"share_served": [0.2, 1.0], "share_reached": [0.5, 1.0],
-    ...                   "conf_low": [0.4, 1.0], "conf_high": [0.6, 1.0],
-    ...                   "n_served": [200, 1000], "n_reached": [60, 120]})
-    >>> ex = build_targeting_figure(c, thresholds=DisclosureThresholds(), source="demo",
+    >>> c = pd.DataFrame({"share_served": [0.2, 0.5], "share_reached": [0.5, 0.8],
+    ...                   "conf_low": [0.4, 0.7], "conf_high": [0.6, 0.9],
+    ...                   "n_served": [200, 500], "n_reached": [60, 96]})
+    >>> ex = build_targeting_figure(c, policy=DisclosurePolicy(), source="demo",
     ...                             band_level=0.95, n_bootstrap=500)
     >>> "95% village-bootstrap band, B = 500" in ex.caption
     True
@@ -696,30 +1052,20 @@ def build_targeting_figure(
         if k in c.columns
     ]
     if {"n_served", "n_reached"} <= set(c.columns):
-        small = (pd.to_numeric(c["n_served"], errors="coerce") < thresholds.min_cell_count) | (
-            pd.to_numeric(c["n_reached"], errors="coerce") < thresholds.min_cell_count
-        )
-        c["is_suppressed"] = small | prior
-        c.loc[c["is_suppressed"], value_cols] = np.nan
         cells = pd.DataFrame(
             {
+                "share_served": c["share_served"].astype(str),
                 "estimate": c["share_reached"],
                 "kind": "share",
                 "n_numerator": c["n_reached"],
                 "n_denominator": c["n_served"],
-                "status": np.where(c["is_suppressed"], "suppressed", "published"),
             }
         )
-        cells.loc[c["is_suppressed"].to_numpy(), ["n_numerator", "n_denominator"]] = np.nan
-        # a curve point rests on n_served households: the minimum cell size is the rule here
-        thr = DisclosureThresholds(
-            **{
-                **thresholds.as_dict(),
-                "reliability_suppress_below": thresholds.min_cell_count,
-                "reliability_flag_below": thresholds.min_cell_count,
-            }  # type: ignore[arg-type]
-        )
-        record = check_artefact(cells, thr, name=name)
+        gated = disclose(Cells(cells, name, dims=["share_served"], lines=[]), policy)
+        assert gated.table is not None
+        c["is_suppressed"] = (gated.table["status"] == "suppressed").to_numpy() | prior.to_numpy()
+        c.loc[c["is_suppressed"], value_cols] = np.nan
+        record = gated.record
         c = c.drop(columns=["n_served", "n_reached"])
     else:
         if "is_suppressed" not in c.columns or upstream_record is None:
@@ -727,64 +1073,61 @@ def build_targeting_figure(
                 f"figure {name!r}: the targeting curve has no counts, no is_suppressed column or "
                 "no check record of the risk stage, so it cannot be shown to be safe"
             )
-        if not upstream_record.get("passed"):
-            raise DisclosureError(f"figure {name!r}: the risk stage's disclosure check failed")
         leaked = c.loc[prior, value_cols].notna().any(axis=1)
-        c["is_suppressed"] = prior
-        checks = [
-            {
-                "check": "upstream_gate",
-                "passed": True,
-                "n_failing": 0,
-                "detail": "risk stage's disclosure record passed (counts are not published)",
-            },
-            {
-                "check": "suppressed_blank",
-                "passed": not bool(leaked.any()),
-                "n_failing": int(leaked.sum()),
-                "detail": "suppressed points carry no value",
-            },
-        ]
-        record = {
-            "artefact": name,
-            "artefact_type": "curve",
-            "passed": not leaked.any(),
-            "thresholds": thresholds.as_dict(),
-            "checks": checks,
-        }
         if leaked.any():
             raise DisclosureError(f"figure {name!r}: a suppressed curve point carries a value")
+        record = disclose(
+            Curve(c, name, value_columns=value_cols, upstream=[upstream_record]), policy
+        ).record
     title = "Targeting support with the risk-screening model"
-    has_band = {"conf_low", "conf_high"} <= set(c.columns)
-    level = f"{100 * band_level:.0f}% " if band_level is not None else ""
-    b_note = f", B = {n_bootstrap:,}" if n_bootstrap else ""
-    band_name = f"{level}village-bootstrap band{b_note}"
+    has_band = {"conf_low", "conf_high"} <= set(c.columns) and band_level is not None
+    src = metrics_source
+    band_lev = level(band_level, src, path="settings.ci_level") if band_level is not None else None
+    b = count(n_bootstrap, src, path="design.n_bootstrap") if n_bootstrap else None
+    head_lev = band_lev
     fig = plot_targeting_curve(
-        c, title=title, headline=headline, band_label=f"{level}village-bootstrap band"
+        c,
+        title=title,
+        headline=headline,
+        band_label=f"{band_lev.text} village-bootstrap band" if band_lev else "Band",
+        headline_label=(
+            f"Top {pct(headline['share_served'], src).text} served"
+            + (f" ({head_lev.text} CI)" if head_lev else "")
+        )
+        if headline is not None
+        else None,
     )
-    n_note = f"; n = {n_households:,} households" if n_households else ""
-    band_text = (
-        f"Shaded: {band_name} (pointwise percentile interval of the share reached; villages "
-        "resampled within strata, the fold models held fixed). "
-        if has_band
-        else ""
-    )
-    caption = (
-        f"{title}: share of the households with a risky migrant at wave 2 that would be reached "
-        "if support went to the households ranked highest by the wave-1 risk score, against "
-        "random and perfect targeting (out-of-fold predictions, village-grouped cross-validation; "
-        f"the marked point's interval from a village bootstrap). {band_text}Aggregates only: no "
-        f"individual score is published. Source: {source}{n_note}."
-    )
-    alt = "Line chart of the share of risky-migration households reached against the share served"
-    alt += f", with a shaded {band_name}." if has_band else "."
+    parts: list[Text | None] = [fill(CAPTIONS["targeting.head"], title=title)]
+    if has_band and band_lev is not None and b is not None:
+        parts.append(fill(CAPTIONS["targeting.band"], level=band_lev, b=b))
+    if n_households:
+        parts.append(
+            fill(
+                CAPTIONS["targeting.source"],
+                source=_param(source, "source"),
+                n=count(n_households, src, path="design.n_households"),
+            )
+        )
+    else:
+        parts.append(fill(CAPTIONS["targeting.source_no_n"], source=_param(source, "source")))
+    caption = join(parts)
+    alt_parts: list[Text | None] = [
+        fill(CAPTIONS["alt.targeting_band"], level=band_lev, b=b)
+        if has_band and band_lev is not None and b is not None
+        else fill(CAPTIONS["alt.targeting"])
+    ]
     numbers: dict[str, float] = {}
     if headline is not None:
-        alt += (
-            f" Serving the top {100 * headline['share_served']:.0f}% reaches "
-            f"{_pct(headline['estimate'])} (95% CI {_pct(headline['conf_low'])} to "
-            f"{_pct(headline['conf_high'])}) of them, against {100 * headline['share_served']:.0f}% "
-            "for random targeting."
-        )
+        values: dict[str, Traced | Text | str] = {
+            "served": pct(headline["share_served"], src, path="settings.top_share"),
+            "reached": pct(headline["estimate"], src, path="overall.top_share_reached"),
+            "low": pct(headline["conf_low"], src, path="overall.top_share_reached_low"),
+            "high": pct(headline["conf_high"], src, path="overall.top_share_reached_high"),
+        }
+        if head_lev is not None:
+            alt_parts.append(fill(CAPTIONS["alt.targeting_headline"], level=head_lev, **values))
+        else:
+            alt_parts.append(fill(CAPTIONS["alt.targeting_headline_no_level"], **values))
+    if headline is not None:
         numbers = {f"headline.{k}": float(v) for k, v in headline.items()}
-    return Exhibit(name, title, fig, caption, alt, c, record, numbers)
+    return _exhibit(name, title, fig, caption, join(alt_parts), c, record, numbers)

@@ -1,8 +1,8 @@
 """Report notebooks: display helpers behind the gate, execution and rendering.
 
-Inside a report notebook every table goes through :func:`show_table`, which runs the disclosure
-gate (:func:`~ctip_research.reporting.disclosure.check_artefact`) *before* displaying the table and
-attaches the check record to the output (output metadata ``ctip_disclosure``). A failing check
+Inside a report notebook every table goes through :func:`show_table`, which asks the disclosure
+authority (:func:`ctip_research.disclosure.disclose`) *before* displaying the table and attaches
+the check record to the output (output metadata ``ctip_disclosure``). A failing check
 raises in the cell, so the notebook (and the ``report`` stage) fails. After execution,
 :func:`collect_disclosure` reads every output of the executed notebook: an HTML table without a
 check record (a frame displayed around the gate) or an error output fails the stage too.
@@ -21,12 +21,19 @@ import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
+from ctip_research.disclosure import (
+    Aggregates,
+    Artefact,
+    Cells,
+    DisclosurePolicy,
+    Regressions,
+    disclose,
+)
 from ctip_research.errors import DisclosureError, RenderError
-from ctip_research.reporting.disclosure import ArtefactType, DisclosureThresholds, check_artefact
 
 __all__ = [
     "METADATA_KEY",
@@ -41,6 +48,8 @@ __all__ = [
 
 #: Output-metadata key holding the disclosure check record of a displayed table.
 METADATA_KEY = "ctip_disclosure"
+#: How a displayed table is checked.
+TableKind = Literal["cells", "regressions", "aggregates"]
 _TABLE = re.compile(r"<table\b", re.IGNORECASE)
 
 
@@ -85,29 +94,41 @@ def show_table(
     table: pd.DataFrame,
     *,
     name: str,
-    artefact_type: ArtefactType | None = None,
-    thresholds: DisclosureThresholds | None = None,
+    artefact_type: TableKind | None = None,
+    policy: DisclosurePolicy | None = None,
     dims: Sequence[str] = (),
     total_label: str = "Total",
     caption: str | None = None,
     rename: Mapping[str, str] | None = None,
     hide: Sequence[str] = ("kind", "is_flagged"),
     digits: int = 3,
+    upstream: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """Check ``table`` with the gate, then display it in the notebook with its check record.
+    """Check ``table`` with the disclosure authority, then display it with its check record.
 
-    A gated cell table (with ``status``) is checked as ``cells``, anything else as a ``frame``
-    (aggregate rows with unweighted counts), unless ``artefact_type`` says otherwise. ``rename``
-    and ``hide`` change only what is displayed, after the check. Raises
-    :class:`~ctip_research.errors.DisclosureError` (so the cell fails) when a check fails; nothing
-    is displayed then. Returns the record.
+    A gated cell table (with ``status`` and ``n_denominator``) is checked as ``cells``, anything
+    else as ``aggregates`` (rows with unweighted counts, or rows gated upstream when ``upstream``
+    records are given), unless ``artefact_type`` says otherwise. ``rename`` and ``hide`` change
+    only what is displayed, after the check. Raises :class:`~ctip_research.errors.
+    DisclosureError` (so the cell fails) when a check fails; nothing is displayed then. Returns
+    the record.
     """
     from IPython.display import HTML, display
 
-    kind: ArtefactType = artefact_type or ("cells" if "status" in table.columns else "frame")
-    record = check_artefact(
-        table, thresholds, name=name, artefact_type=kind, dims=dims, total_label=total_label
+    kind: TableKind = artefact_type or (
+        "cells" if {"status", "n_denominator"} <= set(table.columns) else "aggregates"
     )
+    art: Artefact
+    if kind == "cells":
+        # shown as it is: a table that was not gated is checked as all-published (it fails
+        # rather than being suppressed behind the reader's back)
+        checked = table if "status" in table.columns else table.assign(status="published")
+        art = Cells(checked, name, dims=dims, total_label=total_label)
+    elif kind == "regressions":
+        art = Regressions(table, name, upstream=upstream)
+    else:
+        art = Aggregates(table, name, upstream=upstream)
+    record = disclose(art, policy).record
     if "status" in table.columns:
         labels = list(dims) or [
             c
@@ -143,16 +164,18 @@ def show_regression_table(
     estimates: pd.DataFrame,
     *,
     name: str,
-    thresholds: DisclosureThresholds | None = None,
+    policy: DisclosurePolicy | None = None,
+    upstream: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Display a regression table (HTML from the fit stage) after checking its estimates.
 
     ``estimates`` are the ``estimates.csv`` rows of the models in the table; the residual-df,
-    cluster and record-level checks run on them before anything is displayed.
+    cluster and record-level checks run on them (and ``upstream``, the fit stage's record, must
+    have passed) before anything is displayed.
     """
     from IPython.display import HTML, display
 
-    record = check_artefact(estimates, thresholds, name=name, artefact_type="regression")
+    record = disclose(Regressions(estimates, name, upstream=upstream), policy).record
     display(HTML(table_html), metadata={METADATA_KEY: record})
     return record
 

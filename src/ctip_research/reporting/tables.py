@@ -1,7 +1,7 @@
 """Design-based cell tables for figures and reports (input of the disclosure gate).
 
 :func:`summarise_by` turns a household-level frame into a *cell table* (see
-:mod:`ctip_research.reporting.disclosure`): weighted shares or means by group, with margins,
+:class:`ctip_research.disclosure.Cells`): weighted shares or means by group, with margins,
 Taylor-linearised standard errors under the stratified cluster design (PSU ids nested within
 strata, domain estimation on the full design), t-intervals on the design degrees of freedom
 (PSUs - strata), the unweighted counts the gate needs, and, for money, the two largest
@@ -18,12 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ctip_research.disclosure import BLANKED_COLUMNS, Cells, DisclosurePolicy, disclose
 from ctip_research.errors import DisclosureError
-from ctip_research.reporting.disclosure import (
-    UNCERTAINTY_COLUMNS,
-    DisclosureThresholds,
-    apply_disclosure_control,
-)
 
 __all__ = ["SummaryKind", "domain_mean", "risk_metric_cells", "summarise_by"]
 
@@ -106,8 +102,9 @@ def summarise_by(
     Returns
     -------
     pandas.DataFrame
-        Columns ``*by, estimate, std_error, conf_low, conf_high, kind, n_numerator,
-        n_denominator, is_trafficking`` (+ ``top1_value, top2_value, total_value`` for money).
+        Columns ``*by, estimate, std_error, conf_low, conf_high, conf_level, kind, n_numerator,
+        n_denominator, n_psu, is_trafficking`` (+ ``top1_value, top2_value, total_value`` for
+        money); ``n_psu`` counts the PSUs (villages) with a household in the cell.
 
     Examples
     --------
@@ -152,8 +149,10 @@ def summarise_by(
             std_error=se,
             conf_low=est - tcrit * se,
             conf_high=est + tcrit * se,
+            conf_level=conf_level,
             kind=kind,
             n_denominator=int(valid.sum()),
+            n_psu=len(np.unique(j[valid])),
             is_trafficking=is_trafficking,
         )
         if kind == "share":
@@ -174,7 +173,7 @@ def summarise_by(
 
 def risk_metric_cells(
     subgroup_metrics: pd.DataFrame,
-    thresholds: DisclosureThresholds | None = None,
+    policy: DisclosurePolicy | None = None,
     *,
     metrics: Sequence[str] | None = None,
     name: str = "risk metrics",
@@ -186,7 +185,7 @@ def risk_metric_cells(
     ``is_suppressed``). Each metric is a cell of kind ``mean`` over its ``n_households``. Cells the
     risk stage suppressed (fewer than the minimum number of households, positives or negatives, or
     complementary suppression) stay suppressed; the others pass
-    :func:`~ctip_research.reporting.disclosure.apply_disclosure_control` (minimum counts,
+    :func:`~ctip_research.disclosure.disclose` (minimum counts,
     suppressed below ``reliability_suppress_below`` households, flagged below
     ``reliability_flag_below``). Suppressed cells keep their row with the estimate, interval and
     count blanked.
@@ -208,9 +207,10 @@ def risk_metric_cells(
         kind="mean", n_denominator=sub["n_households"].astype("float64")
     )
     prior = sub["is_suppressed"].astype(bool).to_numpy()
-    gated = apply_disclosure_control(cells.loc[~prior], thresholds, name=name).table
+    gated = disclose(Cells(cells.loc[~prior], name), policy).table
+    assert gated is not None
     held = cells.loc[prior].copy()
-    for col in ("estimate", *UNCERTAINTY_COLUMNS):
+    for col in BLANKED_COLUMNS:
         if col in held.columns:
             held[col] = np.nan
     held["status"] = pd.Series("suppressed", index=held.index, dtype="string")

@@ -1,14 +1,17 @@
-"""Stage ``brief``: the policy brief (PDF and HTML) from the estimates, behind the gate.
+"""Stage ``brief``: the policy brief (PDF and HTML) from the published estimates, behind the gate.
 
-Reads: ``<processed>/models/estimates.csv`` (fit), ``<processed>/figures/manifest.json`` and the
-figures it lists (figures stage).
+Reads (all published artefacts, each with its passing check record): ``<processed>/models/
+estimates.csv`` and ``metrics.json`` (fit), ``<processed>/figures/manifest.json``, the figures it
+shows and the descriptive figures' ``data.csv`` (figures), ``<processed>/risk/metrics.json``
+(risk).
 
 Writes to ``<processed>/brief/``: ``brief.pdf`` (Typst, fixed document date from
 ``brief.source_date_epoch``), ``brief.html`` (self-contained), ``brief.json`` (the content: every
-sentence and every number printed, with the values read from the inputs) and
-``brief.disclosure.json`` (the check record of the regressions quoted and of every figure shown).
-Fails with :class:`~ctip_research.errors.DisclosureError` when a check fails and with
-:class:`~ctip_research.errors.RenderError` when the PDF exceeds ``brief.max_pages``.
+sentence, the template it came from and the conditions it was chosen on, and every number printed
+with its source) and ``brief.disclosure.json`` (the check record: the inputs' records passed and
+every number on the page is traced). Fails with :class:`~ctip_research.errors.DisclosureError`
+when a check fails and with :class:`~ctip_research.errors.RenderError` when the PDF exceeds
+``brief.max_pages``.
 """
 
 from __future__ import annotations
@@ -16,73 +19,129 @@ from __future__ import annotations
 import time
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from ctip_research.config import Params, params_hash
-from ctip_research.errors import DisclosureError, InputFileError, RenderError
-from ctip_research.identity import data_notices, read_identity, survey_description
+from ctip_research.disclosure import DisclosurePolicy
+from ctip_research.errors import InputFileError, RenderError
+from ctip_research.identity import IDENTITY_FILE, data_notices, read_identity
 from ctip_research.io import file_sha256, read_json, write_bytes, write_json, write_text
 from ctip_research.log import get_logger
-from ctip_research.reporting.brief import compose_brief, pdf_page_count, render_html, typeset_pdf
-from ctip_research.reporting.disclosure import DisclosureThresholds, check_regression
+from ctip_research.reporting.brief import (
+    BriefInputs,
+    check_brief,
+    compose_brief,
+    pdf_page_count,
+    render_html,
+    typeset_pdf,
+)
+from ctip_research.reporting.figures import TOTAL_LABELS
+from ctip_research.reporting.trace import Text, Traced, traced_text
+from ctip_research.stages._publish import read_record, write_record
 
 log = get_logger("brief")
 
 
+def _record(path: Path, stage: str) -> dict[str, Any]:
+    return read_record(path, stage=stage)
+
+
 def run_brief(params: Params) -> None:
-    """Compose, typeset and write the brief (see the module docstring)."""
+    """Compose, check, typeset and write the brief (see the module docstring)."""
     processed = Path(params.paths.processed)
     bp = params.brief
-    thr = DisclosureThresholds.from_privacy(params.privacy)
+    policy = DisclosurePolicy.from_privacy(params.privacy)
     estimates_path = processed / "models" / "estimates.csv"
+    sample_path = processed / "models" / "metrics.json"
     fig_dir = processed / "figures"
     manifest_path = fig_dir / "manifest.json"
     for path, stage in ((estimates_path, "fit"), (manifest_path, "figures")):
         if not path.exists():
             raise InputFileError(f"input missing; run `ctip {stage}` first", file=path)
-    estimates = pd.read_csv(estimates_path)
-    identity = read_identity(processed)
-    manifest = read_json(manifest_path)
-    figures = manifest["figures"]
-    records = []
+    records = [
+        _record(processed / "models" / "estimates.disclosure.json", "fit"),
+        _record(fig_dir / "manifest.disclosure.json", "figures"),
+    ]
+    if sample_path.exists():
+        records.append(_record(processed / "models" / "results.disclosure.json", "fit"))
     for name in bp.figures:
-        rec_path = fig_dir / f"{name}.disclosure.json"
-        if not rec_path.exists():
-            raise InputFileError("figure has no disclosure record", file=rec_path)
-        rec = read_json(rec_path)
-        if not rec.get("passed"):
-            raise DisclosureError(f"figure {name!r} did not pass the disclosure gate")
-        records.append({"artefact": name, "passed": True, "source": rec_path.name})
+        records.append(_record(fig_dir / f"{name}.disclosure.json", "figures"))
+    figure_data = {}
+    for name in TOTAL_LABELS:
+        path = fig_dir / f"{name}.data.csv"
+        if path.exists():
+            records.append(_record(fig_dir / f"{name}.disclosure.json", "figures"))
+            figure_data[name] = pd.read_csv(path, dtype={TOTAL_LABELS[name][0]: str})
+    risk_path = processed / params.figures.risk_metrics_file
+    risk_metrics = None
+    if risk_path.exists():
+        records.append(_record(risk_path.parent / "disclosure.json", "risk"))
+        risk_metrics = read_json(risk_path)
+    inputs = BriefInputs(
+        estimates=pd.read_csv(estimates_path),
+        sample=read_json(sample_path).get("sample", {}) if sample_path.exists() else {},
+        figures=read_json(manifest_path)["figures"],
+        figure_data=figure_data,
+        risk_metrics=risk_metrics,
+        records=records,
+    )
+    identity = read_identity(processed)
+    notice = data_notices(identity, bp.data_notice)
+    extra = (bp.data_notice or "").strip()
+    # the demonstration sentence (on the embedded default only) is fixed text without numbers;
+    # the extra notice comes from params.yaml
+    data_notice = (
+        Text(notice, (traced_text(extra, "params.yaml", path="brief.data_notice").entry(),))
+        if notice and extra
+        else Text(notice, ())
+        if notice
+        else None
+    )
+    survey = Traced(
+        str(identity["survey"]),
+        str(identity["survey"]),
+        f"tables/{IDENTITY_FILE}",
+        {"path": "survey"},
+        "text",
+    )
+    phash = params_hash(params, "privacy", "brief", "figures")
     provenance = {
-        "Package": f"ctip_research {version('ctip_research')}",
-        "Estimates (sha256)": file_sha256(estimates_path)[:12],
-        "Parameters (hash)": params_hash(params, "privacy", "brief", "figures"),
+        "package": traced_text(
+            f"ctip_research {version('ctip_research')}",
+            "package",
+            derivation="installed package version",
+        ),
+        "checksum": traced_text(
+            file_sha256(estimates_path)[:12],
+            "models/estimates.csv",
+            derivation="sha256 of the file, first 12 hex digits",
+        ),
+        "params_hash": traced_text(
+            phash, "params.yaml", derivation="params hash of privacy, brief, figures"
+        ),
     }
     content = compose_brief(
-        estimates,
-        figures,
+        inputs,
         title=bp.title,
         subtitle=bp.subtitle,
         organisation=bp.organisation,
         date_label=bp.date_label,
         headline_model=bp.headline_model,
         naive_model=bp.naive_model,
+        comparison_model=bp.comparison_model,
         programme_model=bp.programme_model,
         figure_names=bp.figures,
         model_labels={m.name: m.label for m in params.fit.models},
-        model_kinds={m.name: m.kind for m in params.fit.models},
-        thresholds=thr,
-        data_notice=data_notices(identity, bp.data_notice),
-        data_source=survey_description(identity),
+        instruments={m.name: list(m.instruments) for m in params.fit.models},
+        policy=policy,
+        data_notice=data_notice,
+        survey=survey,
         provenance=provenance,
+        wave=params.figures.wave,
     )
-    quoted = estimates[
-        estimates["model"].isin([bp.headline_model, bp.naive_model, bp.programme_model])
-    ]
-    regression = check_regression(quoted, thr, name="brief: quoted regressions")
-    if not regression["passed"]:
-        raise DisclosureError("the brief quotes a regression that fails the disclosure gate")
+    record = check_brief(content, policy, records)
     start = time.perf_counter()
     pdf = typeset_pdf(content, figures_root=fig_dir, timestamp=bp.source_date_epoch)
     seconds = time.perf_counter() - start
@@ -91,11 +150,10 @@ def run_brief(params: Params) -> None:
         raise RenderError(f"the brief has {pages} pages; brief.max_pages is {bp.max_pages}")
     pngs = {name: (fig_dir / f"{name}.png").read_bytes() for name in bp.figures}
     out = processed / "brief"
-    write_bytes(out / "brief.pdf", pdf)
-    write_text(out / "brief.html", render_html(content, figure_png=pngs))
-    write_json(out / "brief.json", {**content, "pages": pages, "provenance": provenance})
-    write_json(
-        out / "brief.disclosure.json",
-        {"artefact": "brief", "passed": True, "checks": [regression, *records]},
-    )
+    files = [
+        write_bytes(out / "brief.pdf", pdf),
+        write_text(out / "brief.html", render_html(content, figure_png=pngs)),
+        write_json(out / "brief.json", {**content, "pages": pages}),
+    ]
+    write_record(out, "brief", record, files)
     log.info("brief: %d page(s), typeset in %.1f s -> %s", pages, seconds, out)

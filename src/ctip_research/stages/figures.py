@@ -8,9 +8,11 @@ targeting curve and metrics of ``ctip risk`` (``figures.targeting_file``,
 Writes to ``<processed>/figures/``: for every figure ``<name>.png`` and ``<name>.svg``
 (deterministic: no dates, fixed SVG ids), ``<name>.caption.md``, ``<name>.alt.txt``,
 ``<name>.data.csv`` (the gated numbers behind it) and ``<name>.disclosure.json`` (the check
-record), plus ``manifest.json`` (every figure with its title, caption, headline numbers, files and
-their sha256, inputs and their sha256, and the params hash). The stage fails with
-:class:`~ctip_research.errors.DisclosureError` when a figure fails a check, before writing it.
+record, listing those files with their sha256), plus ``manifest.json`` (every figure with its
+title, caption, alt text, the trace of every number in them, headline numbers, files and their
+sha256, inputs and their sha256, and the params hash) and ``manifest.disclosure.json``. The stage
+fails with :class:`~ctip_research.errors.DisclosureError` when a figure fails a check, before
+writing it.
 """
 
 from __future__ import annotations
@@ -23,13 +25,13 @@ import numpy as np
 import pandas as pd
 
 from ctip_research.config import Params, params_hash
+from ctip_research.disclosure import DisclosurePolicy
 from ctip_research.errors import InputFileError
 from ctip_research.features.definitions import band_labels
-from ctip_research.identity import read_identity, source_label
+from ctip_research.identity import IDENTITY_FILE, read_identity, source_label
 from ctip_research.io import file_sha256, write_bytes, write_csv, write_json, write_text
 from ctip_research.literals import PROVINCES
 from ctip_research.log import get_logger, track
-from ctip_research.reporting.disclosure import DisclosureThresholds
 from ctip_research.reporting.figures import (
     Exhibit,
     build_debt_burden_figure,
@@ -38,6 +40,8 @@ from ctip_research.reporting.figures import (
     build_targeting_figure,
 )
 from ctip_research.reporting.style import render_figure
+from ctip_research.reporting.trace import traced_text
+from ctip_research.stages._publish import combine_records, read_record, write_record
 
 log = get_logger("figures")
 
@@ -118,31 +122,48 @@ def _headline(metrics_path: Path) -> dict[str, float] | None:
     }
 
 
-def _band(metrics_path: Path) -> tuple[float | None, int | None]:
-    """Level and replicates of the risk stage's village-bootstrap band (``metrics.json``)."""
+def _band(metrics_path: Path) -> tuple[float | None, int | None, int | None]:
+    """Level and replicates of the risk stage's village-bootstrap band, and the households it
+    evaluated (``metrics.json``)."""
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     level = metrics.get("settings", {}).get("ci_level")
     n_boot = metrics.get("design", {}).get("n_bootstrap")
+    n_hh = metrics.get("design", {}).get("n_households")
     return (
         None if level is None else float(level),
         None if n_boot is None else int(n_boot),
+        None if n_hh is None else int(n_hh),
     )
+
+
+def _estimates_record(processed: Path) -> dict[str, Any]:
+    """The fit stage's check record of ``estimates.csv`` (the effect figures rest on it)."""
+    return read_record(processed / "models" / "estimates.disclosure.json", stage="fit")
 
 
 def build_exhibits(params: Params) -> tuple[list[Exhibit], dict[str, list[Path]]]:
     """Read the inputs and build every figure (gated); return them and each one's input files."""
     processed = Path(params.paths.processed)
     fp = params.figures
-    thr = DisclosureThresholds.from_privacy(params.privacy)
+    policy = DisclosurePolicy.from_privacy(params.privacy)
     analysis = _require(processed / "analysis" / "household_wave.parquet", "features")
     estimates_path = _require(processed / "models" / "estimates.csv", "fit")
     targeting_path = _require(processed / fp.targeting_file, "risk")
     metrics_path = _require(processed / fp.risk_metrics_file, "risk")
 
     households = pd.read_parquet(analysis)
-    source = fp.source_label or source_label(read_identity(processed))
+    source = (
+        traced_text(fp.source_label, "params.yaml", path="figures.source_label")
+        if fp.source_label
+        else traced_text(
+            source_label(read_identity(processed)),
+            f"tables/{IDENTITY_FILE}",
+            derivation="survey name and number of provinces",
+        )
+    )
     estimates = pd.read_csv(estimates_path)
     truth, truth_path = _read_truth(params, processed)
+    estimates_record = _estimates_record(processed)
     labels = _model_labels(params)
     exhibits: list[Exhibit] = []
     inputs: dict[str, list[Path]] = {}
@@ -152,7 +173,7 @@ def build_exhibits(params: Params) -> tuple[list[Exhibit], dict[str, list[Path]]
             households,
             indicators=fp.debt_indicators,
             province_names=PROVINCES,
-            thresholds=thr,
+            policy=policy,
             source=source,
             wave=fp.wave,
             conf_level=fp.conf_level,
@@ -168,7 +189,7 @@ def build_exhibits(params: Params) -> tuple[list[Exhibit], dict[str, list[Path]]
             band_order=band_labels(params.features.debt_service_bands),
             borrower=fp.borrower_column,
             no_borrower_label=fp.no_borrower_label,
-            thresholds=thr,
+            policy=policy,
             source=source,
             wave=fp.wave,
             conf_level=fp.conf_level,
@@ -178,21 +199,22 @@ def build_exhibits(params: Params) -> tuple[list[Exhibit], dict[str, list[Path]]
     inputs["migration_by_debt_band"] = [analysis]
     truth_inputs = [truth_path] if truth_path is not None else []
     _require_estimated(params, estimates, processed)
-    for name, models, title in (
-        ("effect_estimates", fp.effect_models, fp.effect_title),
-        ("programme_effect", fp.programme_models, fp.programme_title),
+    for name, models, title, title_path in (
+        ("effect_estimates", fp.effect_models, fp.effect_title, "figures.effect_title"),
+        ("programme_effect", fp.programme_models, fp.programme_title, "figures.programme_title"),
     ):
         exhibits.append(
             build_effects_figure(
                 estimates,
                 models={m: labels.get(m, m) for m in models},
-                thresholds=thr,
+                policy=policy,
                 source=source,
                 title=title,
                 xlabel="Effect (percentage points)",
                 name=name,
                 truth=truth,
-                conf_level=fp.conf_level,
+                upstream=[estimates_record],
+                title_path=title_path,
             )
         )
         inputs[name] = [estimates_path, *truth_inputs]
@@ -200,7 +222,7 @@ def build_exhibits(params: Params) -> tuple[list[Exhibit], dict[str, list[Path]]
     if "subgroup" in curve.columns:
         curve = curve[curve["subgroup"].astype(str) == "overall"]
     headline = _headline(metrics_path)
-    band_level, n_bootstrap = _band(metrics_path)
+    band_level, n_bootstrap, n_evaluated = _band(metrics_path)
     risk_record_path = targeting_path.parent / "disclosure.json"
     risk_record = (
         json.loads(risk_record_path.read_text(encoding="utf-8"))
@@ -210,10 +232,10 @@ def build_exhibits(params: Params) -> tuple[list[Exhibit], dict[str, list[Path]]
     exhibits.append(
         build_targeting_figure(
             curve,
-            thresholds=thr,
+            policy=policy,
             source=source,
             headline=headline,
-            n_households=int(households[households["wave"] == fp.wave].shape[0]),
+            n_households=n_evaluated,
             upstream_record=risk_record,
             band_level=band_level,
             n_bootstrap=n_bootstrap,
@@ -233,7 +255,7 @@ def _clean_numbers(numbers: dict[str, float]) -> dict[str, float | None]:
 
 
 def write_exhibit(exhibit: Exhibit, out: Path, *, formats: list[str], dpi: int) -> dict[str, str]:
-    """Write one exhibit's files into ``out``; return file name -> sha256."""
+    """Write one exhibit's files and its check record into ``out``; return file name -> sha256."""
     files: dict[str, Path] = {}
     for fmt in formats:
         files[fmt] = write_bytes(
@@ -243,7 +265,7 @@ def write_exhibit(exhibit: Exhibit, out: Path, *, formats: list[str], dpi: int) 
     files["caption"] = write_text(out / f"{exhibit.name}.caption.md", exhibit.caption + "\n")
     files["alt"] = write_text(out / f"{exhibit.name}.alt.txt", exhibit.alt_text + "\n")
     files["data"] = write_csv(out / f"{exhibit.name}.data.csv", exhibit.data, float_format="%.6g")
-    files["disclosure"] = write_json(out / f"{exhibit.name}.disclosure.json", exhibit.record)
+    files["disclosure"] = write_record(out, exhibit.name, exhibit.record, files.values())
     return {p.name: file_sha256(p) for p in files.values()}
 
 
@@ -253,6 +275,7 @@ def run_figures(params: Params) -> None:
     exhibits, inputs = build_exhibits(params)
     phash = params_hash(params, "privacy", "figures", "features")
     manifest: dict[str, Any] = {"params_hash": phash, "figures": []}
+    policy = DisclosurePolicy.from_privacy(params.privacy)
     for ex in track(exhibits, "Writing figures"):
         hashes = write_exhibit(
             ex, out, formats=list(params.figures.formats), dpi=params.figures.dpi
@@ -263,6 +286,7 @@ def run_figures(params: Params) -> None:
                 "title": ex.title,
                 "caption": ex.caption,
                 "alt_text": ex.alt_text,
+                "trace": ex.trace,
                 "numbers": _clean_numbers(ex.numbers),
                 "width_in": round(float(ex.figure.get_size_inches()[0]), 3),
                 "height_in": round(float(ex.figure.get_size_inches()[1]), 3),
@@ -275,5 +299,11 @@ def run_figures(params: Params) -> None:
             }
         )
         log.info("figure %s: %d cell(s) suppressed", ex.name, len(ex.record.get("suppressed", [])))
-    write_json(out / "manifest.json", manifest)
+    path = write_json(out / "manifest.json", manifest)
+    write_record(
+        out,
+        "manifest",
+        combine_records("figures manifest", [ex.record for ex in exhibits], policy),
+        [path],
+    )
     log.info("wrote %d figures to %s", len(exhibits), out)

@@ -13,23 +13,36 @@ Reads ``<processed>/analysis/household_wave.parquet`` and ``panel.parquet``; wri
 - ``tables/<name>.{md,html,tex,docx}``: etable-style regression tables;
 - ``metrics.json``: headline estimates for ``dvc metrics show``.
 
-Disclosure control: a regression is published only with at least ``privacy.min_residual_df``
-residual degrees of freedom (and as many clusters + 1); descriptive cells need at least
-``privacy.min_cell_count`` households. Suppressed items are listed in ``metrics.json``.
+Disclosure control (:func:`ctip_research.disclosure.disclose`): descriptive cells need enough
+households in the numerator, the denominator and the complement (the trafficking minimum for
+``privacy.trafficking_indicators``), with secondary suppression across each domain and the overall
+margin; a regression is published only with enough residual degrees of freedom and clusters and
+enough exposed and unexposed units (and cases among them) behind every dummy regressor. Suppressed
+cells and models stay in ``estimates.csv`` and ``descriptive.csv``, blanked, with ``status`` and
+``suppression_reason``; they are listed in ``metrics.json``. Every file gets a check record
+(``<stem>.disclosure.json``, ``tables/<name>.disclosure.json``) listing it with its sha256.
+
+``estimates.csv`` records for every row the estimand of its model (``fit.models[].estimand``), the
+population it refers to (wave and sample) and the interval's level (``1 - fit.alpha``).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ctip_research.config import Params
+from ctip_research.config.fit import ModelSpec
+from ctip_research.disclosure import Cells, DisclosurePolicy, Document, Regressions, disclose
 from ctip_research.errors import InputFileError
 from ctip_research.io import write_bytes, write_csv, write_json
 from ctip_research.log import get_logger, track
 from ctip_research.runs import require_upstream
+from ctip_research.stages._publish import combine_records, write_record
 
 log = get_logger("fit")
 
@@ -45,10 +58,105 @@ def _read(path: Path) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
-def _publishable(res: Any, min_df: int) -> bool:
-    df_ok = res.df_resid >= min_df
-    psu_ok = res.n_psu is None or (res.n_psu - 1) >= min_df
-    return bool(df_ok and psu_ok)
+#: Columns of ``estimates.csv``: the tidy estimate columns, then what the brief and the gate need.
+PUBLISHED_ESTIMATE_COLUMNS = [
+    "model",
+    "outcome",
+    "exposure",
+    "term",
+    "estimate",
+    "std_error",
+    "conf_low",
+    "conf_high",
+    "p_value",
+    "n_obs",
+    "n_psu",
+    "design",
+    "df_resid",
+    "n_numerator",
+    "estimand",
+    "population",
+    "conf_level",
+    "status",
+    "suppression_reason",
+]
+#: Columns of ``descriptive.csv``.
+DESCRIPTIVE_COLUMNS = [
+    "indicator",
+    "domain",
+    "level",
+    "estimate",
+    "std_error",
+    "conf_low",
+    "conf_high",
+    "conf_level",
+    "deff",
+    "df",
+    "n_obs",
+    "n_numerator",
+    "is_trafficking",
+    "status",
+    "suppression_reason",
+]
+
+
+def population_of(spec: ModelSpec) -> str:
+    """The population a model's estimate refers to: its wave and sample query.
+
+    Examples
+    --------
+    >>> from ctip_research.config.fit import ModelSpec
+    >>> s = ModelSpec(name="m", kind="fixed_effects", label="m", outcome="y", exposure="x",
+    ...               controls=[], fixed_effects=[], cluster=None, weights=None, wave=1,
+    ...               sample="is_urban == False", instruments=[], link=None, headline=False)
+    >>> population_of(s)
+    'wave 1; is_urban == False'
+    """
+    base = f"wave {spec.wave}" if spec.wave is not None else "all waves"
+    return f"{base}; {spec.sample}" if spec.sample else base
+
+
+def _descriptive_lines(cells: pd.DataFrame) -> list[list[int]]:
+    """Additive lines of the descriptive table: each domain's levels with the overall cell."""
+    lines = []
+    pos = pd.Series(np.arange(len(cells)), index=cells.index)
+    for _, part in cells.groupby("indicator", sort=False):
+        overall = pos[part.index[part["domain"] == "all"]].tolist()
+        for _, sub in part[part["domain"] != "all"].groupby("domain", sort=False):
+            lines.append([*pos[sub.index].tolist(), *overall])
+    return lines
+
+
+def gate_descriptive(
+    table: pd.DataFrame,
+    counts: pd.DataFrame,
+    policy: DisclosurePolicy,
+    *,
+    conf_level: float,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The descriptive cells behind the disclosure authority: ``descriptive.csv`` and its record.
+
+    ``counts`` are :func:`~ctip_research.models.support.indicator_counts` of the same data.
+    """
+    keys = ["indicator", "domain", "level"]
+    cells = table.astype({"level": str}).merge(
+        counts.astype({"level": str}), on=keys, how="left", validate="one_to_one"
+    )
+    if (cells["n_denominator"] != cells["n_obs"]).any():  # pragma: no cover - same selection
+        raise InputFileError("descriptive counts do not match the estimates' sample sizes")
+    cells = cells.drop(columns=["n_obs"]).assign(
+        kind="share", is_trafficking=cells["indicator"].isin(policy.trafficking_indicators)
+    )
+    out = disclose(
+        Cells(cells, "descriptive estimates", dims=keys, lines=_descriptive_lines(cells)), policy
+    )
+    assert out.table is not None
+    safe = out.table.copy()
+    suppressed = (safe["status"] == "suppressed").to_numpy()
+    safe["n_obs"] = safe["n_denominator"]
+    safe.loc[suppressed, ["deff", "df"]] = np.nan
+    safe["conf_level"] = conf_level
+    return safe.loc[:, DESCRIPTIVE_COLUMNS], out.record
 
 
 def _treated(values: pd.Series) -> pd.Series:
@@ -230,8 +338,136 @@ def _wild_bootstrap(
     return pd.DataFrame(rows, columns=WILD_BOOTSTRAP_COLUMNS)
 
 
+def _estimate_rows(res: Any, spec: ModelSpec, conf_level: float) -> pd.DataFrame:
+    """``estimates.csv`` rows of a fitted model (before the gate)."""
+    rows = res.estimates()
+    return rows.assign(
+        df_resid=float(res.df_resid),
+        n_numerator=np.nan,
+        estimand=spec.estimand,
+        population=population_of(spec),
+        conf_level=conf_level,
+    )
+
+
+def _without(res: Any, terms: list[str]) -> Any:
+    """``res`` without the coefficients of ``terms`` (suppressed by the disclosure rules): not in
+    its terms, its covariance, nor in any per-term table of its diagnostics."""
+    if not terms:
+        return res
+    keep = ~res.terms["term"].isin(terms)
+    names = list(res.terms.loc[keep, "term"])
+    covariance = res.covariance
+    if covariance is not None:
+        covariance = covariance.loc[names, names]
+    extra = {}
+    for key, value in res.extra.items():
+        if isinstance(value, dict) and isinstance(value.get("term"), list):
+            rows = [i for i, t in enumerate(value["term"]) if str(t) not in set(terms)]
+            value = {
+                k: [v[i] for i in rows]
+                if isinstance(v, list) and len(v) == len(value["term"])
+                else v
+                for k, v in value.items()
+            }
+        extra[key] = value
+    extra["suppressed_terms"] = sorted(terms)
+    return replace(
+        res,
+        terms=res.terms.loc[keep].reset_index(drop=True),
+        covariance=covariance,
+        extra=extra,
+    )
+
+
+def _descriptive_rows(
+    table: pd.DataFrame, *, n_psu: int, design: str, population: str
+) -> pd.DataFrame:
+    """``estimates.csv`` rows of the gated descriptive table."""
+    return pd.DataFrame(
+        {
+            "model": "descriptive",
+            "outcome": table["indicator"],
+            "exposure": table["domain"],
+            "term": table["domain"].astype(str) + "=" + table["level"].astype(str),
+            "estimate": table["estimate"],
+            "std_error": table["std_error"],
+            "conf_low": table["conf_low"],
+            "conf_high": table["conf_high"],
+            "p_value": np.nan,
+            "n_obs": table["n_obs"],
+            "n_psu": n_psu,
+            "design": design,
+            "df_resid": np.nan,
+            "n_numerator": table["n_numerator"],
+            "estimand": "population_mean",
+            "population": population,
+            "conf_level": table["conf_level"],
+            "status": table["status"],
+            "suppression_reason": table["suppression_reason"],
+        }
+    )
+
+
+def _balance_cells(sample: pd.DataFrame, balance: pd.DataFrame, *, treatment: str) -> pd.DataFrame:
+    """The balance table's group means as cells (counts and, for money, the contributions)."""
+    treated = sample[treatment].astype(bool).to_numpy()
+    rows = []
+    for r in balance.to_dict("records"):
+        x = pd.to_numeric(sample[r["covariate"]].astype("Float64"), errors="coerce").to_numpy(
+            dtype=float, na_value=np.nan
+        )
+        ok = ~np.isnan(x)
+        binary = set(np.unique(x[ok]).tolist()) <= {0.0, 1.0}
+        money = str(r["covariate"]).removesuffix("_w1").removesuffix("_w2").endswith("_usd")
+        for group, mask, est in (
+            ("treated", treated, r["mean_treated"]),
+            ("control", ~treated, r["mean_control"]),
+        ):
+            v = x[mask & ok]
+            row: dict[str, Any] = {
+                "covariate": r["covariate"],
+                "group": group,
+                "estimate": float(est),
+                "n_denominator": int(v.size),
+            }
+            if binary:
+                row.update(kind="share", n_numerator=int((v == 1).sum()))
+            elif money:
+                amounts = np.sort(np.abs(v))[::-1]
+                row.update(
+                    kind="money",
+                    n_numerator=int((amounts > 0).sum()),
+                    top1_value=float(amounts[0]) if amounts.size else 0.0,
+                    top2_value=float(amounts[1]) if amounts.size > 1 else 0.0,
+                    total_value=float(amounts.sum()),
+                )
+            else:
+                row.update(kind="mean", n_numerator=np.nan)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def gate_balance(
+    sample: pd.DataFrame, balance: pd.DataFrame, policy: DisclosurePolicy, *, treatment: str
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """``balance.csv`` behind the gate: a covariate whose treated or control cell is suppressed
+    is blanked (its difference would reveal the cell); ``status`` says which."""
+    cells = _balance_cells(sample, balance, treatment=treatment)
+    out = disclose(Cells(cells, "programme balance", dims=["covariate", "group"]), policy)
+    assert out.table is not None
+    bad = set(out.table.loc[out.table["status"] == "suppressed", "covariate"])
+    safe = balance.copy()
+    safe["status"] = np.where(safe["covariate"].isin(bad), "suppressed", "published")
+    numbers = ["mean_treated", "mean_control", "difference", "norm_diff", "n_treated", "n_control"]
+    safe[numbers] = safe[numbers].astype("float64")
+    safe.loc[safe["status"] == "suppressed", numbers] = np.nan
+    return safe, out.record
+
+
 def run_fit(params: Params) -> None:
-    """Fit every model of ``params.fit`` and write estimates, tables and metrics."""
+    """Fit every model of ``params.fit`` and write estimates, tables and metrics, behind the
+    disclosure authority (see the module docstring)."""
     require_upstream("features", params.paths, consumer="fit")
     from ctip_research.models.design_based import estimate_indicators
     from ctip_research.models.fitting import PANEL_KINDS, fit_model
@@ -240,8 +476,8 @@ def run_fit(params: Params) -> None:
         mean_reversion,
         programme_conclusion,
     )
-    from ctip_research.models.results import ESTIMATE_COLUMNS
     from ctip_research.models.robustness import adjust_pvalues, romano_wolf, spec_variants
+    from ctip_research.models.support import dummy_support, estimation_sample, indicator_counts
     from ctip_research.models.tables import regression_table, render_table
 
     fp = params.fit
@@ -249,7 +485,8 @@ def run_fit(params: Params) -> None:
     out = params.paths.processed / "models"
     hw = _read(analysis_dir / "household_wave.parquet")
     panel = _read(analysis_dir / "panel.parquet")
-    min_df = params.privacy.min_residual_df
+    policy = DisclosurePolicy.from_privacy(params.privacy)
+    conf_level = round(1.0 - fp.alpha, 10)
     suppressed: list[str] = []
 
     # model 1 -------------------------------------------------------------------------------
@@ -258,14 +495,28 @@ def run_fit(params: Params) -> None:
     descriptive = estimate_indicators(
         desc_data, fp.design, indicators=d.indicators, domains=d.domains, alpha=fp.alpha
     )
-    small = descriptive.table["n_obs"] < params.privacy.min_cell_count
-    if small.any():
-        suppressed += [
-            f"descriptive:{r.indicator}:{r.domain}={r.level}"
-            for r in descriptive.table.loc[small].itertuples()
-        ]
-    desc_table = descriptive.table.loc[~small].reset_index(drop=True)
-    write_csv(out / "descriptive.csv", desc_table)
+    counts = indicator_counts(desc_data, indicators=d.indicators, domains=d.domains)
+    desc_table, desc_record = gate_descriptive(
+        descriptive.table, counts, policy, conf_level=conf_level
+    )
+    suppressed += [
+        f"descriptive:{r.indicator}:{r.domain}={r.level}"
+        for r in desc_table.loc[desc_table["status"] == "suppressed"].itertuples()
+    ]
+    log.info(
+        "descriptive: %d of %d cells suppressed",
+        int((desc_table["status"] == "suppressed").sum()),
+        len(desc_table),
+    )
+
+    def support_of(data: pd.DataFrame, spec: ModelSpec, res: Any) -> pd.DataFrame:
+        sample = estimation_sample(data, spec, design=fp.design)
+        return dummy_support(
+            sample,
+            spec,
+            terms=list(res.terms["term"]),
+            outcome_is_trafficking=policy.is_trafficking(spec.outcome),
+        )
 
     # the programme sample (model 6): areas with a treated household, from the data ------------
     prog = fp.programme
@@ -283,7 +534,9 @@ def run_fit(params: Params) -> None:
         notes.append(note)
 
     # models 2-6 ------------------------------------------------------------------------------
-    results = {}
+    specs: dict[str, ModelSpec] = {}
+    fitted: dict[str, Any] = {}
+    supports: list[pd.DataFrame] = []
     coverage: dict[str, Any] = {}
     not_estimated: list[str] = []
     for spec in track(fp.models, "Fitting models"):
@@ -306,26 +559,67 @@ def run_fit(params: Params) -> None:
         res = fit_model(
             data, spec, design=fp.design, alpha=fp.alpha, programme_method=fp.programme.method
         )
-        if not _publishable(res, min_df):
-            log.warning(
-                "model %s suppressed: fewer than %d residual df or clusters", spec.name, min_df
-            )
-            suppressed.append(spec.name)
-            continue
+        specs[spec.name], fitted[spec.name] = spec, res
+        supports.append(support_of(data, spec, res))
+
+    # model 7: robustness variants (fitted here, gated with the others) -------------------------
+    rb = fp.robustness
+    base = next(s for s in fp.models if s.name == rb.base_model)
+    variants = {e: spec_variants(base, outcomes=rb.outcomes, exposures=[e]) for e in rb.exposures}
+    rob_fitted: dict[str, Any] = {}
+    for exposure_variants in variants.values():
+        for v in exposure_variants:
+            res = fit_model(hw, v, design=fp.design, alpha=fp.alpha)
+            specs[v.name], rob_fitted[v.name] = v, res
+            supports.append(support_of(hw, v, res))
+
+    # every regression behind the gate ----------------------------------------------------------
+    every = {**fitted, **rob_fitted}
+    reg = disclose(
+        Regressions(
+            pd.concat(
+                [_estimate_rows(r, specs[n], conf_level) for n, r in every.items()],
+                ignore_index=True,
+            ),
+            "regression estimates",
+            support=pd.concat(supports, ignore_index=True),
+        ),
+        policy,
+    )
+    reg_table = reg.table
+    assert reg_table is not None
+    is_pub = reg_table["status"] == "published"
+    published = set(
+        reg_table.loc[is_pub & (reg_table["term"] == reg_table["exposure"]), "model"].astype(str)
+    )
+    hidden: dict[str, list[str]] = {}
+    for item in reg.record["suppressed"]:
+        hidden.setdefault(str(item["model"]), []).append(str(item["term"]))
+        log.warning(
+            "%s, term %s suppressed (disclosure: %s)", item["model"], item["term"], item["reason"]
+        )
+    suppressed += [m for m in every if m not in published]
+    suppressed += [f"{m}:{t}" for m, ts in hidden.items() if m in published for t in ts]
+    every = {n: _without(r, hidden.get(n, [])) for n, r in every.items() if n in published}
+    rob_fitted = {n: every[n] for n in rob_fitted if n in every}
+    results = {n: every[n] for n in fitted if n in every}
+    for name, res in results.items():
         log.info(
             "%s: %s = %.4f (%.4f)",
-            spec.name,
-            spec.exposure,
+            name,
+            res.exposure,
             res.effect,
             float(res.term()["std_error"]),
         )
-        results[spec.name] = res
 
     # model 6: balance and conclusion ----------------------------------------------------------
     did_spec = next((s for s in fp.models if s.kind == "did"), None)
     prog_sample = prog_panel.query(did_spec.sample) if did_spec and did_spec.sample else prog_panel
     if no_treated:
-        balance = pd.DataFrame(columns=BALANCE_COLUMNS)
+        balance_safe = pd.DataFrame(columns=[*BALANCE_COLUMNS, "status"])
+        balance_record = disclose(
+            Document("programme balance (no treated household)"), policy
+        ).record
     else:
         balance = balance_table(
             prog_sample,
@@ -334,9 +628,15 @@ def run_fit(params: Params) -> None:
             weights=fp.design.weight,
             threshold=prog.imbalance_threshold,
         )
-    write_csv(out / "balance.csv", balance)
+        balance_safe, balance_record = gate_balance(
+            prog_sample, balance, policy, treatment=prog.treatment
+        )
+    write_csv(out / "balance.csv", balance_safe)
     programme_info.update(
-        balance_imbalanced=balance.loc[balance["imbalanced"].astype(bool), "covariate"].tolist(),
+        balance_imbalanced=balance_safe.loc[
+            balance_safe["imbalanced"].astype(bool) & (balance_safe["status"] == "published"),
+            "covariate",
+        ].tolist(),
         coverage=coverage,
         notes=notes,
     )
@@ -346,80 +646,115 @@ def run_fit(params: Params) -> None:
         reversion = mean_reversion(
             prog_sample, outcome=did.outcome, treatment=prog.treatment, weights=fp.design.weight
         )
+        baseline = balance_safe.loc[balance_safe["covariate"] == f"{did.outcome}_w1", "status"]
+        conclusion = (
+            programme_conclusion(
+                balance_safe, did, adj, reversion, outcome_covariate=f"{did.outcome}_w1"
+            )
+            if (baseline == "published").all()
+            else "The baseline balance of the outcome is suppressed (disclosure control), so no "
+            "conclusion on mean reversion is drawn; both estimates are in the table."
+        )
         programme_info.update(
             mean_reversion=reversion,
             did=did.effect,
             adjusted=adj.effect,
             method=prog.method,
-            conclusion=programme_conclusion(
-                balance, did, adj, reversion, outcome_covariate=f"{did.outcome}_w1"
-            ),
+            conclusion=conclusion,
         )
     write_json(out / "programme.json", programme_info)
 
-    # model 7: robustness -------------------------------------------------------------------------
-    rb = fp.robustness
-    base = next(s for s in fp.models if s.name == rb.base_model)
+    # model 7: robustness families over the published variants ------------------------------------
     rob_rows = []
     rob_results = []
-    for exposure in rb.exposures:
-        variants = spec_variants(base, outcomes=rb.outcomes, exposures=[exposure])
-        fitted = [fit_model(hw, v, design=fp.design, alpha=fp.alpha) for v in variants]
-        suppressed += [r.model for r in fitted if not _publishable(r, min_df)]
-        fitted = [r for r in fitted if _publishable(r, min_df)]
-        if not fitted:
-            continue
-        rob_results += fitted
+    for exposure, exposure_variants in variants.items():
+        kept = [v for v in exposure_variants if v.name in rob_fitted]
+        fitted_kept = [rob_fitted[v.name] for v in kept]
+        rob_results += fitted_kept
         family = pd.DataFrame(
             {
-                "model": [r.model for r in fitted],
+                "model": [v.name for v in exposure_variants],
                 "exposure": exposure,
-                "outcome": [r.outcome for r in fitted],
-                "estimate": [r.effect for r in fitted],
-                "std_error": [float(r.term()["std_error"]) for r in fitted],
-                "p_value": [float(r.term()["p_value"]) for r in fitted],
+                "outcome": [v.outcome for v in exposure_variants],
             }
         )
+        family["status"] = np.where(family["model"].isin(published), "published", "suppressed")
+        pub = family["status"] == "published"
+        family.loc[pub, "estimate"] = [r.effect for r in fitted_kept]
+        family.loc[pub, "std_error"] = [float(r.term()["std_error"]) for r in fitted_kept]
+        family.loc[pub, "p_value"] = [float(r.term()["p_value"]) for r in fitted_kept]
+        family.loc[pub, "n_obs"] = [float(r.n_obs) for r in fitted_kept]
+        family.loc[pub, "df_resid"] = [float(r.df_resid) for r in fitted_kept]
         for method in rb.adjustments:
+            col = "p_romano_wolf" if method == "romano_wolf" else f"p_{method}"
+            family[col] = np.nan
+            if not kept:
+                continue
             if method == "romano_wolf":
-                rw = romano_wolf(
-                    hw,
-                    [v for v in variants if v.name in set(family["model"])],
-                    reps=rb.bootstrap_reps,
-                    seed=fp.seed,
-                )
-                family["p_romano_wolf"] = rw["p_value_rw"].to_numpy()
+                rw = romano_wolf(hw, kept, reps=rb.bootstrap_reps, seed=fp.seed)
+                family.loc[pub, col] = rw["p_value_rw"].to_numpy()
             else:
-                family[f"p_{method}"] = adjust_pvalues(family["p_value"].tolist(), method)
+                family.loc[pub, col] = adjust_pvalues(family.loc[pub, "p_value"].tolist(), method)
         rob_rows.append(family)
+    rob_cols = ["model", "exposure", "outcome", "estimate", "std_error", "p_value"]
     robustness = (
         pd.concat(rob_rows, ignore_index=True)
         if rob_rows
-        else pd.DataFrame(
-            columns=["model", "exposure", "outcome", "estimate", "std_error", "p_value"]
-        )
+        else pd.DataFrame(columns=[*rob_cols, "n_obs", "df_resid", "status"])
     )
+    robustness = robustness.loc[
+        :, [*rob_cols, *[c for c in robustness.columns if c not in rob_cols]]
+    ]
+    rob_record = disclose(
+        Regressions(robustness, "robustness", upstream=[reg.record]), policy
+    ).record
     write_csv(out / "robustness.csv", robustness)
 
     # few clusters: wild cluster bootstrap ---------------------------------------------------------
-    write_csv(
-        out / "wild_bootstrap.csv",
-        _wild_bootstrap(params, hw, set(results), suppressed),
-        float_format="%.10g",
-    )
+    wild = _wild_bootstrap(params, hw, published, suppressed)
+    model_n = reg_table.groupby("model")[["n_obs", "df_resid"]].max()
+    wild_record = disclose(
+        Regressions(
+            wild.assign(
+                n_obs=wild["model"].map(model_n["n_obs"]),
+                df_resid=wild["model"].map(model_n["df_resid"]),
+                status="published",
+            ),
+            "wild_bootstrap",
+            upstream=[reg.record],
+            model_columns=("model", "cluster"),
+        ),
+        policy,
+    ).record
+    write_csv(out / "wild_bootstrap.csv", wild, float_format="%.10g")
 
     # estimates, results, tables ------------------------------------------------------------------
-    frames = [descriptive.estimates().loc[~small.to_numpy()]]
-    frames += [r.estimates() for r in results.values()]
-    frames += [r.estimates() for r in rob_results]
-    estimates = pd.concat(frames, ignore_index=True).loc[:, ESTIMATE_COLUMNS]
+    estimates = pd.concat(
+        [
+            _descriptive_rows(
+                desc_table,
+                n_psu=descriptive.n_psu,
+                design=descriptive.design,
+                population=f"wave {d.wave}" if d.wave is not None else "all waves",
+            ),
+            reg_table,
+        ],
+        ignore_index=True,
+    ).loc[:, PUBLISHED_ESTIMATE_COLUMNS]
     write_csv(out / "estimates.csv", estimates, float_format="%.10g")
+    write_csv(out / "descriptive.csv", desc_table)
     write_json(
         out / "results.json",
         {
             "models": [r.to_dict() for r in results.values()],
             "robustness": [r.to_dict() for r in rob_results],
-            "descriptive": descriptive.to_dict(),
+            "descriptive": {
+                "model": "descriptive",
+                "design": descriptive.design,
+                "n_psu": descriptive.n_psu,
+                "table": desc_table.to_dict(orient="list"),
+            },
+            "suppressed": reg.record["suppressed"],
         },
     )
 
@@ -445,9 +780,14 @@ def run_fit(params: Params) -> None:
     for name, (caption, members) in groups.items():
         if not members:
             continue
+        rows = reg_table[reg_table["model"].isin([r.model for r in members])]
+        record = disclose(Regressions(rows, f"tables/{name}", upstream=[reg.record]), policy).record
         table = regression_table(members, caption=caption, label=f"tab_{name}")
-        for fmt in fp.table_formats:
+        files = [
             write_bytes(out / "tables" / f"{name}.{fmt}", render_table(table, fmt))
+            for fmt in fp.table_formats
+        ]
+        write_record(out / "tables", name, record, files)
 
     # metrics -------------------------------------------------------------------------------------
     headline = {}
@@ -471,6 +811,13 @@ def run_fit(params: Params) -> None:
         for name, r in results.items()
         if r.kind == "iv"
     }
+    waves = sorted(int(w) for w in hw["wave"].dropna().unique())
+    sample = {
+        "waves": waves,
+        "n_households": {str(w): int((hw["wave"] == w).sum()) for w in waves},
+        "n_psu": int(hw[fp.design.psu].nunique()) if fp.design.psu else None,
+        "n_provinces": int(hw["province_code"].nunique()) if "province_code" in hw else None,
+    }
     write_json(
         out / "metrics.json",
         {
@@ -478,9 +825,40 @@ def run_fit(params: Params) -> None:
             "iv": iv_diag,
             "n_models": len(results),
             "n_estimates": len(estimates),
+            "conf_level": conf_level,
+            "sample": sample,
             "suppressed": suppressed,
             "not_estimated": not_estimated,
             "notes": notes,
         },
     )
-    log.info("fit: %d models, %d estimates written to %s", len(results), len(estimates), out)
+
+    # check records -------------------------------------------------------------------------------
+    write_record(
+        out,
+        "estimates",
+        combine_records("estimates.csv", [desc_record, reg.record], policy),
+        [out / "estimates.csv"],
+    )
+    write_record(out, "descriptive", desc_record, [out / "descriptive.csv"])
+    write_record(
+        out,
+        "results",
+        combine_records("results.json and metrics.json", [desc_record, reg.record], policy),
+        [out / "results.json", out / "metrics.json"],
+    )
+    write_record(
+        out,
+        "programme",
+        combine_records("balance.csv and programme.json", [balance_record, reg.record], policy),
+        [out / "balance.csv", out / "programme.json"],
+    )
+    write_record(out, "robustness", rob_record, [out / "robustness.csv"])
+    write_record(out, "wild_bootstrap", wild_record, [out / "wild_bootstrap.csv"])
+    log.info(
+        "fit: %d models published (%d suppressed), %d estimates written to %s",
+        len(results),
+        len(fitted) - len(results),
+        len(estimates),
+        out,
+    )

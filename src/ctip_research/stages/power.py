@@ -11,20 +11,26 @@ instrument); writes to ``<processed>/power/``:
 - ``power.png``: MDE against the number of villages, one line per households per village;
 - ``calibration.json``: the measured inputs and the settings.
 
-Only aggregates are written (no household row), so the outputs pass the disclosure gate.
+Only aggregates are written (no household row). ``power.disclosure.json`` lists the four files
+with the check record: the calibration's shares (exposed households, households with the
+outcome) rest on enough households in numerator, denominator and complement, and the planning
+grid holds no record.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from ctip_research.config import Params
+from ctip_research.disclosure import Aggregates, Cells, DisclosurePolicy, disclose
 from ctip_research.errors import InputFileError
 from ctip_research.io import write_bytes, write_csv, write_json, write_text
 from ctip_research.log import get_logger
 from ctip_research.runs import require_upstream
+from ctip_research.stages._publish import combine_records, write_record
 
 log = get_logger("power")
 
@@ -36,11 +42,12 @@ _LABELS = {
 }
 
 
-def _markdown(table: pd.DataFrame, *, effect: float, power: float) -> str:
+def _markdown(table: pd.DataFrame, *, effect: float, power: float, alpha: float) -> str:
+    size = f"{100 * alpha:.1f}".rstrip("0").rstrip(".")
     parts = [
         "# Minimum detectable effect of the MFI loan on migration",
         "",
-        f"MDE (probability points) at {power:.0%} power, 5% two-sided test; power for a "
+        f"MDE (probability points) at {power:.0%} power, {size}% two-sided test; power for a "
         f"true effect of {effect:.3f} in brackets. Rows: villages; columns: households per "
         "village.",
     ]
@@ -83,6 +90,30 @@ def _figure(table: pd.DataFrame, *, effect: float, power: float, dpi: int) -> by
             ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:.2f}"))
         axes[0].legend(fontsize="small")
     return render_figure(fig, "png", dpi=dpi)
+
+
+def _calibration_record(data: pd.DataFrame, p: Any, policy: DisclosurePolicy) -> dict[str, Any]:
+    """The calibration's published shares as cells (exposed households, outcome households)."""
+    rows = []
+    for col in (p.exposure, p.outcome):
+        v = pd.to_numeric(data[col].astype("Float64"), errors="coerce").dropna()
+        rows.append(
+            {
+                "quantity": col,
+                "estimate": float(v.mean()) if len(v) else float("nan"),
+                "kind": "share",
+                "n_numerator": int((v == 1).sum()),
+                "n_denominator": int(len(v)),
+            }
+        )
+    return disclose(Cells(pd.DataFrame(rows), "power: calibration shares"), policy).record
+
+
+def _grid_record(table: pd.DataFrame, policy: DisclosurePolicy) -> dict[str, Any]:
+    """The planning grid: hypothetical designs, aggregates only."""
+    return disclose(
+        Aggregates(table, "power: planning grid", count_columns=["n_households"]), policy
+    ).record
 
 
 def run_power(params: Params) -> None:
@@ -136,15 +167,26 @@ def run_power(params: Params) -> None:
         alpha=p.alpha,
         power=p.power,
     )
-    write_csv(out / "power.csv", table.round(6))
-    write_text(out / "power.md", _markdown(table, effect=p.effect, power=p.power))
-    write_bytes(out / "power.png", _figure(table, effect=p.effect, power=p.power, dpi=p.dpi))
-    write_json(
-        out / "calibration.json",
-        {
-            "method": "analytic design-effect formula (Duflo, Glennerster & Kremer 2007, eq. 11-12)"
-            " calibrated on the household-wave table",
-            "calibration": cal.to_dict(),
-            "settings": p.model_dump(),
-        },
+    policy = DisclosurePolicy.from_privacy(params.privacy)
+    record = combine_records(
+        "power", [_calibration_record(data, p, policy), _grid_record(table, policy)], policy
     )
+    files = [
+        write_csv(out / "power.csv", table.round(6)),
+        write_text(
+            out / "power.md", _markdown(table, effect=p.effect, power=p.power, alpha=p.alpha)
+        ),
+        write_bytes(out / "power.png", _figure(table, effect=p.effect, power=p.power, dpi=p.dpi)),
+    ]
+    files.append(
+        write_json(
+            out / "calibration.json",
+            {
+                "method": "analytic design-effect formula (Duflo, Glennerster & Kremer 2007, eq. 11-12)"
+                " calibrated on the household-wave table",
+                "calibration": cal.to_dict(),
+                "settings": p.model_dump(),
+            },
+        )
+    )
+    write_record(out, "power", record, files)

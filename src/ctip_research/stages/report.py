@@ -7,9 +7,10 @@ card, programme balance, validation, figures), ``<processed>/figures/manifest.js
 
 Writes to ``<processed>/reports/``: ``<name>.html`` (executed with papermill, rendered with
 nbconvert; code hidden when ``report.hide_code``), ``<name>.disclosure.json`` (the check record of
-every table in it), ``provenance.json`` and ``index.html`` (every report, figure and the brief with
-the stage, parameters hash and data hashes behind it). A notebook that shows a table around the
-gate, fails a check or raises stops the stage before anything is written.
+every table in it, listing the page with its sha256), ``provenance.json`` and ``index.html``
+(every report, figure and the brief with the stage, parameters hash and data hashes behind it)
+with ``index.disclosure.json`` (every exhibit it links passed its check). A notebook that shows a
+table around the gate, fails a check or raises stops the stage before anything is written.
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ from typing import Any
 import pandas as pd
 
 from ctip_research.config import Params, params_hash
-from ctip_research.errors import InputFileError
+from ctip_research.disclosure import DisclosurePolicy, is_record
+from ctip_research.errors import DisclosureError, InputFileError
 from ctip_research.identity import data_notices, read_identity
 from ctip_research.io import file_sha256, read_json, write_json, write_text
 from ctip_research.log import get_logger, track
 from ctip_research.reporting.index import render_index
 from ctip_research.reporting.notebook import collect_disclosure, execute_notebook, render_html
 from ctip_research.reporting.provenance import gather_provenance
+from ctip_research.stages._publish import combine_records, write_record
 
 log = get_logger("report")
 
@@ -37,7 +40,6 @@ NOTEBOOK_INPUTS: dict[str, tuple[str, ...]] = {
     "data_quality": ("quality/quality_report.json",),
     "descriptive": (
         "models/descriptive.csv",
-        "analysis/household_wave.parquet",
         "figures/debt_burden_by_province.data.csv",
     ),
     "debt_migration": (
@@ -83,6 +85,21 @@ def notebooks_to_render(
     return [n for n in notebooks if compared or n not in synthetic_only]
 
 
+def _linked_records(processed: Path) -> list[dict[str, Any]]:
+    """The check records of the figures and the brief the index links (each must have passed)."""
+    out = []
+    for folder in ("figures", "brief"):
+        for path in sorted((processed / folder).glob("*")):
+            if path.is_file() and is_record(path):
+                rec = read_json(path)
+                if not rec.get("passed"):
+                    raise DisclosureError(
+                        f"{folder}/{path.name}: a linked exhibit failed its check"
+                    )
+                out.append({k: rec[k] for k in ("artefact", "passed") if k in rec})
+    return out
+
+
 def run_report(params: Params) -> None:
     """Execute, gate and render every report notebook; write the index (see module docstring)."""
     processed = Path(params.paths.processed).resolve()
@@ -95,10 +112,12 @@ def run_report(params: Params) -> None:
         identity=identity,
         source_date_epoch=rp.source_date_epoch,
     )
+    policy = DisclosurePolicy.from_privacy(params.privacy)
     privacy = {
         k: v
         for k, v in params.privacy.model_dump().items()
         if k.startswith(("min_", "reliability_", "dominance_"))
+        or k in ("trafficking_indicators", "override_reason")
     }
     rendered: dict[str, str] = {}
     entries: list[dict[str, Any]] = []
@@ -120,7 +139,6 @@ def run_report(params: Params) -> None:
                 "privacy": privacy,
                 "provenance": prov,
                 "descriptive_wave": params.fit.descriptive.wave,
-                "trafficking_indicators": list(rp.trafficking_indicators),
             },
             kernel_name=rp.kernel_name,
             timeout_s=rp.timeout_s,
@@ -130,7 +148,7 @@ def run_report(params: Params) -> None:
         recs = collect_disclosure(nb, name=name)
         title = TITLES.get(name, name)
         rendered[name] = render_html(nb, title=title, hide_code=rp.hide_code)
-        records[name] = {"artefact": name, "passed": True, "tables": recs}
+        records[name] = {**combine_records(f"report {name}", recs, policy), "tables": recs}
         entries.append(
             {
                 "name": name,
@@ -148,8 +166,7 @@ def run_report(params: Params) -> None:
         )
     out = processed / "reports"
     for name, page in rendered.items():
-        write_text(out / f"{name}.html", page)
-        write_json(out / f"{name}.disclosure.json", records[name])
+        write_record(out, name, records[name], [write_text(out / f"{name}.html", page)])
     figures = (
         read_json(processed / "figures" / "manifest.json")["figures"]
         if (processed / "figures" / "manifest.json").exists()
@@ -170,16 +187,20 @@ def run_report(params: Params) -> None:
                 "figures/manifest.json": file_sha256(processed / "figures" / "manifest.json"),
             },
         }
-    write_json(out / "provenance.json", prov)
-    write_text(
-        out / "index.html",
-        render_index(
-            reports=entries,
-            figures=figures,
-            brief=brief,
-            provenance=prov,
-            notice=data_notices(identity, params.brief.data_notice),
-            identity=identity,
+    linked = [records[n] for n in rendered] + _linked_records(processed)
+    index_files = [
+        write_json(out / "provenance.json", prov),
+        write_text(
+            out / "index.html",
+            render_index(
+                reports=entries,
+                figures=figures,
+                brief=brief,
+                provenance=prov,
+                notice=data_notices(identity, params.brief.data_notice),
+                identity=identity,
+            ),
         ),
-    )
+    ]
+    write_record(out, "index", combine_records("index", linked, policy), index_files)
     log.info("wrote %d report(s) and index.html to %s", len(entries), out)

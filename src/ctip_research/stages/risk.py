@@ -13,7 +13,9 @@ Reads ``<processed>/analysis/panel.parquet`` (households in both waves; wave-1 f
 * ``targeting_by_subgroup.csv`` / ``reliability_by_subgroup.csv``: the same by subgroup;
 * ``importance.csv``: permutation importance, overall and by subgroup;
 * ``model_card.md``: the model card;
-* ``disclosure.json``: the disclosure-control record of the outputs above.
+* ``disclosure.json``: the check record of the outputs above (the disclosure authority's records
+  of the gated cells, bins and curve points, and of every published frame), listing each file
+  with its sha256.
 
 No individual risk score is written to ``<processed>``. With ``risk.save_model`` the model refitted
 on all households is saved to ``<interim>/risk/model.joblib`` (not published).
@@ -26,6 +28,7 @@ import pandas as pd
 
 from ctip_research.config import Params, params_hash
 from ctip_research.config.risk import RiskParams
+from ctip_research.disclosure import Aggregates, Curve, DisclosurePolicy, disclose
 from ctip_research.errors import InputFileError
 from ctip_research.identity import read_identity, source_label
 from ctip_research.io import write_csv, write_json, write_text, write_with
@@ -47,6 +50,7 @@ from ctip_research.models.evaluate import (
 )
 from ctip_research.models.model_card import ModelCardInfo, render_model_card
 from ctip_research.runs import require_upstream
+from ctip_research.stages._publish import combine_records, write_record
 
 __all__ = ["classifier_spec", "run_risk", "targeting_grid"]
 
@@ -55,7 +59,7 @@ log = get_logger("risk")
 OUTCOME_DEFINITION = (
     "at wave 2 the household has a current migration episode that is irregular, or used an "
     "informal broker, or shows at least one of the seven ILO forced-labour indicators "
-    "(design/survey-model.md section 3)."
+    "(docs/features.md)."
 )
 
 
@@ -123,49 +127,41 @@ def _publishable(ev: RiskEvaluation) -> dict[str, pd.DataFrame]:
     }
 
 
-def _disclosure_record(ev: RiskEvaluation, min_count: int) -> dict[str, object]:
-    cells = ev.cells
-    shown = cells[~cells["is_suppressed"]]
-    rel_shown = ev.reliability[~ev.reliability["is_suppressed"]]
-    tgt_shown = ev.targeting[~ev.targeting["is_suppressed"]]
-    checks = {
-        "subgroup_cells_min_households": bool(
-            (shown[["n_households", "n_positive", "n_negative"]].min(axis=1) >= min_count).all()
-        ),
-        "reliability_bins_min_households": bool(
-            (rel_shown[["n_households", "n_positive", "n_negative"]].min(axis=1) >= min_count).all()
-        ),
-        "targeting_points_min_households": bool(
-            ((tgt_shown["n_served"] >= min_count) & (tgt_shown["n_reached"] >= min_count)).all()
-        ),
-        "targeting_band_blank_when_suppressed": bool(
-            ev.targeting.loc[ev.targeting["is_suppressed"], ["conf_low", "conf_high"]]
-            .isna()
-            .all(axis=None)
-        ),
-        "no_individual_scores": True,
-    }
-    return {
-        "min_cell_count": min_count,
-        "checks": checks,
-        "passed": all(checks.values()),
-        "suppressed": {
-            "subgroup_cells": int(cells["is_suppressed"].sum()),
-            "reliability_bins": int(ev.reliability["is_suppressed"].sum()),
-            "targeting_points": int(ev.targeting["is_suppressed"].sum()),
-        },
-        "note": (
-            "Aggregates only: every published metric rests on at least min_cell_count households, "
-            "risky and non-risky households; no individual risk score is written."
-        ),
-    }
+def _publication_record(
+    ev: RiskEvaluation, frames: dict[str, pd.DataFrame], policy: DisclosurePolicy
+) -> dict[str, object]:
+    """The check record of every risk output: the authority's records of the gated cells, bins
+    and curve points, and a check of each published frame (aggregates only: no identifier, no
+    individual score column, every row on enough households or gated upstream)."""
+    gated = list(ev.records.values())
+    checks = []
+    for name, frame in frames.items():
+        if "n_households" in frame.columns:
+            art: Aggregates | Curve = Aggregates(frame, f"risk/{name}", upstream=gated)
+        elif name.startswith("targeting"):
+            art = Curve(
+                frame,
+                f"risk/{name}",
+                value_columns=[
+                    "share_reached",
+                    "share_reached_perfect",
+                    "precision",
+                    "conf_low",
+                    "conf_high",
+                ],
+                upstream=gated,
+            )
+        else:  # permutation importance: per published cell, no counts of its own
+            art = Aggregates(frame, f"risk/{name}", upstream=gated)
+        checks.append(disclose(art, policy).record)
+    return combine_records("risk outputs", [*gated, *checks], policy)
 
 
 def run_risk(params: Params) -> None:
     """Train and evaluate the risk-screening model; write metrics, curves and the model card."""
     require_upstream("features", params.paths, consumer="risk")
     rp = params.risk
-    min_count = params.privacy.min_cell_count
+    policy = DisclosurePolicy.from_privacy(params.privacy)
     panel_path = params.paths.processed / "analysis" / "panel.parquet"
     out_dir = params.paths.processed / "risk"
     if not panel_path.exists():
@@ -232,7 +228,7 @@ def run_risk(params: Params) -> None:
             n_bins_subgroup=rp.reliability_bins_subgroup,
             n_bootstrap=rp.n_bootstrap,
             ci_level=rp.ci_level,
-            min_count=min_count,
+            policy=policy,
             seed=rp.seed,
             n_permutation_repeats=rp.n_permutation_repeats if primary else 0,
             n_jobs=rp.n_jobs,
@@ -260,15 +256,11 @@ def run_risk(params: Params) -> None:
         "params_hash": hash_,
     }
 
-    disclosure = _disclosure_record(ev, min_count)
-    if not disclosure["passed"]:  # pragma: no cover - guarded by construction
-        from ctip_research.errors import DisclosureError
-
-        raise DisclosureError(f"risk outputs fail disclosure checks: {disclosure['checks']}")
-
-    write_json(out_dir / "metrics.json", metrics)
-    for name, frame in _publishable(ev).items():
-        write_csv(out_dir / name, frame, float_format="%.6g")
+    frames = _publishable(ev)
+    disclosure = _publication_record(ev, frames, policy)
+    written = [write_json(out_dir / "metrics.json", metrics)]
+    for name, frame in frames.items():
+        written.append(write_csv(out_dir / name, frame, float_format="%.6g"))
     group_labels: dict[str, dict[str, str]] = {
         "province_code": {str(k): f"{v} ({k:02d})" for k, v in PROVINCES.items()}
     }
@@ -292,8 +284,8 @@ def run_risk(params: Params) -> None:
         comparison={k: v for k, v in comparison.items()},
         demo_data=bool(identity.get("embedded_default")),
     )
-    write_text(out_dir / "model_card.md", render_model_card(ev, info))
-    write_json(out_dir / "disclosure.json", disclosure)
+    written.append(write_text(out_dir / "model_card.md", render_model_card(ev, info)))
+    write_record(out_dir, "", disclosure, written)
     o = metrics["overall"]
     log.info(
         "risk: ROC-AUC %.3f, Brier %.3f, top-%.0f%% reached %.3f; outputs in %s",

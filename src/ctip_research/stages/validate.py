@@ -5,7 +5,8 @@ Reads ``<interim>/ingested/ingest_ledger.json`` (were the ingested sources synth
 reader of ``truth.json``); writes ``<processed>/validation/``:
 
 - ``validation.csv``: model, estimand, truth, estimate, std_error, interval, bias, relative bias,
-  whether the 95% interval covers the truth, and which row is the naive estimate;
+  whether the interval (at the level ``estimates.csv`` records) covers the truth, and which row
+  is the naive estimate (models the disclosure rules suppressed are compared as missing);
 - ``validation.md``: the same as a Markdown table with a one-paragraph reading;
 - ``metrics.json``: the naive estimate's ratio to the truth and the models that recover it.
 
@@ -18,6 +19,9 @@ fingerprint of the raw files ``ctip synth`` wrote (``raw_fingerprint``) and the 
 fingerprint of the files read; someone else's simulated survey, or the package's survey after its
 raw files changed, is not compared (same empty outputs, with the reason). The figures then carry no
 truth markers and the report leaves out its validation notebook.
+
+``validation.disclosure.json`` lists the three files with the check record (the estimates quoted
+are the fit stage's published ones; the truth is a parameter of the synthetic survey).
 """
 
 from __future__ import annotations
@@ -27,21 +31,24 @@ from pathlib import Path
 import pandas as pd
 
 from ctip_research.config import Params
+from ctip_research.disclosure import DisclosurePolicy, Document, Regressions, disclose
 from ctip_research.errors import InputFileError
 from ctip_research.io import read_json, write_csv, write_json, write_text
 from ctip_research.log import get_logger
+from ctip_research.stages._publish import write_record
 
 log = get_logger("validate")
 
 __all__ = ["run_validate", "validation_markdown"]
 
 
-def validation_markdown(table: pd.DataFrame, summary: dict) -> str:
-    """Markdown rendering of the validation table and its reading."""
+def validation_markdown(table: pd.DataFrame, summary: dict, *, conf_level: float = 0.95) -> str:
+    """Markdown rendering of the validation table and its reading (intervals at ``conf_level``)."""
+    lev = f"{100 * conf_level:.1f}".rstrip("0").rstrip(".")
     lines = [
         "# Estimates against the synthetic ground truth",
         "",
-        "| model | estimand | truth | estimate | 95% CI | bias | covers truth |",
+        f"| model | estimand | truth | estimate | {lev}% CI | bias | covers truth |",
         "|---|---|---:|---:|---|---:|:---:|",
     ]
     for r in table.to_dict(orient="records"):
@@ -78,15 +85,22 @@ def data_are_synthetic(params: Params) -> bool:
     return _ingest_ledger(params).get("synthetic") is True
 
 
-def _write_not_applicable(out: Path, reason: str, sentence: str) -> None:
+def _write_not_applicable(
+    out: Path, reason: str, sentence: str, policy: DisclosurePolicy | None = None
+) -> None:
     from ctip_research.models.validation import VALIDATION_COLUMNS
 
-    write_csv(out / "validation.csv", pd.DataFrame(columns=list(VALIDATION_COLUMNS)))
-    write_text(
-        out / "validation.md",
-        f"# Estimates against the synthetic ground truth\n\nNot applicable: {sentence}\n",
-    )
-    write_json(out / "metrics.json", {"applicable": False, "reason": reason})
+    files = [
+        write_csv(out / "validation.csv", pd.DataFrame(columns=list(VALIDATION_COLUMNS))),
+        write_text(
+            out / "validation.md",
+            f"# Estimates against the synthetic ground truth\n\nNot applicable: {sentence}\n",
+        ),
+        write_json(out / "metrics.json", {"applicable": False, "reason": reason}),
+    ]
+    # nothing is compared, so nothing from the data is printed: a document without parts
+    record = disclose(Document("validation (not applicable)"), policy).record
+    write_record(out, "validation", record, files)
 
 
 def run_validate(params: Params) -> None:
@@ -103,6 +117,7 @@ def run_validate(params: Params) -> None:
             "data are not synthetic",
             "the ingested sources are not all synthetic (`synthetic: true` in their codebooks), "
             "so there is no known truth. Validation runs on the package's synthetic survey only.",
+            DisclosurePolicy.from_privacy(params.privacy),
         )
         return
     truth_path = params.paths.raw / v.truth_file
@@ -132,14 +147,38 @@ def run_validate(params: Params) -> None:
             f"fingerprint `{str(described)[:12]}`, ingested `{str(ingested)[:12]}`), so it is "
             "not the truth of these data. Regenerate the survey with `ctip synth` and ingest "
             "it, or compare with the truth of the simulation that made these files.",
+            DisclosurePolicy.from_privacy(params.privacy),
         )
         return
     estimates = pd.read_csv(est_path)
+    if "status" in estimates.columns:
+        estimates = estimates.loc[estimates["status"] != "suppressed"]
     table = compare_to_truth(estimates, truth, estimands=v.estimands, naive_model=v.naive_model)
     summary = {"applicable": True, **validation_summary(table)}
-    write_csv(out / "validation.csv", table, float_format="%.10g")
-    write_text(out / "validation.md", validation_markdown(table, summary))
-    write_json(out / "metrics.json", summary)
+    rec_path = est_path.with_name("estimates.disclosure.json")
+    upstream = [read_json(rec_path)] if rec_path.exists() else []
+    sizes = estimates.groupby("model")[["n_obs"]].max()
+    record = disclose(
+        Regressions(
+            table.assign(
+                n_obs=table["model"].map(sizes["n_obs"]),
+                status=["published" if pd.notna(e) else "suppressed" for e in table["estimate"]],
+            ),
+            "validation",
+            upstream=upstream,
+        ),
+        DisclosurePolicy.from_privacy(params.privacy),
+    ).record
+    levels = estimates.get("conf_level", pd.Series([1 - params.fit.alpha])).dropna()
+    files = [
+        write_csv(out / "validation.csv", table, float_format="%.10g"),
+        write_text(
+            out / "validation.md",
+            validation_markdown(table, summary, conf_level=float(levels.iloc[0])),
+        ),
+        write_json(out / "metrics.json", summary),
+    ]
+    write_record(out, "validation", record, files)
     for r in table.itertuples(index=False):
         log.info(
             "%s: estimate %.4f, truth %.4f, covers=%s", r.model, r.estimate, r.truth, r.covers_truth
