@@ -282,6 +282,20 @@ def _resolve(root: Path, entry: dict[str, Any], params: dict[str, Any]) -> Any:
             return value.index(derivation.removeprefix("position of ")) + 1
         return value
     path = processed / source
+    if source == "tables/survey.json" and "path" not in entry:
+        ident = json.loads(path.read_text(encoding="utf-8"))
+        n = len(ident["provinces"])
+        provinces = f"{n} province{'s' if n != 1 else ''}"
+        if derivation.startswith("survey name and number of provinces"):
+            return f"{ident['survey']}, {provinces}"
+        if derivation.startswith("survey description"):
+            words = {1: "one", 2: "two", 3: "three", 4: "four"}
+            years = sorted({y for w in ident["waves"] for y in w["interview_years"]})
+            n_waves = len(ident["waves"])
+            return (
+                f"{ident['survey']}: {words.get(n_waves, str(n_waves))}-wave household survey"
+                f" ({', '.join(map(str, years))}) in {provinces}"
+            )
     if derivation.startswith("sha256"):
         return hashlib.sha256(path.read_bytes()).hexdigest()[: len(entry["text"])]
     if source.endswith(".csv"):
@@ -331,6 +345,8 @@ def test_brief_traceability_lists_every_number_on_the_page_with_its_source(
             assert e["text"] == expected, (e, value)
         elif e["format"] == "phrase":
             assert value == e["value"], (e, value)
+        elif e["source"] == "tables/survey.json" and "path" not in e:
+            assert e["text"] == value, (e, value)
         else:  # printed text read from the source: its numbers are the source's numbers
             assert Counter(number_tokens(e["text"])) <= Counter(number_tokens(str(value))), e
     print("\n".join(["every number of the brief with its source:", *listing]))

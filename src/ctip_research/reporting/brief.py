@@ -165,10 +165,8 @@ TEMPLATES: dict[str, str] = {
     "rec.programme.other": "Evaluate the livelihood programme with a phased or randomised "
     "roll-out before scaling it up.",
     # methods ---------------------------------------------------------------------------------
-    "method.survey": "Data: {survey}.",
-    "method.sample": "Household survey in {n_provinces} provinces and {n_villages} villages, "
-    "{n_waves} waves ({n_households} households in wave {wave}); {n_obs} observations in the "
-    "preferred model.",
+    "method.sample": "{survey}; {n_villages} villages, {n_households} households in wave {wave}; "
+    "{n_obs} observations in the preferred model.",
     "method.levels.same": "Design-based and village-clustered standard errors; {level} confidence "
     "intervals throughout.",
     "method.levels": "Design-based and village-clustered standard errors; {level} confidence "
@@ -736,7 +734,8 @@ def compose_brief(
         :class:`~ctip_research.reporting.trace.Text` with the trace of any number in it (a plain
         string is traced to ``brief.data_notice``).
     survey
-        The survey's name, traced to the data identity (printed in the methods note).
+        The survey in a line (name, waves and years, provinces), traced to the data identity;
+        it opens the methods note.
     provenance
         Traced provenance values: ``package``, ``checksum``, ``params_hash``.
     wave
@@ -793,8 +792,7 @@ def compose_brief(
         )
     )
 
-    methods = [page.say("method.survey", survey=survey)] if survey is not None else []
-    methods += _methods(
+    methods = _methods(
         page,
         inputs,
         head,
@@ -802,6 +800,7 @@ def compose_brief(
         model_labels,
         (headline_model, naive_model, comparison_model, programme_model),
         provenance,
+        survey,
     )
     protection = _protection(page, policy)
 
@@ -882,19 +881,19 @@ def _methods(
     labels: Mapping[str, str],
     models: Sequence[str | None],
     provenance: Mapping[str, Traced],
+    survey: Traced | None,
 ) -> list[Text]:
     out: list[Text] = []
     s = inputs.sample
     if s and _published(head):
         waves = list(s.get("waves", []))
         first = str(waves[0]) if waves else None
-        if first is not None and s.get("n_provinces") and s.get("n_psu"):
+        if first is not None and s.get("n_psu"):
             out.append(
                 page.say(
                     "method.sample",
-                    n_provinces=count(s["n_provinces"], SAMPLE, path="sample.n_provinces"),
+                    survey=survey or "Household survey",
                     n_villages=count(s["n_psu"], SAMPLE, path="sample.n_psu"),
-                    n_waves=count(len(waves), SAMPLE, path="sample.waves", derivation="length"),
                     n_households=count(
                         s["n_households"][first], SAMPLE, path=f"sample.n_households.{first}"
                     ),

@@ -26,7 +26,7 @@ import pandas as pd
 from ctip_research.config import Params, params_hash
 from ctip_research.disclosure import DisclosurePolicy
 from ctip_research.errors import InputFileError, RenderError
-from ctip_research.identity import IDENTITY_FILE, data_notices, read_identity
+from ctip_research.identity import IDENTITY_FILE, data_notices, read_identity, survey_description
 from ctip_research.io import file_sha256, read_json, write_bytes, write_json, write_text
 from ctip_research.log import get_logger
 from ctip_research.reporting.brief import (
@@ -38,7 +38,7 @@ from ctip_research.reporting.brief import (
     typeset_pdf,
 )
 from ctip_research.reporting.figures import TOTAL_LABELS
-from ctip_research.reporting.trace import Text, Traced, traced_text
+from ctip_research.reporting.trace import Text, traced_text
 from ctip_research.stages._publish import read_record, write_record
 
 log = get_logger("brief")
@@ -99,12 +99,10 @@ def run_brief(params: Params) -> None:
         if notice
         else None
     )
-    survey = Traced(
-        str(identity["survey"]),
-        str(identity["survey"]),
+    survey = traced_text(
+        survey_description(identity),
         f"tables/{IDENTITY_FILE}",
-        {"path": "survey"},
-        "text",
+        derivation="survey description: name, waves with their interview years, provinces",
     )
     phash = params_hash(params, "privacy", "brief", "figures")
     provenance = {
