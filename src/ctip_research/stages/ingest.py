@@ -213,6 +213,8 @@ def ingest_sources(params: Params) -> IngestResult:
     long_columns = [*SPECIAL_CODES_COLUMNS, *VALUE_FIXES_COLUMNS, *REVIEW_COLUMNS]
     long_tables = {"special_codes": specials, "value_fixes": fixes, "review_values": review}
     for name, df in {**tables, **long_tables}.items():
+        if name == "review_values" and df.empty:
+            continue  # nothing to scan; a survey with nothing to review keeps its ledger as is
         reviewed = [*CANONICAL_TABLES[name].columns] if name in CANONICAL_TABLES else []
         reviewed += [*INTERIM_META_COLUMNS, *long_columns]
         hits = check_pii(df, table=name, waivers=waivers, reviewed_columns=reviewed, **scan)
