@@ -200,10 +200,16 @@ ProgrammeMethod = Literal["ancova", "ipw"]
 CheckAction = Literal["flag", "set_missing", "drop_row"]
 
 Currency = Literal["KHR", "USD", "THB"]
+#: What ingest does with a label not in a column's value map: stop (``error``), or set it missing
+#: and record it with the documented label it is a near miss of, for review (``propose``).
+UnknownLabels = Literal["error", "propose"]
 
 # Option sets of the synth section (params.yaml ``synth``) -----------------------------------
 #: Raw output of ``ctip synth``: Kobo XLSX (wave 1) + Stata (wave 2), or Parquet for benchmarks.
 SynthOutputFormat = Literal["kobo_stata", "parquet"]
+#: Defect stream of ``ctip synth``: ``documented`` writes the reviewed answers (misspellings as
+#: codebook ``fixes``, corrections log) beside the raw files; ``blind`` writes none of them.
+DefectStream = Literal["documented", "blind"]
 #: Variance of average marginal effects: covariates sampled (unconditional) or fixed (delta).
 AmeVce = Literal["unconditional", "delta"]
 #: Bread of a survey GLM's sandwich: observed Hessian (Stata ``svy: probit``) or expected

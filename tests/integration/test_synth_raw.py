@@ -269,3 +269,44 @@ def test_correction_rows_follow_ingest_row_numbers_of_output_format(
         assert record["principal_usd"] == pytest.approx(float(c["old_value"]))
     for _, c in corrections[corrections["variable"] == "currency"].iterrows():
         assert w1.loc[int(c["row"]), "currency"] == c["old_value"] == "USD"
+
+
+def test_blind_stream_plants_undocumented_defects_and_writes_no_answer(tmp_path) -> None:
+    data = synth_data(n=80)
+    data["defects"]["stream"] = "blind"
+    survey = generate_survey(SynthParams.model_validate(data))
+    record = write_raw_files(survey, tmp_path)
+    counts = record["counts"]
+    for defect in (
+        "special_code_undocumented",
+        "misspelt_label",
+        "outlier_total",
+        "outlier_component",
+        "outlier_loan",
+        "riel_typed_as_dollars",
+        "duplicate_submission",
+    ):
+        assert counts.get(defect, 0) > 0, defect
+    assert "misspelt_province" not in counts and "special_code_refused" not in counts
+    # no reviewed answer beside the raw files: empty log, no fixes, only the documented codes
+    corr = pd.read_csv(tmp_path / "corrections.csv")
+    assert corr.empty and list(corr.columns)[:3] == ["source", "table", "row"]
+    w1 = yaml.safe_load((tmp_path / "wave1_kobo.codebook.yaml").read_text("utf-8"))
+    w2 = yaml.safe_load((tmp_path / "wave2_firm.codebook.yaml").read_text("utf-8"))
+    assert "fixes" not in yaml.safe_dump(w1) + yaml.safe_dump(w2)
+    assert set(w1["special_codes"]) == {-99, -98} and set(w2["special_codes"]) == {".a", ".b"}
+    # each planted value is where the record says, with its truth (for tests only)
+    main = pd.read_excel(tmp_path / "wave1_kobo.xlsx", sheet_name=None, engine="openpyxl")
+    for d in record["defects"]:
+        if d["source"] != "wave1_kobo" or not d["column"]:
+            continue
+        value = main[d["sheet"]].loc[d["row"] - 2, d["column"]]
+        if d["defect"] == "misspelt_label":
+            assert value != d["truth"] and isinstance(value, str)
+        elif d["defect"] == "special_code_undocumented":
+            assert value == d["truth"]
+        elif d["defect"].startswith("outlier"):
+            assert d["truth"] in (10, 100)
+    w2hh, _ = pyreadstat.read_dta(tmp_path / "wave2_firm/hh.dta", user_missing=True)
+    n_c = sum(d.get("truth") == ".c" for d in record["defects"])
+    assert w2hh["q205_headage"].astype(str).isin(["c"]).sum() == n_c  # read back as Stata .c

@@ -212,3 +212,55 @@ def test_wave_is_read_from_the_names() -> None:
     assert guess_wave(["exports/w2/hh.dta"]) == 2
     assert guess_wave(["endline_households.csv"]) == 2
     assert guess_wave(["hh.csv"]) is None
+
+
+def test_rare_slips_beside_a_choice_list_become_fixes_to_its_common_spelling() -> None:
+    """More than 40 distinct values, one slip each beside a choice list of four: the column still
+    reads as categorical, each slip is proposed as a fix to the spelling the file mostly uses
+    (not to a rarer case variant), and a label near nothing is left for review."""
+    rng = np.random.default_rng(5)
+    choices = ["Battambang", "Kampong Cham", "Siem Reap", "Prey Veng"]
+    prov = list(rng.choice(choices, size=1200))
+    # every one-letter deletion and doubling of each label: 72 distinct slips
+    slips = [c[:i] + c[i + 1 :] for c in choices for i in range(len(c)) if c[i] != " "]
+    slips += [c[:i] + c[i] + c[i:] for c in choices for i in range(len(c)) if c[i] != " "]
+    slips = [x for x in dict.fromkeys(slips) if x not in choices]
+    slips += ["Kampong  Cham"]
+    prov += slips + ["battambang", "Somewhere else"]
+    raw = RawTable(
+        pd.DataFrame({"hhid": [f"H{i}" for i in range(len(prov))], "province": prov}),
+        file="hh.csv",
+    )
+    spec = draft_codebook({("hh.csv", None): raw}, source="s", fmt="csv")["files"][0]["columns"][
+        "province"
+    ]
+    assert spec["canonical"] == "province_code"
+    assert spec["values"]["Battambang"] == 2 and spec["values"]["battambang"] == 2
+    assert len(slips) > 60
+    assert spec["fixes"]["Battambangg"] == "Battambang"
+    assert spec["fixes"]["Siem Rep"] == "Siem Reap" and spec["fixes"]["Prey Vng"] == "Prey Veng"
+    assert spec["values"]["Kampong  Cham"] == 3  # the same label once blanks are read as one
+    assert "Somewhere else" not in spec["values"] and "Somewhere else" in spec["review"]
+
+
+def test_roster_nouns_do_not_hide_canonical_names() -> None:
+    raw = RawTable(
+        pd.DataFrame(
+            {
+                "hhid": ["H1", "H1", "H2"],
+                "member_line": [1, 2, 1],
+                "member_sex": ["male", "female", "female"],
+                "member_age": [40, 38, 51],
+                "member_relation": ["head", "spouse", "head"],
+            }
+        ),
+        file="roster.csv",
+    )
+    cols = draft_codebook({("roster.csv", None): raw}, source="s", fmt="csv")["files"][0]["columns"]
+    assert {
+        c: cols[c].get("canonical") for c in ("member_sex", "member_age", "member_relation")
+    } == {
+        "member_sex": "sex",
+        "member_age": "age",
+        "member_relation": "relation_to_head",
+    }

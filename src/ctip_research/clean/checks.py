@@ -260,6 +260,43 @@ def _outlier_bounds(v: pd.Series, rule: OutlierRule, k: float) -> tuple[float, f
     return float(mean - k * sd), float(mean + k * sd)
 
 
+def _group_bounds(
+    lx: pd.Series,
+    ok: pd.Series,
+    df: pd.DataFrame,
+    by: Sequence[str],
+    *,
+    rule: OutlierRule,
+    threshold: float,
+    min_n: int,
+) -> tuple[pd.Series, pd.Series]:
+    """Each row's outlier bounds, from the usable values (``ok``) of its group: the finest
+    prefix of ``by`` whose group holds at least ``min_n`` of them (NaN where even the coarsest
+    holds fewer)."""
+    cols = [c for c in by if c in df.columns]
+    lo = pd.Series(np.nan, index=df.index)
+    hi = pd.Series(np.nan, index=df.index)
+    levels = range(len(cols), 0, -1) if cols else range(0, -1, -1)
+    for k in levels:
+        keys = [df[c].astype(object) for c in cols[:k]] or [pd.Series(0, index=df.index)]
+        grouper = keys[0] if len(keys) == 1 else keys
+        count = ok.astype(int).groupby(grouper, dropna=False).transform("sum")
+        take = lo.isna() & hi.isna() & (count >= min_n)
+        if not take.any():
+            continue
+        for _g, idx in lx.groupby(grouper, dropna=False).groups.items():
+            rows = take.loc[idx]
+            if not rows.any():
+                continue
+            v = lx.loc[idx][ok.loc[idx]]
+            g_lo, g_hi = _outlier_bounds(v, rule, threshold)
+            if not np.isfinite(g_lo) or g_hi <= g_lo:
+                g_lo, g_hi = -np.inf, np.inf  # no spread: nothing to compare with
+            lo.loc[rows.index[rows]] = g_lo
+            hi.loc[rows.index[rows]] = g_hi
+    return lo, hi
+
+
 def check_outliers(
     df: pd.DataFrame,
     columns: Sequence[str],
@@ -269,15 +306,18 @@ def check_outliers(
     threshold: float,
     min_n: int,
     tail: Literal["upper", "both"] = "both",
-    by: str = "wave",
+    by: Sequence[str] | str = ("wave",),
     exclude: pd.Index | None = None,
 ) -> pd.DataFrame:
-    """Outliers of log money amounts (zeros and missing left out), per column and ``by`` group.
+    """Outliers of log money amounts (zeros and missing left out), per column and group.
 
-    Detection is repeated without the values already flagged until nothing new is flagged (a
-    fixed point). ``tail="upper"`` flags only amounts above the upper bound. Rows in
-    ``exclude`` (e.g. already flagged as riel typed as dollars) are left
-    out. The issue names the enumerator, so that a pattern by enumerator shows.
+    Amounts are compared with the others of their group: ``by`` lists grouping columns,
+    coarsest first (``["wave", "stratum_id"]``); a group with fewer than ``min_n`` usable values
+    is pooled into the next coarser one (``by`` without its last column), and with fewer in the
+    coarsest group the amount is not checked. Detection is repeated without the values already
+    flagged until nothing new is flagged (a fixed point). ``tail="upper"`` flags only amounts
+    above the upper bound. Rows in ``exclude`` (e.g. already flagged as riel typed as dollars)
+    are left out. The issue names the enumerator, so that a pattern by enumerator shows.
 
     Examples
     --------
@@ -289,32 +329,27 @@ def check_outliers(
     [3]
     """
     out = []
+    by_cols = [by] if isinstance(by, str) else list(by)
     for col in columns:
         if col not in df.columns:
             continue
         lx = _positive_log(df[col])
         if exclude is not None:
             lx[lx.index.isin(exclude)] = np.nan
-        groups = df[by] if by in df.columns else pd.Series(0, index=df.index)
         flagged = pd.Series(False, index=df.index)
         for _ in range(50):
-            new = pd.Series(False, index=df.index)
-            for _g, idx in lx.groupby(groups, dropna=False).groups.items():
-                v = lx.loc[idx]
-                v = v[v.notna() & ~flagged.loc[idx]]
-                if len(v) < min_n:
-                    continue
-                lo, hi = _outlier_bounds(v, rule, threshold)
-                if not np.isfinite(lo) or hi <= lo:
-                    continue
-                high = v > hi
-                new.loc[v.index] = (high | (v < lo)) if tail == "both" else high
+            ok = lx.notna() & ~flagged
+            lo, hi = _group_bounds(lx, ok, df, by_cols, rule=rule, threshold=threshold, min_n=min_n)
+            new = ok & (lx > hi).fillna(False)
+            if tail == "both":
+                new |= ok & (lx < lo).fillna(False)
             new &= ~flagged
             if not new.any():
                 break
             flagged |= new
         if flagged.any():
-            detail = f"outlier of log({col}) by rule {rule} (threshold {threshold:g})"
+            within = f" within {'/'.join(by_cols)}" if by_cols else ""
+            detail = f"outlier of log({col}){within} by rule {rule} (threshold {threshold:g})"
             out.append(
                 make_issues(
                     df.loc[flagged],
@@ -636,3 +671,99 @@ def summarise_special_codes(
             iss["index"] = pd.NA
             out.append(iss)
     return counts, concat_issues(out)
+
+
+#: The checks that report ingest's values for review (``review_values.parquet``), by kind.
+REVIEW_CHECKS: dict[str, str] = {"unknown_label": "unknown_label", "code_like": "undocumented_code"}
+
+
+def check_review_values(
+    review: pd.DataFrame | None, tables: Mapping[str, pd.DataFrame]
+) -> pd.DataFrame:
+    """One issue per value ingest set aside for review, at its raw address.
+
+    ``unknown_label``: a label not in its column's value map (already missing; the detail says
+    whether a documented label is a near miss of it: the proposal itself is in ingest's
+    ``codebook_proposals.yaml``, never applied). ``undocumented_code``: a number shaped like a
+    special code that no codebook lists (the value is still there; the pipeline applies the
+    configured action). Issues name no value. ``index`` is the row in ``tables`` (missing for a
+    row no longer there, e.g. a dropped duplicate).
+
+    Examples
+    --------
+    >>> rv = pd.DataFrame({"source": ["s"], "table": ["households"], "file": ["a.csv"],
+    ...     "_row": [2], "column": ["head_age"], "kind": ["code_like"],
+    ...     "reason": ["a code-like number heaped in its column: 5 rows, 5 times the values near it"]})
+    >>> hh = pd.DataFrame({"household_id": ["h"], "wave": [1], "_source": ["s"],
+    ...                    "_file": ["a.csv"], "_row": [2]})
+    >>> iss = check_review_values(rv, {"households": hh})
+    >>> iss[["check", "column", "index"]].values.tolist()
+    [['undocumented_code', 'head_age', 0]]
+    """
+    if review is None or review.empty:
+        return empty_issues()
+    out = []
+    for (name, kind, column), grp in review.groupby(["table", "kind", "column"], sort=True):
+        check = REVIEW_CHECKS.get(str(kind), str(kind))
+        left = pd.DataFrame(
+            {
+                "source": grp["source"].astype(object).to_numpy(),
+                "file": grp["file"].astype(object).to_numpy(),
+                "_row": grp["_row"].astype("Float64").to_numpy(),
+                "reason": grp["reason"].astype(object).to_numpy(),
+                "__hh": (
+                    grp["household_id"].astype(object).to_numpy() if "household_id" in grp else None
+                ),
+            }
+        )
+        df = tables.get(str(name))
+        if df is not None and not df.empty:
+            cols = ("_source", "_file", "_row", "household_id", "wave", "enumerator_id")
+            keep = [c for c in cols if c in df]
+            rec = (
+                df.loc[:, keep]
+                .reset_index(names="__index")
+                .drop_duplicates(["_source", "_file", "_row"])
+            )
+            rec = rec.astype({"_source": object, "_file": object, "_row": "Float64"})
+            j = left.merge(
+                rec,
+                left_on=["source", "file", "_row"],
+                right_on=["_source", "_file", "_row"],
+                how="left",
+                suffixes=("", "_rec"),
+            )
+        else:
+            j = left.assign(__index=None)
+        j["_source"], j["_file"] = j["source"], j["file"]
+        if "household_id" not in j:
+            j["household_id"] = j["__hh"]
+        else:  # a row no longer in the table (a dropped duplicate) keeps ingest's pseudonym
+            j["household_id"] = (
+                j["household_id"].astype(object).where(j["household_id"].notna(), j["__hh"])
+            )
+        if kind == "unknown_label":
+            near = j["reason"].astype(str).str.contains("near miss", regex=False)
+            detail = "label not in the codebook's value map (set missing); " + near.map(
+                {
+                    True: "a near miss of a documented label: fix proposed in "
+                    "codebook_proposals.yaml",
+                    False: "no documented label is close to it",
+                }
+            )
+        else:
+            detail = "undocumented special code? " + j["reason"].astype(str)
+        index = j["__index"]
+        j.index = pd.RangeIndex(len(j))
+        iss = make_issues(
+            j,
+            check=check,
+            table=str(name),
+            column=str(column),
+            detail=detail,
+            severity="warning",
+            action="set_missing (ingest)" if kind == "unknown_label" else "flag",
+        )
+        iss["index"] = pd.array(index.to_numpy(dtype=object), dtype="Int64")
+        out.append(iss)
+    return concat_issues(out)

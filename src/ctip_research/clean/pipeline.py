@@ -1,6 +1,7 @@
 """Cleaning as one pure function: interim tables in, cleaned tables + quality record out.
 
-Order: corrections -> test submissions -> duplicates -> missing required / out of range ->
+Order: corrections -> test submissions -> duplicates -> undocumented codes -> missing required /
+out of range ->
 referential integrity -> currency sanity -> consistency -> outliers -> skip logic -> special
 codes. Every check
 runs and reports (never stopping at the first failure); its action from the parameters decides
@@ -201,6 +202,7 @@ def clean_tables(
     *,
     special_codes: pd.DataFrame | None = None,
     value_fixes: pd.DataFrame | None = None,
+    review_values: pd.DataFrame | None = None,
     corrections: pd.DataFrame | None = None,
     hash_id: Callable[[str], str] | None = None,
 ) -> CleanResult:
@@ -219,6 +221,10 @@ def clean_tables(
     value_fixes
         Ingest's long table of reviewed value fixes (misspellings fixed by the codebook's
         ``fixes``), reported as ``value_fix``.
+    review_values
+        Ingest's long table of values for review: labels not in a value map (reported as
+        ``unknown_label``; already missing) and code-like numbers no codebook lists (reported as
+        ``undocumented_code`` with the configured action).
     corrections
         The reviewed corrections log (see :mod:`ctip_research.clean.corrections`).
     hash_id
@@ -316,6 +322,12 @@ def clean_tables(
         else pd.DataFrame(columns=REPORT_COLUMNS)
     )
 
+    # Numbers shaped like special codes that no codebook lists (found by ingest), before the
+    # range, currency and outlier checks see them; labels not in a value map are reported below.
+    review_issues = checks.check_review_values(review_values, st.tables)
+    iss = review_issues.loc[review_issues["check"] == "undocumented_code"]
+    st.issues.append(st.act(iss, p.undocumented_codes.action, "undocumented special code"))
+
     # Missing required values and out-of-range values.
     for name in TABLE_ORDER:
         iss = checks.check_range(st.tables[name], CANONICAL_TABLES[name])
@@ -355,6 +367,7 @@ def clean_tables(
             threshold=p.outliers.threshold,
             tail=p.outliers.tail,
             min_n=p.outliers.min_n,
+            by=p.outliers.by.get(name, ["wave"]),
             exclude=currency_hits.get(name),
         )
         st.issues.append(st.act(iss, p.outliers.action, "outlier"))
@@ -379,6 +392,8 @@ def clean_tables(
         )
         st.issues.append(vf_issues)
         sc_counts = pd.concat([sc_counts, vf_counts], ignore_index=True)
+
+    st.issues.append(review_issues.loc[review_issues["check"] == "unknown_label"])
 
     issues = concat_issues(st.issues)
     issues = _with_enumerator(issues, households_in).drop(columns=["index"])

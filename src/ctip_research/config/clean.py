@@ -55,9 +55,26 @@ class OutlierParams(Section):
         description="upper: only amounts too large (extra digits, wrong unit); both: also "
         "amounts too small."
     )
-    min_n: int = Field(ge=3, description="Groups with fewer positive values are not checked.")
+    min_n: int = Field(
+        ge=3,
+        description="A group with fewer positive values is checked within the next coarser "
+        "group (its `by` list without the last column); with fewer in the coarsest, not at all.",
+    )
+    by: dict[str, list[str]] = Field(
+        description="Canonical table -> grouping columns, coarsest first (e.g. [wave, "
+        "stratum_id]): amounts are compared with others of their group. A table not listed is "
+        "grouped by wave."
+    )
     columns: dict[str, list[str]] = Field(description="Canonical table -> money columns to check.")
     action: CheckAction = Field(description="flag, set_missing or drop_row.")
+
+
+class UndocumentedCodeParams(Section):
+    """Numbers shaped like special codes that no codebook lists (found at ingest)."""
+
+    action: CheckAction = Field(
+        description="flag (report; the number stays), set_missing (the cell) or drop_row."
+    )
 
 
 class CurrencyParams(Section):
@@ -123,4 +140,7 @@ class CleanParams(Section):
     currency: CurrencyParams = Field(description="Riel typed as dollars.")
     consistency: ConsistencyParams = Field(description="Amounts inconsistent within a record.")
     outliers: OutlierParams = Field(description="Outliers of money amounts.")
+    undocumented_codes: UndocumentedCodeParams = Field(
+        description="Code-like numbers no codebook lists (ingest's review_values.parquet)."
+    )
     skip_logic: SkipLogicParams = Field(description="Skip-logic violations.")

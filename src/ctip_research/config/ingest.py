@@ -7,7 +7,20 @@ from pathlib import Path
 from pydantic import Field, PositiveFloat
 
 from ctip_research.config.base import Section
-from ctip_research.literals import Currency
+from ctip_research.literals import Currency, UnknownLabels
+
+
+class CodeLikeParams(Section):
+    """Numbers shaped like special codes that no codebook lists (``ingest.review``)."""
+
+    min_count: int = Field(
+        ge=1, description="A code-like number is heaped when at least this many rows hold it..."
+    )
+    heaping_ratio: float = Field(
+        gt=1,
+        description="...and at least this many times as many as the average value within 10% of "
+        "it. A negative code-like number in a column that cannot be negative is always recorded.",
+    )
 
 
 class IngestParams(Section):
@@ -37,4 +50,13 @@ class IngestParams(Section):
     )
     pii_min_values: int = Field(
         ge=1, description="PII scan: the uniqueness rule needs at least this many values."
+    )
+    unknown_labels: UnknownLabels = Field(
+        description="A label not in a column's value map: error stops ingest (naming the "
+        "documented labels it is a near miss of); propose sets it missing and records it with "
+        "its proposal in review_values.parquet and codebook_proposals.yaml (never applied)."
+    )
+    code_like: CodeLikeParams = Field(
+        description="Code-like numbers (-97, 99, 999999) no special_codes list: recorded in "
+        "review_values.parquet (the value is kept) for clean's undocumented_code check."
     )

@@ -319,10 +319,30 @@ class ProgrammeParams(Section):
 class DefectParams(Section):
     """Rates of the defects planted in the raw files (per record of the file concerned)."""
 
+    stream: L.DefectStream = Field(
+        description="documented: the generator also writes the reviewed answers a data manager "
+        "would have after review (its misspellings as codebook `fixes`, its special codes in the "
+        "codebooks, corrections.csv), so ingest and clean apply them; blind: the codebooks list "
+        "only what a survey firm documents and the corrections log is empty, and the defects are "
+        "undocumented special codes, misspelt category labels and outliers in totals and "
+        "components, which the checks must find on their own (docs/data-quality.md)."
+    )
     duplicate_submission: float = Field(ge=0, le=1, description="Households submitted twice.")
     special_code: float = Field(ge=0, le=1, description="Numeric answers set to -99/-98.")
     misspelt_province: float = Field(ge=0, le=1, description="Province names misspelt.")
-    outlier: float = Field(ge=0, le=1, description="Amounts multiplied by 100.")
+    misspelt_label: float = Field(
+        ge=0,
+        le=1,
+        description="Blind stream: other category labels of the Kobo export misspelt (lender, "
+        "loan purpose, destination country and sector, relation to the head).",
+    )
+    outlier: float = Field(
+        ge=0,
+        le=1,
+        description="Amounts multiplied by 100 (documented stream: business income and loan "
+        "principal); blind stream: by 10 or 100, per column of totals (income, assets), income "
+        "components, loan amounts and migration cost.",
+    )
     riel_typed_as_dollars: float = Field(
         ge=0, le=1, description="Riel loan amounts recorded with currency USD."
     )

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,11 +38,13 @@ from ctip_research.ingest.codebook import (
 from ctip_research.ingest.khmer import khmer_text_problem
 from ctip_research.ingest.pseudonymise import pseudonymise
 from ctip_research.ingest.readers import RawTable
-from ctip_research.literals import CURRENCIES
+from ctip_research.ingest.review import find_code_like, propose_label
+from ctip_research.literals import CURRENCIES, UnknownLabels
 from ctip_research.schemas import CANONICAL_TABLES, Table
 
 __all__ = [
     "INTERIM_META_COLUMNS",
+    "REVIEW_COLUMNS",
     "SPECIAL_CODES_COLUMNS",
     "VALUE_FIXES_COLUMNS",
     "IngestResult",
@@ -80,6 +82,16 @@ VALUE_FIXES_COLUMNS: dict[str, str] = {
 }
 #: Columns of the long special-codes table.
 SPECIAL_CODES_COLUMNS: dict[str, str] = {**_ADDRESS_COLUMNS, "code": "string", "reason": "string"}
+#: Columns of the long table of values for review (``ingest.review``): an unknown label of a
+#: value-mapped column (set missing; ``proposal`` is the documented label it is a near miss of,
+#: never applied) or a code-like number no ``special_codes`` lists (kept; ``reason`` says why).
+REVIEW_COLUMNS: dict[str, str] = {
+    **_ADDRESS_COLUMNS,
+    "kind": "string",
+    "value": "string",
+    "proposal": "string",
+    "reason": "string",
+}
 _STATA_MISSING = re.compile(r"^\.[a-z]?$")
 _TRUE = {"1", "true", "yes", "y"}
 _FALSE = {"0", "false", "no", "n"}
@@ -99,6 +111,9 @@ class IngestResult:
     value_fixes
         One row per reviewed fix (codebook ``fixes``: a known misspelling) applied
         (:data:`VALUE_FIXES_COLUMNS`).
+    review
+        One row per value for review (:data:`REVIEW_COLUMNS`): unknown labels (with
+        ``unknown_labels="propose"``) and code-like numbers no codebook lists.
     ledger
         ``{"source": ..., "files": [...]}``: per raw table rows in/out/excluded and the action
         of every raw column.
@@ -108,6 +123,12 @@ class IngestResult:
     special_codes: pd.DataFrame
     value_fixes: pd.DataFrame
     ledger: dict[str, Any]
+    review: pd.DataFrame = field(default_factory=lambda: empty_review_table())
+
+
+def empty_review_table() -> pd.DataFrame:
+    """A review table (:data:`REVIEW_COLUMNS`) with no rows."""
+    return pd.DataFrame({c: pd.Series(dtype=d) for c, d in REVIEW_COLUMNS.items()})
 
 
 def _rows(rows: pd.Series, mask: pd.Series) -> str:
@@ -160,10 +181,21 @@ def to_interim_table(df: pd.DataFrame, table: Table) -> pd.DataFrame:
 class _FileState:
     """Working state while one raw table is converted."""
 
-    def __init__(self, cb: Codebook, f: FileSpec, raw: RawTable) -> None:
+    def __init__(
+        self,
+        cb: Codebook,
+        f: FileSpec,
+        raw: RawTable,
+        *,
+        unknown_labels: UnknownLabels = "error",
+        code_like: tuple[int, float] | None = None,
+    ) -> None:
         self.cb = cb
         self.f = f
         self.raw = raw
+        self.unknown_labels = unknown_labels
+        self.code_like = code_like
+        self.review: list[pd.DataFrame] = []
         self.where = f.path + (f" [sheet {f.sheet}]" if f.sheet else "")
         self.rows = raw.rows
         self.n = len(raw.data)
@@ -292,16 +324,80 @@ class _FileState:
         unknown = mapped.map(lambda v: v is _UNKNOWN).astype(bool)
         if unknown.any():
             distinct = sorted({str(c) for c in codes[unknown]})
-            shown = distinct[:_MAX_ROWS_SHOWN]
-            self.problem(
-                column,
-                f"{int(unknown.sum())} value(s) not in the value map of "
-                f"{spec.canonical} ({len(distinct)} distinct: {shown}"
-                f"{' ...' if len(distinct) > len(shown) else ''}) at "
-                f"{_rows(self.rows, unknown)}",
-            )
+            documented = [*vmap, *(lab for lab in labels.values() if lab is not None)]
+            proposal = {c: propose_label(c, documented) for c in distinct}
+            if self.unknown_labels == "propose":
+                self.review.append(
+                    pd.DataFrame(
+                        {
+                            "__idx": np.flatnonzero(unknown.to_numpy()),
+                            "column": spec.canonical,
+                            "raw_column": column,
+                            "kind": "unknown_label",
+                            "value": codes[unknown].astype(str).to_numpy(),
+                            "proposal": codes[unknown].map(lambda c: proposal[str(c)]).to_numpy(),
+                            "reason": codes[unknown]
+                            .map(
+                                lambda c: (
+                                    "not in the value map; near miss of a documented label"
+                                    if proposal[str(c)] is not None
+                                    else "not in the value map; no documented label is close"
+                                )
+                            )
+                            .to_numpy(),
+                        }
+                    )
+                )
+            else:
+                shown = distinct[:_MAX_ROWS_SHOWN]
+                near = [f"{c!r} -> {proposal[c]!r}" for c in distinct if proposal[c] is not None]
+                hint = (
+                    f"; near misses of documented labels (add to `fixes` after review, or set "
+                    f"ingest.unknown_labels: propose): {', '.join(near[:_MAX_ROWS_SHOWN])}"
+                    f"{' ...' if len(near) > _MAX_ROWS_SHOWN else ''}"
+                    if near
+                    else ""
+                )
+                self.problem(
+                    column,
+                    f"{int(unknown.sum())} value(s) not in the value map of "
+                    f"{spec.canonical} ({len(distinct)} distinct: {shown}"
+                    f"{' ...' if len(distinct) > len(shown) else ''}) at "
+                    f"{_rows(self.rows, unknown)}{hint}",
+                )
             mapped[unknown] = None
         return mapped
+
+    def check_code_like(
+        self, column: str, spec: ColumnSpec, fld: Any, raw_values: pd.Series, valid: pd.Series
+    ) -> None:
+        """Record numbers that look like special codes the codebook does not list."""
+        if self.code_like is None or spec.values or fld.type not in ("int", "float"):
+            return
+        if fld.name.endswith(("_code", "_id")) or fld.name in ("interview_year", "wave"):
+            return
+        min_count, ratio = self.code_like
+        why = find_code_like(
+            raw_values.where(valid.to_numpy(), None),
+            nonnegative=fld.minimum is not None and fld.minimum >= 0,
+            min_count=min_count,
+            heaping_ratio=ratio,
+        )
+        hit = why.notna().to_numpy()
+        if hit.any():
+            self.review.append(
+                pd.DataFrame(
+                    {
+                        "__idx": np.flatnonzero(hit),
+                        "column": spec.canonical,
+                        "raw_column": column,
+                        "kind": "code_like",
+                        "value": self.codes(column)[hit].astype(str).to_numpy(),
+                        "proposal": None,
+                        "reason": why[hit].astype(str).to_numpy(),
+                    }
+                )
+            )
 
     def to_type(self, column: str, canonical: str, ftype: str, values: pd.Series) -> pd.Series:
         present = values.map(
@@ -456,6 +552,7 @@ def _process_columns(state: _FileState, hmac_key: str, table: Table) -> None:
                 values = state.value_map(column, spec, codes, valid)
             else:
                 values = raw_values.where(valid.to_numpy(), None)
+                state.check_code_like(column, spec, fld, raw_values, valid)
             typed = state.to_type(column, spec.canonical, fld.type, values)
             if spec.scale is not None:
                 typed = typed * spec.scale
@@ -575,6 +672,8 @@ def apply_codebook(
     exchange_rates: Mapping[int, Mapping[Any, float]],
     hmac_key: str,
     codebook_file: str = "<codebook>",
+    unknown_labels: UnknownLabels = "error",
+    code_like: tuple[int, float] | None = None,
 ) -> IngestResult:
     """Convert the raw tables of one source into interim canonical tables.
 
@@ -590,6 +689,14 @@ def apply_codebook(
         Key of the keyed hash for household and submission ids.
     codebook_file
         The codebook's path, for messages.
+    unknown_labels
+        ``error``: a label not in a column's value map is a problem (the message names the
+        documented labels it is a near miss of); ``propose``: it becomes a missing value and a
+        row of :attr:`IngestResult.review` with its proposal (never applied).
+    code_like
+        ``(min_count, heaping_ratio)`` of :func:`~ctip_research.ingest.review.find_code_like`:
+        code-like numbers of numeric columns are recorded in :attr:`IngestResult.review` (the
+        value is kept); ``None``: not looked for.
 
     Returns
     -------
@@ -623,6 +730,7 @@ def apply_codebook(
     by_table: dict[str, list[pd.DataFrame]] = {t: [] for t in CANONICAL_TABLES}
     specials: list[pd.DataFrame] = []
     fixes: list[pd.DataFrame] = []
+    reviews: list[pd.DataFrame] = []
     ledger_files: list[dict[str, Any]] = []
     hh_year: dict[str, Any] = {}
     parent_keys: dict[FileKey, set[str]] = {}
@@ -637,7 +745,7 @@ def apply_codebook(
             problems.append(f"{f.path}: raw table not read")
             continue
         table = CANONICAL_TABLES[f.table]
-        state = _FileState(cb, f, raw)
+        state = _FileState(cb, f, raw, unknown_labels=unknown_labels, code_like=code_like)
         _process_columns(state, hmac_key, table)
         out = state.out
         for pk in parent_keys.get(f.key, ()):
@@ -698,8 +806,10 @@ def apply_codebook(
         by_table[f.table].append(kept)
         file_specials = _long_rows(state, state.specials, keep, SPECIAL_CODES_COLUMNS)
         file_fixes = _long_rows(state, state.fixes, keep, VALUE_FIXES_COLUMNS)
+        file_review = _long_rows(state, state.review, keep, REVIEW_COLUMNS)
         specials.extend(file_specials)
         fixes.extend(file_fixes)
+        reviews.extend(file_review)
         special_counts: Counter[str] = Counter()
         for sp in file_specials:
             special_counts.update(sp["reason"].tolist())
@@ -716,6 +826,7 @@ def apply_codebook(
                 "rows_excluded": {k: v for k, v in sorted(excluded.items()) if v},
                 "special_codes": dict(sorted(special_counts.items())),
                 "value_fixes": dict(sorted(fix_counts.items())),
+                **({"review_values": int(sum(len(r) for r in file_review))} if file_review else {}),
                 "constants": sorted(f.constants),
                 "columns": {
                     raw_col: {
@@ -752,9 +863,15 @@ def apply_codebook(
         if fixes
         else pd.DataFrame(columns=list(VALUE_FIXES_COLUMNS))
     ).astype(VALUE_FIXES_COLUMNS)
+    review = (
+        pd.concat(reviews, ignore_index=True).astype(REVIEW_COLUMNS)
+        if reviews
+        else empty_review_table()
+    )
     return IngestResult(
         tables=tables,
         special_codes=special,
         value_fixes=fixed,
         ledger={"source": cb.source, "files": ledger_files},
+        review=review,
     )

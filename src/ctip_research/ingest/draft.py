@@ -41,6 +41,7 @@ import pandas as pd
 from ctip_research.ingest.codebook import SUB_DISTRICT_CODES, FileKey, normalise_code
 from ctip_research.ingest.pii import KHMER_PII_TERMS, KOBO_METADATA_FIELDS, scan_pii
 from ctip_research.ingest.readers import RawTable
+from ctip_research.ingest.review import propose_label
 from ctip_research.schemas import CANONICAL_TABLES
 from ctip_research.schemas.fields import Field
 
@@ -61,6 +62,8 @@ _EXPAND = {
     "edu": "educ",
     "sell": "sold",
 }
+#: A leading token naming the roster row itself (``member_age``, ``hh_size``, ``ind_sex``).
+_ROSTER_NOUNS = {"member", "mem", "hh", "household", "person", "ind", "indiv", "respondent"}
 #: Raw names of the loan module's filter question (the interim meta column of clean's skip logic).
 _LOAN_FILTER = ("any_loan", "anyloan", "has_loan", "loan_any", "any_loans")
 #: Common survey names of canonical columns, by table ("*": any table), after normalisation.
@@ -326,6 +329,9 @@ VALUE_SYNONYMS: dict[str, dict[str, Any]] = {
 }
 _QUESTION_PREFIX = re.compile(r"^(?:[a-z]{1,2})?\d+[a-z]?_")
 _MAX_DISTINCT = 40
+#: Share of rows the commonest ``_MAX_DISTINCT`` values must hold for a mapped column with more
+#: distinct values to still read as categorical (rare keying slips beside a choice list).
+_FREQUENT_SHARE = 0.95
 
 
 def _norm(text: str) -> str:
@@ -358,13 +364,18 @@ class _Candidate:
 
 
 def _variants(raw_name: str) -> list[str]:
-    """The normalised raw name, without unit tokens, and with abbreviations expanded."""
+    """The normalised raw name, without unit tokens, with abbreviations expanded, and without
+    a leading roster noun (``member_sex`` -> ``sex``)."""
     n = _norm(raw_name)
     stripped = (
         "_".join(t for t in n.split("_") if t not in _RAW_UNIT_TOKENS and not t.isdigit()) or n
     )
     expanded = "_".join(_EXPAND.get(t, t) for t in stripped.split("_"))
-    return list(dict.fromkeys([n, stripped, expanded]))
+    out = [n, stripped, expanded]
+    head, _, rest = expanded.partition("_")
+    if head in _ROSTER_NOUNS and rest:
+        out.append(rest)
+    return list(dict.fromkeys(out))
 
 
 def _candidates(raw_name: str, label: str | None, table: str) -> list[_Candidate]:
@@ -432,10 +443,24 @@ def _guess_table(path: str, sheet: str | None, raw: RawTable) -> str | None:
     return best if scores[best] > 0 else None
 
 
-def _distinct(raw: RawTable, col: str) -> list[str] | None:
+def _distinct(raw: RawTable, col: str, *, rare_allowed: bool = False) -> list[str] | None:
+    """The distinct values of a column that reads as categorical, else ``None``.
+
+    Categorical: at most ``_MAX_DISTINCT`` distinct values; with ``rare_allowed`` (a column
+    already mapped to a categorical canonical column), also when that many of the commonest
+    values hold ``_FREQUENT_SHARE`` of the rows, so that rare slips (a different one in each
+    row) do not hide the choice list.
+    """
     codes = raw.data[col].map(normalise_code).dropna()
-    values = sorted(set(codes))
-    return values if 0 < len(values) <= _MAX_DISTINCT else None
+    counts = codes.value_counts()
+    values = sorted(counts.index)
+    if 0 < len(values) <= _MAX_DISTINCT:
+        return values
+    if rare_allowed and len(values):
+        top = counts.sort_values(ascending=False, kind="stable").iloc[:_MAX_DISTINCT]
+        if top.sum() >= _FREQUENT_SHARE * counts.sum():
+            return values
+    return None
 
 
 def _label_targets(fld: Field) -> dict[str, Any]:
@@ -482,7 +507,7 @@ def _value_map(
             else:
                 values[code] = hit
         return values, fixes, unmatched
-    distinct = _distinct(raw, col)
+    distinct = _distinct(raw, col, rare_allowed=True)
     if distinct is None:
         return values, fixes, unmatched
     allowed = {str(v) for v in (fld.allowed or ())}
@@ -491,13 +516,21 @@ def _value_map(
     if fld.type == "str" and set(distinct) <= allowed:
         return values, fixes, unmatched  # already canonical values
     spelled = {k: k for k in targets}  # normalised target -> the raw spelling that maps to it
-    for v in distinct:
+    counts = raw.data[col].map(normalise_code).value_counts()
+    for v in sorted(distinct, key=lambda x: (int(counts.get(x, 0)), x)):
         key = _norm_label(v)
         if key in targets:
             values[v] = targets[key]
-            spelled[key] = v
+            spelled[key] = v  # the commonest spelling wins (last in this order)
+    values = {v: values[v] for v in distinct if v in values}
+    # the spelling of each value as the file mostly writes it (the choice list's)
+    present = sorted(set(spelled[k] for k in spelled if spelled[k] in values))
     for v in distinct:
         if v in values:
+            continue
+        near = propose_label(v, present)
+        if near is not None:  # one keying slip away from a spelling present in the file
+            fixes[v] = near
             continue
         close = difflib.get_close_matches(_norm_label(v), list(targets), n=1, cutoff=0.8)
         if close:

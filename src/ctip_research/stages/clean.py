@@ -1,7 +1,8 @@
 """Stage ``clean``: interim tables -> checked, corrected, de-identified processed tables.
 
 Reads ``<interim>/ingested/{households,members,loans,migration_episodes}.parquet``,
-``special_codes.parquet`` and the corrections log (``clean.corrections_file``). Writes
+``special_codes.parquet``, ``value_fixes.parquet``, ``review_values.parquet`` and the
+corrections log (``clean.corrections_file``). Writes
 ``<processed>/tables/<table>.parquet`` and ``.dta``, ``data_dictionary.md`` / ``.html`` beside
 them, and ``<processed>/quality/`` ``quality_report.json`` / ``.html``, ``ledger.json``,
 ``metrics.json``, the data identity ``<processed>/tables/survey.json`` (survey name, sources,
@@ -185,6 +186,8 @@ def _clean(params: Params) -> list[Path]:
     special = _read_parquet(sc_path) if sc_path.is_file() else None
     vf_path = interim / "value_fixes.parquet"
     value_fixes = _read_parquet(vf_path) if vf_path.is_file() else None
+    rv_path = interim / "review_values.parquet"
+    review_values = _read_parquet(rv_path) if rv_path.is_file() else None
     corr_path = params.clean.corrections_file
     corrections = _read_corrections(Path(corr_path)) if corr_path is not None else None
     log.info("clean: %s", ", ".join(f"{k} {n:,} rows" for k, n in tables.rows.items()))
@@ -194,10 +197,16 @@ def _clean(params: Params) -> list[Path]:
         params.clean,
         special_codes=special,
         value_fixes=value_fixes,
+        review_values=review_values,
         corrections=corrections,
         hash_id=_hash_id_factory(params),
     )
-    del tables, special, value_fixes  # the interim inputs; memory at census size (issue 9)
+    del (
+        tables,
+        special,
+        value_fixes,
+        review_values,
+    )  # the interim inputs; memory at census size (issue 9)
     report = build_quality_report(result)
     _scan_pii(result.issues, "quality_report.issues", params)
     processed: dict[str, pd.DataFrame] = {}

@@ -4,7 +4,9 @@ Reads: every codebook in ``params.ingest.sources`` and the raw files it lists (a
 them against ``manifest.json`` of their directory). Writes to ``<paths.interim>/ingested/``:
 ``households.parquet``, ``members.parquet``, ``loans.parquet``, ``migration_episodes.parquet``
 (canonical columns + meta columns, ``docs/CONTRACTS.md`` 'Interim layer'), ``special_codes.parquet``,
-``value_fixes.parquet``, ``ingest_ledger.json`` (with every raw file read and its sha256, the
+``value_fixes.parquet``, ``review_values.parquet`` and ``codebook_proposals.yaml`` (values no
+codebook lists: unknown labels with the documented label they are a near miss of, code-like
+numbers; for review, never applied), ``ingest_ledger.json`` (with every raw file read and its sha256, the
 sources' survey name and description, and the fingerprint of the raw files) and ``run.json``
 (the run record, :mod:`ctip_research.runs`). Everything is computed before anything is written,
 and every file is written atomically: a failure leaves the previous outputs, and the run record
@@ -18,12 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 
 from ctip_research.config import Params
 from ctip_research.errors import CtipError, InputFileError
 from ctip_research.identity import SYNTH_GENERATOR
 from ctip_research.ingest.apply import (
     INTERIM_META_COLUMNS,
+    REVIEW_COLUMNS,
     SPECIAL_CODES_COLUMNS,
     VALUE_FIXES_COLUMNS,
     IngestResult,
@@ -39,7 +43,15 @@ from ctip_research.ingest.manifest import (
 from ctip_research.ingest.pii import check_pii
 from ctip_research.ingest.pseudonymise import resolve_hmac_key
 from ctip_research.ingest.readers import RawTable, list_sheets, read_raw, read_xlsx_sheets
-from ctip_research.io import file_sha256, raw_fingerprint, read_json, write_json, write_parquet
+from ctip_research.ingest.review import review_proposals
+from ctip_research.io import (
+    file_sha256,
+    raw_fingerprint,
+    read_json,
+    write_json,
+    write_parquet,
+    write_text,
+)
 from ctip_research.log import get_logger, track
 from ctip_research.runs import run_dir, stage_run
 from ctip_research.schemas import CANONICAL_TABLES
@@ -169,7 +181,13 @@ def ingest_sources(params: Params) -> IngestResult:
             )
         raws = read_source(path, cb, manifest=cfg.check_manifest)
         res = apply_codebook(
-            cb, raws, exchange_rates=cfg.exchange_rates, hmac_key=key, codebook_file=str(path)
+            cb,
+            raws,
+            exchange_rates=cfg.exchange_rates,
+            hmac_key=key,
+            codebook_file=str(path),
+            unknown_labels=cfg.unknown_labels,
+            code_like=(cfg.code_like.min_count, cfg.code_like.heaping_ratio),
         )
         results.append(res)
         waivers.update(cb.pii_waivers)
@@ -185,14 +203,18 @@ def ingest_sources(params: Params) -> IngestResult:
     fixes = pd.concat([r.value_fixes for r in results], ignore_index=True).astype(
         VALUE_FIXES_COLUMNS
     )
+    review = pd.concat([r.review for r in results], ignore_index=True).astype(REVIEW_COLUMNS)
     scan = {
         "unique_share": cfg.pii_unique_share,
         "pattern_share": cfg.pii_pattern_share,
         "min_values": cfg.pii_min_values,
     }
     waived: dict[str, list[dict[str, Any]]] = {}
-    long_columns = [*SPECIAL_CODES_COLUMNS, *VALUE_FIXES_COLUMNS]
-    for name, df in {**tables, "special_codes": specials, "value_fixes": fixes}.items():
+    long_columns = [*SPECIAL_CODES_COLUMNS, *VALUE_FIXES_COLUMNS, *REVIEW_COLUMNS]
+    long_tables = {"special_codes": specials, "value_fixes": fixes, "review_values": review}
+    for name, df in {**tables, **long_tables}.items():
+        if name == "review_values" and df.empty:
+            continue  # nothing to scan; a survey with nothing to review keeps its ledger as is
         reviewed = [*CANONICAL_TABLES[name].columns] if name in CANONICAL_TABLES else []
         reviewed += [*INTERIM_META_COLUMNS, *long_columns]
         hits = check_pii(df, table=name, waivers=waivers, reviewed_columns=reviewed, **scan)
@@ -221,12 +243,21 @@ def ingest_sources(params: Params) -> IngestResult:
         "value_fixes": {"rows": len(fixes)},
         "pii_scan_waived": waived,
     }
+    if not review.empty:  # a survey without values for review keeps its ledger unchanged
+        ledger["review_values"] = {
+            "rows": len(review),
+            "by_kind": {
+                str(k): int(v) for k, v in review["kind"].value_counts().sort_index().items()
+            },
+        }
     for src in ledger["sources"]:
         for f in src["files"]:
             if f["rows_in"] != f["rows_out"] + sum(f["rows_excluded"].values()):
                 msg = f"ingest ledger does not balance for {f['path']}"
                 raise CtipError(msg)  # pragma: no cover
-    return IngestResult(tables=tables, special_codes=specials, value_fixes=fixes, ledger=ledger)
+    return IngestResult(
+        tables=tables, special_codes=specials, value_fixes=fixes, ledger=ledger, review=review
+    )
 
 
 def run_ingest(params: Params) -> None:
@@ -234,7 +265,8 @@ def run_ingest(params: Params) -> None:
 
     Reads: ``params.ingest.sources`` (codebooks) and their raw files and ``manifest.json``.
     Writes: ``<paths.interim>/ingested/{households,members,loans,migration_episodes}.parquet``,
-    ``special_codes.parquet``, ``value_fixes.parquet``, ``ingest_ledger.json``.
+    ``special_codes.parquet``, ``value_fixes.parquet``, ``review_values.parquet``,
+    ``codebook_proposals.yaml``, ``ingest_ledger.json``.
     """
     start = time.perf_counter()
     out = run_dir("ingest", params.paths)
@@ -243,6 +275,8 @@ def run_ingest(params: Params) -> None:
         written = [write_parquet(out / f"{name}.parquet", df) for name, df in res.tables.items()]
         written.append(write_parquet(out / "special_codes.parquet", res.special_codes))
         written.append(write_parquet(out / "value_fixes.parquet", res.value_fixes))
+        written.append(write_parquet(out / "review_values.parquet", res.review))
+        written.append(write_text(out / "codebook_proposals.yaml", _proposals_yaml(res.review)))
         written.append(write_json(out / "ingest_ledger.json", res.ledger))
         run.finish(written)
     log.info(
@@ -252,4 +286,31 @@ def run_ingest(params: Params) -> None:
         len(res.special_codes),
         len(res.value_fixes),
         time.perf_counter() - start,
+    )
+    if not res.review.empty:
+        kinds = res.review["kind"].value_counts().sort_index().to_dict()
+        log.warning(
+            "ingest: %d value(s) for review %s: see %s (clean reports each row)",
+            len(res.review),
+            kinds,
+            out / "codebook_proposals.yaml",
+        )
+
+
+_PROPOSALS_HEADER = """\
+# Codebook additions proposed by `ctip ingest` (docs/data-quality.md, "Values no codebook
+# lists"). NOTHING HERE IS APPLIED. Per source, raw file and raw column:
+#   fixes:          labels not in the value map, each with the documented label it is a near
+#                   miss of; copy the right ones into the column's `fixes`
+#   unknown:        labels with no documented label close to them; add them to `values`
+#   special_codes:  numbers shaped like codes (heaped, or negative where amounts cannot be) that
+#                   the codebook does not list; check the questionnaire, then add them to
+#                   `special_codes` with their reason
+# Written on every run; empty ({}) when there is nothing to review.
+"""
+
+
+def _proposals_yaml(review: pd.DataFrame) -> str:
+    return _PROPOSALS_HEADER + yaml.safe_dump(
+        review_proposals(review), sort_keys=False, allow_unicode=True, width=100
     )
