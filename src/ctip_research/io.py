@@ -419,8 +419,9 @@ def write_json(target: str | Path, obj: Any) -> Path:
 
 
 def read_json(path: str | Path) -> Any:
-    """Read a JSON file."""
-    with open(path, encoding="utf-8") as fh:
+    """Read a JSON file (inside a :func:`transaction`, a file the stage wrote is read from its
+    staged copy)."""
+    with open(current_path(path), encoding="utf-8") as fh:
         return json.load(fh)
 
 
@@ -456,9 +457,13 @@ def write_with(target: str | Path, writer: Callable[[Path], Any]) -> Path:
 
 
 def file_sha256(path: str | Path, *, chunk_size: int = 1 << 20) -> str:
-    """Return the hex SHA-256 digest of a file, read in chunks."""
+    """Return the hex SHA-256 digest of a file, read in chunks.
+
+    Inside a :func:`transaction` a file the stage has written but not yet swapped in is hashed
+    from its staged copy (the content it will have).
+    """
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open(current_path(path), "rb") as fh:
         while block := fh.read(chunk_size):
             h.update(block)
     return h.hexdigest()

@@ -10,6 +10,8 @@ from typing import Any
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+#: HMAC key of the test corpora (32+ bytes; public, so only for made-up test data).
+TEST_HMAC_KEY = "ctip-test-corpus-key-8f41c2d09e7b6a53"
 
 
 def repo_params() -> dict[str, Any]:
@@ -27,6 +29,11 @@ def ingest_params(root: Path, codebook: Path) -> Path:
     }
     p["ingest"]["sources"] = [str(codebook)]
     p["clean"]["corrections_file"] = None
+    # the corpus says `synthetic: true` but ctip synth did not write it: it needs a real key
+    key_file = root / "hmac.key"
+    key_file.write_text(TEST_HMAC_KEY + "\n", encoding="utf-8")
+    p["privacy"]["hmac_key_env"] = "CTIP_TEST_CORPUS_NO_SUCH_VARIABLE"
+    p["privacy"]["hmac_key_file"] = str(key_file)
     path = root / "params.yaml"
     path.write_text(yaml.safe_dump(p, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from corpus.generate import CASES, Case, write_source
 from ctip_research.cli import app
+from ctip_research.stages.runner import LOCK_NAME
 
 runner = CliRunner()
 
@@ -69,7 +70,8 @@ def test_malformed_input_is_rejected_clearly(case: Case, tmp_path: Path, previou
     assert after == before  # every output as it was; only the run record changed, to failed
     status = json.loads((tmp_path / "interim/ingested/run.json").read_text("utf-8"))["status"]
     assert status == "failed"  # so `ctip clean` refuses the previous interim tables
-    assert not any(p.name.startswith(".") for p in (tmp_path / "interim").rglob("*"))
+    left = [p.name for p in (tmp_path / "interim").rglob(".*") if p.name != LOCK_NAME]
+    assert left == []  # no temporary file, backup or journal left behind
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.outcome == "report"], ids=lambda c: c.id)

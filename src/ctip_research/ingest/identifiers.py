@@ -82,10 +82,9 @@ def _is_name_like(text: str) -> bool:
     return letters >= 3 and letters * 2 >= visible
 
 
-def _pii_values(cb: Codebook, raws: Mapping[FileKey, RawTable]) -> tuple[set[str], list[str]]:
-    """Normalised text values of every ``pii`` column of the source, and those columns."""
-    names: set[str] = set()
-    columns: list[str] = []
+def _pii_values(cb: Codebook, raws: Mapping[FileKey, RawTable]) -> dict[str, set[str]]:
+    """Normalised text value of every ``pii`` column of the source -> the columns holding it."""
+    names: dict[str, set[str]] = {}
     for f in cb.files:
         raw = raws.get(f.key)
         if raw is None:
@@ -93,21 +92,20 @@ def _pii_values(cb: Codebook, raws: Mapping[FileKey, RawTable]) -> tuple[set[str
         for col, spec in f.columns.items():
             if spec.action != "pii" or col not in raw.data.columns:
                 continue
-            columns.append(col)
             for v in raw.data[col].dropna().unique():
                 if isinstance(v, str) and _is_name_like(v):
-                    names.add(_norm(v))
-    return names, columns
+                    names.setdefault(_norm(v), set()).add(col)
+    return names
 
 
-def _has_name(text: str, names: set[str], longest: int) -> bool:
-    """Whether ``text`` is a pii value or holds one as whole words."""
+def _name_in(text: str, names: Mapping[str, set[str]], longest: int) -> set[str]:
+    """The pii columns whose values ``text`` is, or holds as whole words."""
     words = _norm(text).split()
+    found: set[str] = set()
     for i in range(len(words)):
         for j in range(i + 1, min(len(words), i + longest) + 1):
-            if " ".join(words[i:j]) in names:
-                return True
-    return False
+            found |= names.get(" ".join(words[i:j]), set())
+    return found
 
 
 def _word_count(text: str) -> int:
@@ -130,10 +128,12 @@ def _scan_column(
     ftype: str,
     allowed: tuple[str | int, ...] | None,
     has_value_map: bool,
-    names: set[str],
+    names: Mapping[str, set[str]],
     longest_name: int,
+    sources: set[str],
 ) -> dict[str, list[int]]:
-    """Rule -> positions (0-based) of hits among ``values``."""
+    """Rule -> positions (0-based) of hits among ``values``; ``sources`` collects the pii
+    columns whose values were found."""
     text = values[values.map(lambda v: isinstance(v, str))]
     if text.empty:
         return {}
@@ -159,8 +159,11 @@ def _scan_column(
             if ftype == "str" and not has_value_map and not multiword_allowed:
                 if _word_count(s) >= 2 and _norm(s) not in allowed_norm:
                     hit.append("free_text")
-        if names and _has_name(s, names, longest_name):
-            hit.append("name")
+        if names:
+            found = _name_in(s, names, longest_name)
+            if found:
+                hit.append("name")
+                sources |= found
         if hit:
             rules_of[s] = hit
     if not rules_of:
@@ -209,7 +212,7 @@ def scan_identifier_values(
     [('enum', 'phone', (4,)), ('enum', 'free_text', (3,)), ('enum', 'name', (3,))]
     """
     skip = set(waived) | {k for k, v in cb.pii_waivers.items() if v and str(v).strip()}
-    names, pii_columns = _pii_values(cb, raws)
+    names = _pii_values(cb, raws)
     longest = max((len(n.split()) for n in names), default=0)
     hits: list[IdentifierHit] = []
     for f in cb.files:
@@ -226,6 +229,7 @@ def scan_identifier_values(
             if declared is None:
                 continue  # an undeclared canonical name: reported by the codebook check
             ftype, allowed = declared
+            sources: set[str] = set()
             found = _scan_column(
                 raw.data[col].astype(object),
                 ftype=ftype,
@@ -233,11 +237,12 @@ def scan_identifier_values(
                 has_value_map=bool(spec.values),
                 names=names,
                 longest_name=longest,
+                sources=sources,
             )
             rows = raw.rows.to_numpy()
             for rule in ("phone", "id_number", "email", "free_text", "name"):
                 if rule in found:
-                    detail = f" {pii_columns}" if rule == "name" else ""
+                    detail = f" {sorted(sources)}" if rule == "name" else ""
                     hits.append(
                         IdentifierHit(
                             where, col, rule, tuple(int(rows[p]) for p in found[rule]), detail
