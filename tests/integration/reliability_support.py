@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,15 @@ def repo_params() -> dict[str, Any]:
     return yaml.safe_load((REPO_ROOT / "params.yaml").read_text(encoding="utf-8"))
 
 
-def ingest_params(root: Path, codebook: Path) -> Path:
-    """Write ``root/params.yaml``: the repository's params with one source and paths in ``root``."""
+def ingest_params(
+    root: Path,
+    codebook: Path,
+    *,
+    change: Callable[[dict, Path], None] | None = None,
+    text: Callable[[str], str] | None = None,
+) -> Path:
+    """Write ``root/params.yaml``: the repository's params with one source and paths in ``root``
+    (then ``change`` applied to the dict and ``text`` to the YAML text, for corpus cases)."""
     p = repo_params()
     p["paths"] = {
         "raw": str(root / "raw"),
@@ -34,9 +42,35 @@ def ingest_params(root: Path, codebook: Path) -> Path:
     key_file.write_text(TEST_HMAC_KEY + "\n", encoding="utf-8")
     p["privacy"]["hmac_key_env"] = "CTIP_TEST_CORPUS_NO_SUCH_VARIABLE"
     p["privacy"]["hmac_key_file"] = str(key_file)
+    if change is not None:
+        change(p, root)
+    dumped = yaml.safe_dump(p, sort_keys=False, allow_unicode=True)
     path = root / "params.yaml"
-    path.write_text(yaml.safe_dump(p, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    path.write_text(text(dumped) if text is not None else dumped, encoding="utf-8")
     return path
+
+
+def sentinel_leaks(sentinels: Sequence[str], text: str, *dirs: Path) -> list[str]:
+    """Where any sentinel value appears: in ``text`` (messages and log lines) or in any file
+    under ``dirs`` (Parquet and Stata files read back, every other file as UTF-8 text)."""
+    import pandas as pd
+    import pyreadstat
+
+    found = [f"output: {s}" for s in sentinels if s in text]
+    for d in dirs:
+        for path in sorted(d.rglob("*")) if d.exists() else []:
+            if not path.is_file():
+                continue
+            if path.suffix == ".parquet":
+                df = pd.read_parquet(path)
+                body = df.astype(str).to_csv(index=False)
+            elif path.suffix == ".dta":
+                df, _ = pyreadstat.read_dta(str(path))
+                body = df.astype(str).to_csv(index=False)
+            else:
+                body = path.read_bytes().decode("utf-8", errors="replace")
+            found += [f"{path}: {s}" for s in sentinels if s in body]
+    return found
 
 
 def tree_hashes(directory: Path) -> dict[str, str]:

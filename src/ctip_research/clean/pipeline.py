@@ -328,6 +328,21 @@ def clean_tables(
         st.issues.append(st.act(req, "drop_row", "required value missing"))
         rng = iss.loc[iss["check"] == "range"]
         st.issues.append(st.act(rng, p.range.action, "out of range"))
+    # Plausibility (clean.plausibility): non-finite numbers and dates outside the survey period;
+    # implausible amounts after the currency check below.
+    first, last = survey_period or (None, None)
+    first = p.range.first_year if p.range.first_year is not None else first
+    last = p.range.last_year if p.range.last_year is not None else last
+    for name in TABLE_ORDER:
+        iss = check_plausibility(
+            st.tables[name],
+            CANONICAL_TABLES[name],
+            max_amount_usd=p.range.max_amount_usd,
+            first_year=first,
+            last_year=last,
+            parts=("finite", "years"),
+        )
+        st.issues.append(st.act(iss, p.range.action, "implausible value"))
 
     # Referential integrity.
     iss = checks.check_referential_integrity(st.tables)
@@ -345,16 +360,16 @@ def clean_tables(
         )
         currency_hits[name] = pd.Index(iss["index"].dropna().astype(int))
         st.issues.append(st.act(iss, p.currency.action, "riel typed as dollars"))
-    # Plausibility of amounts and dates (clean.plausibility), with the range action; amounts
-    # already reported as riel typed as dollars are not reported twice.
-    first, last = survey_period or (None, None)
+    # Implausible amounts (clean.plausibility), with the range action; amounts already
+    # reported as riel typed as dollars are not reported twice.
     for name in TABLE_ORDER:
         iss = check_plausibility(
             st.tables[name],
             CANONICAL_TABLES[name],
             max_amount_usd=p.range.max_amount_usd,
-            first_year=p.range.first_year if p.range.first_year is not None else first,
-            last_year=p.range.last_year if p.range.last_year is not None else last,
+            first_year=first,
+            last_year=last,
+            parts=("amounts",),
         )
         seen = currency_hits.get(name)
         if seen is not None and not iss.empty:

@@ -39,8 +39,13 @@ def check_plausibility(
     max_amount_usd: float,
     first_year: int | None,
     last_year: int | None,
+    parts: tuple[str, ...] = ("finite", "years", "amounts"),
 ) -> pd.DataFrame:
     """Implausible amounts, non-finite numbers and years outside the survey period.
+
+    ``parts`` chooses the rules: ``finite`` (run before the currency check, which cannot judge
+    an infinite amount), ``years`` and ``amounts`` (run after it, so that riel typed as dollars
+    is reported as such first).
 
     Examples
     --------
@@ -64,7 +69,7 @@ def check_plausibility(
         num = pd.to_numeric(df[f.name], errors="coerce").astype("Float64")
         values = num.to_numpy(dtype=float, na_value=np.nan)
         infinite = np.isinf(values)
-        if infinite.any():
+        if "finite" in parts and infinite.any():
             out.append(
                 make_issues(
                     df.loc[infinite],
@@ -75,7 +80,7 @@ def check_plausibility(
                     severity="error",
                 )
             )
-        if f.name.endswith("_usd"):
+        if "amounts" in parts and f.name.endswith("_usd"):
             big = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0) > max_amount_usd
             if big.any():
                 detail = f"amount above the plausible maximum of USD {max_amount_usd:g}"
@@ -101,6 +106,8 @@ def check_plausibility(
                                 severity="error",
                             )
                         )
+    if "years" not in parts:
+        return concat_issues(out)
     if "interview_year" in df.columns and (first_year is not None or last_year is not None):
         year = pd.to_numeric(df["interview_year"], errors="coerce").astype("Float64")
         outside = pd.Series(False, index=df.index)
