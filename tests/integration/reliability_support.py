@@ -101,11 +101,33 @@ PIPELINE = (
 )
 
 RUNNER = """\
-import importlib, sys
+import importlib, os, signal, sys, tempfile
 from ctip_research.config import load_params
+from ctip_research.stages.runner import run_stage
+
+# Fault injection for the kill test: count the file operations of the run (temporary files
+# created, renames) and SIGKILL this process at operation CTIP_TEST_KILL_AT; write the count to
+# CTIP_TEST_COUNT_FILE at the end of a complete run.
+kill_at = int(os.environ.get("CTIP_TEST_KILL_AT", "0"))
+count_file = os.environ.get("CTIP_TEST_COUNT_FILE")
+ops = [0]
+
+def counted(real):
+    def op(*args, **kwargs):
+        ops[0] += 1
+        if ops[0] == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(*args, **kwargs)
+    return op
+
+if kill_at or count_file:
+    tempfile.mkstemp = counted(tempfile.mkstemp)
+    os.replace = counted(os.replace)
 params = load_params("params.yaml")
 for stage in sys.argv[1:]:
-    getattr(importlib.import_module(f"ctip_research.stages.{stage}"), f"run_{stage}")(params)
+    run_stage(stage, params)  # as the CLI runs it: locked, recovered, one transaction
+if count_file:
+    open(count_file, "w").write(str(ops[0]))
 """
 
 
