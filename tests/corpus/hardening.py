@@ -34,15 +34,25 @@ from corpus.generate import (
     write_manifest,
     write_source,
 )
+from ctip_research import errors
 from ctip_research.errors import (
-    BusyError,
     CodebookError,
+    CtipError,
     InputFileError,
-    OutputWriteError,
     ParamsError,
     PrivacyError,
     RawFileChangedError,
 )
+
+
+def _error(name: str) -> type[CtipError]:
+    """An error class of the package, or (on a version of the package without it) a stand-in
+    no run can raise: the corpus then runs against older code and shows what it fails."""
+    return getattr(errors, name, type(name, (CtipError,), {"exit_code": -1}))
+
+
+BusyError = _error("BusyError")
+OutputWriteError = _error("OutputWriteError")
 
 DEMO_KEY = "ctip-public-demo-key-synthetic-data-only"
 CB_NAME = f"{SOURCE}.codebook.yaml"

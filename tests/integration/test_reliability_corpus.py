@@ -28,9 +28,11 @@ from reliability_support import ingest_params, sentinel_leaks, tree_hashes
 from typer.testing import CliRunner
 
 from corpus.generate import CASES, SENTINELS, Case, write_source
+from corpus.hardening import BusyError
 from ctip_research.cli import app
-from ctip_research.errors import BusyError, ParamsError
-from ctip_research.stages.runner import LOCK_NAME
+from ctip_research.errors import ParamsError
+
+LOCK_NAME = ".ctip.lock"  # ctip_research.stages.runner.LOCK_NAME
 
 runner = CliRunner()
 RUN_RECORD = {"ingest": "interim/ingested/run.json", "clean": "processed/tables/run.json"}

@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 from reliability_support import small_pipeline, stage_env, tree_hashes
 
-from ctip_research.stages.runner import LOCK_NAME
+LOCK_NAME = ".ctip.lock"  # ctip_research.stages.runner.LOCK_NAME
 
 STAGES = ("synth", "ingest", "clean", "features")
 SEED = 20260909
