@@ -7,7 +7,6 @@ disclosure check) prints one paragraph and exits non-zero; ``--verbose`` adds th
 
 from __future__ import annotations
 
-import importlib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -81,8 +80,9 @@ def _run_stage(stage: str, params_path: Path, *, check_pipeline: bool = False) -
             from ctip_research.stages.sources import check_dvc_yaml
 
             check_dvc_yaml(params, dvc_yaml)
-        module = importlib.import_module(f"ctip_research.stages.{stage}")
-        getattr(module, f"run_{stage}")(params)
+        from ctip_research.stages.runner import run_stage
+
+        run_stage(stage, params)  # locked, recovered, one transaction
     except CtipError as exc:
         _fail(exc, exc.exit_code)
     except KeyboardInterrupt:  # pragma: no cover - interactive

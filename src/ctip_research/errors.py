@@ -131,6 +131,20 @@ class PipelineError(CtipError):
     exit_code = 13
 
 
+class OutputWriteError(CtipError):
+    """A stage could not write its outputs (full disk, read-only directory, a writer that
+    refuses the data); the previous complete set of outputs is left in place."""
+
+    exit_code = 14
+
+
+class BusyError(CtipError):
+    """Another ``ctip`` run holds the lock of a data directory; runs of the pipeline on the same
+    data never overlap."""
+
+    exit_code = 15
+
+
 class RenderError(CtipError):
     """A report, figure or the brief cannot be rendered as specified (e.g. the brief is longer
     than ``brief.max_pages``, a notebook fails to execute)."""

@@ -24,6 +24,7 @@ the outputs they describe.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -33,7 +34,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ctip_research.errors import StageOrderError
-from ctip_research.io import file_sha256, read_json, write_json
+from ctip_research.io import (
+    current_path,
+    direct_writes,
+    file_sha256,
+    is_temporary,
+    read_json,
+    write_json,
+)
 
 if TYPE_CHECKING:
     from ctip_research.config.paths import PathsParams
@@ -112,7 +120,7 @@ class StageRun:
         for f in files:  # paths as the stage wrote them
             path = Path(f)
             rel = os.path.relpath(path.resolve(), self.directory.resolve())
-            hashes[Path(rel).as_posix()] = file_sha256(path)
+            hashes[Path(rel).as_posix()] = file_sha256(current_path(path))  # staged or written
         hashes = dict(sorted(hashes.items()))
         self.run_id = _run_id(self.stage, hashes, self.upstream)
         write_json(
@@ -156,11 +164,16 @@ def stage_run(stage: str, directory: str | Path) -> Iterator[StageRun]:
         if run.run_id is None:  # the body returned without recording its outputs
             raise StageOrderError(f"ctip {stage} ended without recording its outputs")
     except BaseException as exc:
-        if directory.is_dir() and any(p.is_file() for p in directory.iterdir()):
-            write_json(
-                directory / RUN_FILE,
-                {"stage": stage, "status": "failed", "error": type(exc).__name__},
-            )
+        # the failed record lands now, outside the stage's transaction (whose outputs do not);
+        # a directory that refuses it (read-only, full disk) must not hide the first error
+        with contextlib.suppress(OSError), direct_writes():
+            if directory.is_dir() and any(
+                p.is_file() and not is_temporary(p) for p in directory.iterdir()
+            ):
+                write_json(
+                    directory / RUN_FILE,
+                    {"stage": stage, "status": "failed", "error": type(exc).__name__},
+                )
         raise
 
 

@@ -23,6 +23,7 @@ def _households() -> pd.DataFrame:
     base["hhid"] = [f"H-{i + 1:03d}" for i in range(N)]
     base["village"] = [f"V{i % 6:02d}" for i in range(N)]
     base["weight"] = [100.0 + i for i in range(N)]
+    base = base.drop(columns=["enum"])  # this fixture's enumerator column is its own
     base["enumerator"] = [f"E{i % 3}" for i in range(N)]
     base["head_age"] = [30 + i for i in range(N)]
     base["n_children"] = [1] * N
@@ -39,6 +40,7 @@ def _loans() -> pd.DataFrame:
             "loan_no": [1] * 24,
             "amount": [1000.0 + 50 * i for i in range(24)],
             "cur": [2] * 24,
+            "year": [2021] * 24,
         }
     ).astype(object)
 
@@ -94,6 +96,7 @@ def write_recall_fixture(directory: Path) -> tuple[Path, list[tuple[str, str, in
     cb["exchange_rate_year"] = 2022
     cols = cb["files"][0]["columns"]
     cols["province"]["fixes"] = {"បាត់ដំបងង": "បាត់ដំបង"}
+    del cols["enum"]
     cols.update(
         {
             "enumerator": {"action": "map", "canonical": "enumerator_id"},

@@ -24,19 +24,31 @@ from ingest_fixtures import PLANTED_IDENTIFIERS, RAW_HH_IDS, kobo_codebook, writ
 REPO = Path(__file__).resolve().parents[2]
 
 
-def make_params(tmp_path: Path, sources: list[Path]) -> Params:
-    """Params with the repository's privacy and ingest sections, sources and paths redirected.
+TEST_KEY = "ingest-stage-test-key-5d8e2a71c4b9f036"  # public: made-up test data only
+
+
+def make_params(tmp_path: Path, sources: list[Path], *, key: bool = True) -> Params:
+    """Params with the repository's privacy and ingest sections, sources and paths redirected,
+    and (``key``) a key file: the fixture says ``synthetic: true`` but ctip synth did not write
+    it, so the public demo key is refused.
 
     Only the sections the ingest stage reads are built (``model_construct`` skips the others).
     """
     data = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
     ingest = {**data["ingest"], "sources": [str(s) for s in sources]}
+    key_file = tmp_path / "hmac.key"
+    if key:
+        key_file.write_text(TEST_KEY, encoding="utf-8")
     return Params.model_construct(
         paths=PathsParams(
             raw=tmp_path / "raw", interim=tmp_path / "interim", processed=tmp_path / "processed"
         ),
         privacy=PrivacyParams.model_validate(
-            {**data["privacy"], "hmac_key_env": "CTIP_TEST_NO_KEY"}
+            {
+                **data["privacy"],
+                "hmac_key_env": "CTIP_TEST_NO_KEY",
+                "hmac_key_file": str(key_file) if key else None,
+            }
         ),
         ingest=IngestParams.model_validate(ingest),
     )
@@ -109,14 +121,28 @@ def test_demo_key_refused_for_source_not_marked_synthetic(tmp_path: Path) -> Non
     book["synthetic"] = False
     path = write_kobo_source(tmp_path / "raw", book)
     with pytest.raises(PrivacyError, match="no HMAC key"):
-        run_ingest(make_params(tmp_path, [path]))
+        run_ingest(make_params(tmp_path, [path], key=False))
+
+
+def test_demo_key_refused_when_only_the_codebook_says_synthetic(tmp_path: Path) -> None:
+    # the fixture's codebook says `synthetic: true`; its manifest was not written by ctip synth
+    path = write_kobo_source(tmp_path / "raw")
+    with pytest.raises(PrivacyError, match="no HMAC key"):
+        run_ingest(make_params(tmp_path, [path], key=False))
+    # nor is a manifest that claims the generator but lists other bytes
+    write_json(
+        tmp_path / "raw" / MANIFEST_NAME,
+        {"generator": "ctip synth", "files": {"kobo.xlsx": {"sha256": "0" * 64}}},
+    )
+    with pytest.raises(PrivacyError, match="no HMAC key"):
+        run_ingest(make_params(tmp_path, [path], key=False))
 
 
 def test_pii_scan_stops_an_identifier_mapped_by_mistake(tmp_path: Path) -> None:
     book = kobo_codebook()
     book["files"][0]["columns"]["hh/phone"] = {"action": "map", "canonical": "enumerator_id"}
     path = write_kobo_source(tmp_path / "raw", book)
-    with pytest.raises(PrivacyError, match="enumerator_id': phone"):
+    with pytest.raises(PrivacyError, match="'hh/phone': .* look like a phone number"):
         run_ingest(make_params(tmp_path, [path]))
     assert not (tmp_path / "interim").exists()
 
@@ -132,10 +158,13 @@ def test_cli_ingest_reports_corrupt_export_without_traceback(tmp_path: Path) -> 
     data = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
     data["ingest"]["sources"] = [str(path)]
     data["paths"]["interim"] = str(tmp_path / "interim")
+    data["paths"]["processed"] = str(tmp_path / "processed")
+    (tmp_path / "hmac.key").write_text(TEST_KEY, encoding="utf-8")
+    data["privacy"] = {**data["privacy"], "hmac_key_file": str(tmp_path / "hmac.key")}
     params = tmp_path / "params.yaml"
     params.write_text(yaml.safe_dump(data), encoding="utf-8")
     result = CliRunner().invoke(app, ["ingest", "--params", str(params)])
     assert result.exit_code == 3, result.output
     assert "kobo.xlsx" in result.output and "Traceback" not in result.output
     assert not any(v in result.output for v in PLANTED_IDENTIFIERS)
-    assert not (tmp_path / "interim").exists()
+    assert not (tmp_path / "interim" / "ingested").exists()  # only the lock file's directory

@@ -1,6 +1,6 @@
 """The ingest and io fixes made for issue 9, each tested on its own: the Khmer/Limon detector,
 the CSV cut mid-line, money without a currency, the manifest's row counts (and its check before
-parsing), and the removal of temporary files left by a killed run."""
+parsing), and the removal of temporary files left by a killed run (only under the lock)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from ctip_research.errors import InputFileError, RawFileChangedError
 from ctip_research.ingest.khmer import is_khmer_char, khmer_text_problem
 from ctip_research.ingest.manifest import check_manifest, check_manifest_rows
 from ctip_research.ingest.readers import read_raw
-from ctip_research.io import write_text
+from ctip_research.io import JOURNAL_NAME, recover, transaction, write_text
 
 KHMER = st.characters(min_codepoint=0x1780, max_codepoint=0x17FF)
 BENIGN = st.sampled_from(list(" 0123456789-.,()/"))
@@ -96,10 +96,22 @@ def test_manifest_rows_are_compared_when_a_source_is_read(tmp_path: Path) -> Non
     assert len(read_source(cb_path, read_codebook(cb_path), manifest=True)) == 1
 
 
-def test_stale_temporary_file_of_a_killed_write_is_removed(tmp_path: Path) -> None:
+def test_stale_temporary_file_is_removed_only_by_a_run_holding_the_lock(tmp_path: Path) -> None:
     stale = tmp_path / ".x.json.abcd_123.json"
-    other = tmp_path / ".y.json.abcd_123.json"  # another target's: left alone
+    other = tmp_path / ".y.json.abcd_123.json"  # another target's
     stale.write_text("{partial")
     other.write_text("{partial")
+    # a write outside a stage run may run beside another run: it removes nothing
     write_text(tmp_path / "x.json", "{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".x.json.abcd_123.json",
+        ".y.json.abcd_123.json",
+        "x.json",
+    ]
+    # inside a transaction (a stage run holds the lock), the target's own stale file goes
+    with transaction(tmp_path / JOURNAL_NAME):
+        write_text(tmp_path / "x.json", "{}")
     assert sorted(p.name for p in tmp_path.iterdir()) == [".y.json.abcd_123.json", "x.json"]
+    # the recovery of a run (holding the lock) removes every temporary file of killed runs
+    assert recover(tmp_path / JOURNAL_NAME, [tmp_path])["removed"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.json"]

@@ -10,7 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 from ctip_research.cli import app
-from ctip_research.errors import CodebookError, InputFileError
+from ctip_research.errors import CodebookError, InputFileError, PrivacyError
 from ctip_research.ingest.apply import apply_codebook
 from ctip_research.ingest.codebook import (
     check_codebook,
@@ -56,7 +56,7 @@ def test_every_kind_of_mismatch_is_listed_in_one_error(tmp_path: Path) -> None:
     assert "column 'hh/phone': a pii column needs a 'reason'" in text
 
 
-def test_unknown_code_message_never_echoes_identifiers(tmp_path: Path) -> None:
+def test_names_mapped_into_a_code_column_stop_ingest_without_echo(tmp_path: Path) -> None:
     book = kobo_codebook()
     book["files"][0]["columns"]["hh/respondent_name"] = {
         "action": "map",
@@ -64,21 +64,22 @@ def test_unknown_code_message_never_echoes_identifiers(tmp_path: Path) -> None:
         "values": {"x": "y"},
     }
     cb, raws = _read_all(write_kobo_source(tmp_path, book))
-    with pytest.raises(CodebookError) as info:
+    with pytest.raises(PrivacyError) as info:
         apply_codebook(cb, raws, exchange_rates=RATES, hmac_key="k")
-    # categorical codes are shown (at most five), household ids never are
-    assert "HH-0001" not in str(info.value)
+    text = str(info.value)
+    assert "column 'hh/respondent_name'" in text and "['roster/member_name']" in text
+    names = raws[("kobo.xlsx", "ctip_baseline")].data["hh/respondent_name"]
+    assert not any(str(n) in text for n in names.dropna())
+    assert "HH-0001" not in text
 
 
-def test_unreadable_number_names_rows_not_values(tmp_path: Path) -> None:
+def test_names_in_a_number_column_name_rows_not_values(tmp_path: Path) -> None:
     book = kobo_codebook()
     book["files"][0]["columns"]["hh/respondent_name"] = {"action": "map", "canonical": "head_age"}
     cb, raws = _read_all(write_kobo_source(tmp_path, book))
-    with pytest.raises(CodebookError) as info:
+    with pytest.raises(PrivacyError) as info:
         apply_codebook(cb, raws, exchange_rates=RATES, hmac_key="k")
-    assert "4 value(s) cannot be read as a number (head_age) at row(s) [2, 3, 4, 5]" in str(
-        info.value
-    )
+    assert "at row(s) [2, 3, 4]" in str(info.value)
     assert "Sok Dara" not in str(info.value)
 
 

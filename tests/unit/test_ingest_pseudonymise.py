@@ -36,33 +36,73 @@ def test_pseudonym_depends_on_the_key() -> None:
     assert len(a) == 500 and a.isdisjoint(b)
 
 
+SECRET = "0f3c9a7e5b1d4f6a8c2e0b9d7f5a3c1e"  # 32 bytes, 16 distinct characters
+
+
 def test_key_from_environment_variable_wins() -> None:
     key = resolve_hmac_key(
-        env_var="K", key_file=None, demo_key="demo", synthetic=False, environ={"K": "s3cret"}
+        env_var="K", key_file=None, demo_key="demo", embedded_default=False, environ={"K": SECRET}
     )
-    assert key == "s3cret"
+    assert key == SECRET
 
 
 def test_key_from_file_when_variable_unset(tmp_path: Path) -> None:
-    (tmp_path / "key").write_text("file-key\n", encoding="utf-8")
+    (tmp_path / "key").write_text(SECRET + "\n", encoding="utf-8")
     key = resolve_hmac_key(
-        env_var="K", key_file=tmp_path / "key", demo_key="demo", synthetic=False, environ={}
+        env_var="K", key_file=tmp_path / "key", demo_key="demo", embedded_default=False, environ={}
     )
-    assert key == "file-key"
+    assert key == SECRET
 
 
-def test_demo_key_only_for_synthetic_sources() -> None:
+def test_demo_key_only_for_the_package_synthetic_output() -> None:
     assert (
-        resolve_hmac_key(env_var="K", key_file=None, demo_key="demo", synthetic=True, environ={})
+        resolve_hmac_key(
+            env_var="K", key_file=None, demo_key="demo", embedded_default=True, environ={}
+        )
         == "demo"
     )
     with pytest.raises(PrivacyError, match="no HMAC key"):
-        resolve_hmac_key(env_var="K", key_file=None, demo_key="demo", synthetic=False, environ={})
+        resolve_hmac_key(
+            env_var="K", key_file=None, demo_key="demo", embedded_default=False, environ={}
+        )
 
 
 def test_demo_key_refused_for_real_data_even_from_environment() -> None:
     with pytest.raises(PrivacyError, match="public demo key") as info:
         resolve_hmac_key(
-            env_var="K", key_file=None, demo_key="demo", synthetic=False, environ={"K": "demo"}
+            env_var="K",
+            key_file=None,
+            demo_key="demo",
+            embedded_default=False,
+            environ={"K": "demo"},
         )
     assert "'demo'" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "Z",  # one character
+        SECRET[:31],  # one byte short
+        "a" * 40,  # long but one character
+        "abababababababababababababababab",  # two distinct characters
+    ],
+)
+def test_short_or_repetitive_real_key_is_refused(key: str) -> None:
+    with pytest.raises(PrivacyError, match="too weak") as info:
+        resolve_hmac_key(
+            env_var="K", key_file=None, demo_key="demo", embedded_default=False, environ={"K": key}
+        )
+    assert key not in str(info.value)
+
+
+@pytest.mark.parametrize("variant", ["demo ", " demo", "DEMO", "de mo\t"])
+def test_demo_key_with_blanks_or_capitals_is_still_the_demo_key(variant: str) -> None:
+    with pytest.raises(PrivacyError, match="public demo key"):
+        resolve_hmac_key(
+            env_var="K",
+            key_file=None,
+            demo_key="demo",
+            embedded_default=False,
+            environ={"K": variant},
+        )

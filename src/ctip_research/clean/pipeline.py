@@ -1,8 +1,8 @@
 """Cleaning as one pure function: interim tables in, cleaned tables + quality record out.
 
 Order: corrections -> test submissions -> duplicates -> undocumented codes -> missing required /
-out of range ->
-referential integrity -> currency sanity -> consistency -> outliers -> skip logic -> special
+out of range -> referential integrity -> currency sanity -> plausibility -> consistency -> outliers ->
+skip logic -> special
 codes. Every check
 runs and reports (never stopping at the first failure); its action from the parameters decides
 what happens to the data. Dropping a household drops its child rows (same submission, or the
@@ -27,6 +27,7 @@ from ctip_research.clean._common import (
 from ctip_research.clean.corrections import LOG_COLUMNS, apply_corrections
 from ctip_research.clean.duplicates import REPORT_COLUMNS, find_duplicates
 from ctip_research.clean.ledger import build_ledger
+from ctip_research.clean.plausibility import check_plausibility
 from ctip_research.config.clean import CleanParams
 from ctip_research.schemas import CANONICAL_TABLES, coerce_dtypes
 
@@ -205,6 +206,7 @@ def clean_tables(
     review_values: pd.DataFrame | None = None,
     corrections: pd.DataFrame | None = None,
     hash_id: Callable[[str], str] | None = None,
+    survey_period: tuple[int, int] | None = None,
 ) -> CleanResult:
     """Run every data-quality check on the interim tables and apply the configured actions.
 
@@ -229,6 +231,9 @@ def clean_tables(
         The reviewed corrections log (see :mod:`ctip_research.clean.corrections`).
     hash_id
         Pseudonymisation of raw household ids, for corrections that name one.
+    survey_period
+        First and last interview year of the survey, used by the plausibility check when
+        ``params.range`` sets no period (:mod:`ctip_research.clean.plausibility`).
 
     Returns
     -------
@@ -335,6 +340,21 @@ def clean_tables(
         st.issues.append(st.act(req, "drop_row", "required value missing"))
         rng = iss.loc[iss["check"] == "range"]
         st.issues.append(st.act(rng, p.range.action, "out of range"))
+    # Plausibility (clean.plausibility): non-finite numbers and dates outside the survey period;
+    # implausible amounts after the currency check below.
+    first, last = survey_period or (None, None)
+    first = p.range.first_year if p.range.first_year is not None else first
+    last = p.range.last_year if p.range.last_year is not None else last
+    for name in TABLE_ORDER:
+        iss = check_plausibility(
+            st.tables[name],
+            CANONICAL_TABLES[name],
+            max_amount_usd=p.range.max_amount_usd,
+            first_year=first,
+            last_year=last,
+            parts=("finite", "years"),
+        )
+        st.issues.append(st.act(iss, p.range.action, "implausible value"))
 
     # Referential integrity.
     iss = checks.check_referential_integrity(st.tables)
@@ -352,6 +372,22 @@ def clean_tables(
         )
         currency_hits[name] = pd.Index(iss["index"].dropna().astype(int))
         st.issues.append(st.act(iss, p.currency.action, "riel typed as dollars"))
+    # Implausible amounts (clean.plausibility), with the range action; amounts already
+    # reported as riel typed as dollars are not reported twice.
+    for name in TABLE_ORDER:
+        iss = check_plausibility(
+            st.tables[name],
+            CANONICAL_TABLES[name],
+            max_amount_usd=p.range.max_amount_usd,
+            first_year=first,
+            last_year=last,
+            parts=("amounts",),
+        )
+        seen = currency_hits.get(name)
+        if seen is not None and not iss.empty:
+            amount = iss["detail"].str.startswith("amount above").fillna(False).astype(bool)
+            iss = iss.loc[~(amount & iss["index"].isin(seen))]
+        st.issues.append(st.act(iss, p.range.action, "implausible value"))
     # Consistency of amounts within a record (repeated to a fixed point when it changes data).
     for _ in range(10):
         iss = checks.check_consistency(st.tables, max_ratio=p.consistency.max_ratio)

@@ -29,6 +29,7 @@ from ctip_research.config.report import ReportParams
 from ctip_research.config.risk import RiskParams
 from ctip_research.config.synth import SynthParams
 from ctip_research.errors import ParamsError
+from ctip_research.strict_yaml import load_yaml
 
 __all__ = ["Params", "Section", "load_params", "params_hash", "parse_params"]
 
@@ -100,7 +101,7 @@ def load_params(path: str | Path = "params.yaml") -> Params:
     except FileNotFoundError:
         raise ParamsError(f"params file {path} not found (pass --params PATH)") from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

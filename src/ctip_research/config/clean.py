@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, PositiveFloat
 
 from ctip_research.config.base import Section
 from ctip_research.literals import CheckAction, DuplicateRule, OutlierRule
@@ -31,6 +31,21 @@ class RangeParams(Section):
     action: CheckAction = Field(
         description="flag, set_missing or drop_row. A violation in a non-nullable column always "
         "drops the row (it cannot be set missing)."
+    )
+    max_amount_usd: PositiveFloat = Field(
+        default=1_000_000.0,
+        description="Plausibility: a money amount (any *_usd column; a principal with its "
+        "dollar value) above this is a typing error, handled with the range action.",
+    )
+    first_year: int | None = Field(
+        default=None,
+        description="Plausibility: first interview year of the survey period; null: the first "
+        "year of ingest.exchange_rates.",
+    )
+    last_year: int | None = Field(
+        default=None,
+        description="Plausibility: last interview year of the survey period (no loan taken or "
+        "migrant left after it); null: the last year of ingest.exchange_rates.",
     )
 
 

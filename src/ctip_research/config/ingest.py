@@ -48,6 +48,12 @@ class IngestParams(Section):
         description="PII scan: a text column with more than this share of phone / e-mail / date "
         "values is a hit.",
     )
+    allowed_raw_dirs: list[Path] = Field(
+        default_factory=list,
+        description="Directories outside a codebook's own directory from which its raw files "
+        "may be read (a path in a codebook that leaves its directory, e.g. '../../x', is "
+        "refused unless it lands in one of these).",
+    )
     pii_min_values: int = Field(
         ge=1, description="PII scan: the uniqueness rule needs at least this many values."
     )

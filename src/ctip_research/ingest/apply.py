@@ -9,22 +9,24 @@ function: the raw tables come in, nothing is read or written.
 
 Every problem (a codebook mismatch, an unknown code, a value that cannot be read as a number, a
 missing exchange rate) is collected and raised together in one
-:class:`~ctip_research.errors.CodebookError`; messages give file, rows and column, and echo a value
-only for categorical columns with a value map (never ids, identifiers or free text).
+:class:`~ctip_research.errors.CodebookError`; messages give file, rows and column and never echo a
+raw value. Identifying values in mapped columns (a phone number, a respondent's name typed into a
+code column) stop the source first, with a
+:class:`~ctip_research.errors.PrivacyError` (:mod:`ctip_research.ingest.identifiers`).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ctip_research.errors import CodebookError
+from ctip_research.errors import CodebookError, PrivacyError
 from ctip_research.ingest.codebook import (
     KEY_COLUMNS,
     META_COLUMNS,
@@ -35,6 +37,7 @@ from ctip_research.ingest.codebook import (
     check_codebook,
     normalise_code,
 )
+from ctip_research.ingest.identifiers import format_hits, scan_identifier_values
 from ctip_research.ingest.khmer import khmer_text_problem
 from ctip_research.ingest.pseudonymise import pseudonymise
 from ctip_research.ingest.readers import RawTable
@@ -45,6 +48,8 @@ from ctip_research.schemas import CANONICAL_TABLES, Table
 __all__ = [
     "INTERIM_META_COLUMNS",
     "REVIEW_COLUMNS",
+    "household_id_variants",
+    "id_key",
     "SPECIAL_CODES_COLUMNS",
     "VALUE_FIXES_COLUMNS",
     "IngestResult",
@@ -186,11 +191,14 @@ class _FileState:
         cb: Codebook,
         f: FileSpec,
         raw: RawTable,
+        id_aliases: Mapping[str, str] | None = None,
         *,
         unknown_labels: UnknownLabels = "error",
         code_like: tuple[int, float] | None = None,
     ) -> None:
         self.cb = cb
+        self.id_aliases: Mapping[str, str] = id_aliases or {}
+        self.clashes: list[dict[str, Any]] = []
         self.f = f
         self.raw = raw
         self.unknown_labels = unknown_labels
@@ -235,6 +243,7 @@ class _FileState:
             reason[user] = codes[user].map(lambda c: labels.get(c) or "user_missing")
         mask = reason.notna()
         if mask.any():
+            self.note_clashes(column, spec, codes, mask)
             self.specials.append(
                 pd.DataFrame(
                     {
@@ -247,6 +256,44 @@ class _FileState:
                 )
             )
         return mask
+
+    def note_clashes(
+        self, column: str, spec: ColumnSpec, codes: pd.Series, mask: pd.Series
+    ) -> None:
+        """Note special codes that are also valid values of the column (a warning): a code
+        inside the declared range of its canonical column, or between the smallest and largest
+        other value; in a yes/no column 0 or 1; in a value-mapped column a key of the map."""
+        table = CANONICAL_TABLES.get(self.f.table)
+        canonical = spec.canonical
+        if table is None or canonical is None or canonical not in table.columns:
+            return
+        fld = table.field(canonical)
+        hit_codes = codes[mask.to_numpy()]
+        others = pd.to_numeric(codes[~mask.to_numpy()], errors="coerce").dropna()
+        for code, n in hit_codes.value_counts(sort=False).items():
+            clash = ""
+            num = pd.to_numeric(pd.Series([code]), errors="coerce").iloc[0]
+            if spec.values and str(code) in spec.values:
+                clash = "is also a key of the column's value map"
+            elif fld.type == "bool" and str(code) in ("0", "1"):
+                clash = "is also a yes/no answer (0/1)"
+            elif fld.type in ("int", "float") and pd.notna(num):
+                lo = fld.minimum if fld.minimum is not None else -np.inf
+                hi = fld.maximum if fld.maximum is not None else np.inf
+                if lo <= num <= hi and (fld.minimum is not None or fld.maximum is not None):
+                    clash = f"lies in the valid range of {canonical}"
+                elif not others.empty and others.min() <= num <= others.max():
+                    clash = "lies between other values of the column"
+            if clash:
+                self.clashes.append(
+                    {
+                        "column": column,
+                        "canonical": canonical,
+                        "code": str(code),
+                        "values": int(n),
+                        "detail": f"special code {code} {clash}",
+                    }
+                )
 
     def check_khmer(self, column: str, raw_values: pd.Series) -> None:
         """Reject legacy-font (Limon/ABC) or mis-decoded text in a ``khmer_text`` column."""
@@ -349,20 +396,21 @@ class _FileState:
                     )
                 )
             else:
-                shown = distinct[:_MAX_ROWS_SHOWN]
-                near = [f"{c!r} -> {proposal[c]!r}" for c in distinct if proposal[c] is not None]
+                # Never echo the raw values (they may be names or phone numbers typed into the
+                # wrong column): counts and rows only; the proposals go to the interim review
+                # file when ingest.unknown_labels is `propose`.
+                n_near = sum(proposal[c] is not None for c in distinct)
                 hint = (
-                    f"; near misses of documented labels (add to `fixes` after review, or set "
-                    f"ingest.unknown_labels: propose): {', '.join(near[:_MAX_ROWS_SHOWN])}"
-                    f"{' ...' if len(near) > _MAX_ROWS_SHOWN else ''}"
-                    if near
+                    f"; {n_near} of them are near misses of documented labels (set "
+                    "ingest.unknown_labels: propose to list the proposals in "
+                    "codebook_proposals.yaml, then add them to `fixes` after review)"
+                    if n_near
                     else ""
                 )
                 self.problem(
                     column,
                     f"{int(unknown.sum())} value(s) not in the value map of "
-                    f"{spec.canonical} ({len(distinct)} distinct: {shown}"
-                    f"{' ...' if len(distinct) > len(shown) else ''}) at "
+                    f"{spec.canonical} ({len(distinct)} distinct; values not shown) at "
                     f"{_rows(self.rows, unknown)}{hint}",
                 )
             mapped[unknown] = None
@@ -503,7 +551,11 @@ def _process_columns(state: _FileState, hmac_key: str, table: Table) -> None:
             codes = state.codes(column)
             if spec.canonical == "household_id":
                 state.out["household_id"] = codes.map(
-                    lambda c: pseudonymise(c, hmac_key) if isinstance(c, str) else None
+                    lambda c: (
+                        pseudonymise(state.id_aliases.get(c, c), hmac_key)
+                        if isinstance(c, str)
+                        else None
+                    )
                 )
             else:
                 assert spec.canonical is not None
@@ -665,6 +717,87 @@ def _order_files(cb: Codebook) -> list[FileSpec]:
     return done
 
 
+_ID_NOISE = re.compile(r"[\s\-_./]+")
+
+
+def id_key(raw_id: str) -> str:
+    """The form of a household id compared across files and waves: no blanks, hyphens,
+    underscores, dots or slashes, case folded.
+
+    Examples
+    --------
+    >>> id_key(" HH-02 0113"), id_key("hh_020113")
+    ('hh020113', 'hh020113')
+    """
+    return _ID_NOISE.sub("", raw_id).casefold()
+
+
+def household_id_variants(
+    cb_raws: Sequence[tuple[Codebook, Mapping[FileKey, RawTable]]],
+) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """Household ids of one or more sources that differ only in case, blanks or hyphens.
+
+    The first spelling met (sources in order, files in codebook order, rows in file order)
+    keeps its pseudonym; every other spelling of the same id is given it too, so the household
+    is not split across waves or files.
+
+    Returns
+    -------
+    aliases
+        Other spelling -> first spelling (raw ids: used only in memory, never written).
+    report
+        Per file with such spellings: ``source``, ``table``, ``file``, ``rows`` (rows of the later
+        spellings) and ``ids`` (how many distinct ids were merged); no id is included.
+
+    Examples
+    --------
+    >>> from ctip_research.ingest.codebook import parse_codebook
+    >>> cb = parse_codebook({"codebook_version": 1, "source": "s", "wave": 1, "format": "csv",
+    ...     "files": [{"path": "a.csv", "table": "households",
+    ...                "columns": {"id": {"action": "key", "canonical": "household_id"}}}]})
+    >>> raw = RawTable(pd.DataFrame({"id": ["HH-1", "hh1", "HH-2"]}), file="a.csv")
+    >>> aliases, report = household_id_variants([(cb, {("a.csv", None): raw})])
+    >>> aliases, report[0]["rows"]
+    ({'hh1': 'HH-1'}, [3])
+    """
+    first: dict[str, str] = {}
+    aliases: dict[str, str] = {}
+    report: list[dict[str, Any]] = []
+    for cb, raws in cb_raws:
+        for f in cb.files:
+            raw = raws.get(f.key)
+            cols = [
+                c
+                for c, spec in f.columns.items()
+                if spec.action == "key" and spec.canonical == "household_id"
+            ]
+            if raw is None or not cols or cols[0] not in raw.data.columns:
+                continue
+            codes = raw.data[cols[0]].map(normalise_code)
+            rows: list[int] = []
+            merged: set[str] = set()
+            for code, row in zip(codes, raw.rows, strict=True):
+                if not isinstance(code, str):
+                    continue
+                key = id_key(code)
+                seen = first.setdefault(key, code)
+                if seen != code:
+                    aliases[code] = seen
+                    rows.append(int(row))
+                    merged.add(key)
+            if rows:
+                report.append(
+                    {
+                        "source": cb.source,
+                        "table": f.table,
+                        "file": f.path + (f" [sheet {f.sheet}]" if f.sheet else ""),
+                        "rows": rows,
+                        "ids": len(merged),
+                    }
+                )
+    return aliases, report
+
+
 def apply_codebook(
     cb: Codebook,
     raws: Mapping[FileKey, RawTable],
@@ -672,6 +805,7 @@ def apply_codebook(
     exchange_rates: Mapping[int, Mapping[Any, float]],
     hmac_key: str,
     codebook_file: str = "<codebook>",
+    id_aliases: Mapping[str, str] | None = None,
     unknown_labels: UnknownLabels = "error",
     code_like: tuple[int, float] | None = None,
 ) -> IngestResult:
@@ -689,9 +823,12 @@ def apply_codebook(
         Key of the keyed hash for household and submission ids.
     codebook_file
         The codebook's path, for messages.
+    id_aliases
+        Raw household id -> the spelling whose pseudonym it takes (ids that differ only in
+        case, blanks or hyphens; :func:`household_id_variants`).
     unknown_labels
-        ``error``: a label not in a column's value map is a problem (the message names the
-        documented labels it is a near miss of); ``propose``: it becomes a missing value and a
+        ``error``: a label not in a column's value map is a problem (the message counts the
+        near misses of documented labels, never showing a value); ``propose``: it becomes a missing value and a
         row of :attr:`IngestResult.review` with its proposal (never applied).
     code_like
         ``(min_count, heaping_ratio)`` of :func:`~ctip_research.ingest.review.find_code_like`:
@@ -723,6 +860,14 @@ def apply_codebook(
     >>> res.special_codes["reason"].tolist()
     ['refused']
     """
+    hits = scan_identifier_values(cb, raws)
+    if hits:
+        lines = "\n".join(f"  - {line}" for line in format_hits(hits))
+        raise PrivacyError(
+            f"codebook {codebook_file}: {len(hits)} mapped column(s) hold identifying values "
+            f"(values not shown):\n{lines}\nCorrect the raw data (or map a column that holds "
+            "identifiers as `pii`); nothing was written"
+        )
     problems = check_codebook(cb, raws)
     if any(f.table not in CANONICAL_TABLES for f in cb.files):
         raise CodebookError(codebook_file, problems)
@@ -745,7 +890,9 @@ def apply_codebook(
             problems.append(f"{f.path}: raw table not read")
             continue
         table = CANONICAL_TABLES[f.table]
-        state = _FileState(cb, f, raw, unknown_labels=unknown_labels, code_like=code_like)
+        state = _FileState(
+            cb, f, raw, id_aliases, unknown_labels=unknown_labels, code_like=code_like
+        )
         _process_columns(state, hmac_key, table)
         out = state.out
         for pk in parent_keys.get(f.key, ()):
@@ -771,6 +918,9 @@ def apply_codebook(
                 out["__year"] = out["__link"].map(lookup["interview_year"])
             keep &= ~orphan
             excluded["no matching parent row"] += int(orphan.sum())
+            orphan_rows = [int(r) for r in state.rows[orphan.to_numpy()]]
+        else:
+            orphan_rows = []
         if "household_id" not in out.columns:
             out["household_id"] = None
         no_id = keep & out["household_id"].isna()
@@ -828,6 +978,8 @@ def apply_codebook(
                 "value_fixes": dict(sorted(fix_counts.items())),
                 **({"review_values": int(sum(len(r) for r in file_review))} if file_review else {}),
                 "constants": sorted(f.constants),
+                "orphan_rows": orphan_rows,
+                "special_code_clashes": state.clashes,
                 "columns": {
                     raw_col: {
                         k: v

@@ -26,6 +26,7 @@ from ctip_research import literals as L
 from ctip_research.errors import CodebookError, InputFileError
 from ctip_research.ingest.readers import RawTable
 from ctip_research.schemas import CANONICAL_TABLES
+from ctip_research.strict_yaml import load_yaml
 
 __all__ = [
     "Codebook",
@@ -405,7 +406,7 @@ def read_codebook(path: str | Path) -> Codebook:
     except UnicodeDecodeError as exc:
         raise InputFileError(f"codebook is not valid UTF-8 (byte {exc.start})", file=path) from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputFileError(

@@ -231,8 +231,15 @@ def read_xlsx_sheets(path: str | Path, sheets: list[str | None]) -> dict[str | N
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            # text such as "NA", "N/A" or "null" stays text (a household id "NA" is an id);
+            # only empty cells are missing. A codebook declares such text missing through
+            # special_codes when it means that.
             frames = pd.read_excel(
-                path, sheet_name=sorted(set(names.values())), engine=_xlsx_engine()
+                path,
+                sheet_name=sorted(set(names.values())),
+                engine=_xlsx_engine(),
+                keep_default_na=False,
+                na_values=[""],
             )
     except Exception as exc:  # zip, XML and calamine errors alike: never a traceback
         raise InputFileError(f"workbook cannot be read ({type(exc).__name__})", file=path) from None

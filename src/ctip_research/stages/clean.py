@@ -100,22 +100,20 @@ def _read_corrections(path: Path) -> pd.DataFrame:
         ) from None
 
 
-def _hash_id_factory(params: Params) -> Callable[[str], str]:
-    """Pseudonymise raw household ids named in the corrections log, with ingest's key."""
+def _hash_id_factory(params: Params, ingest_ledger: Mapping[str, Any]) -> Callable[[str], str]:
+    """Pseudonymise raw household ids named in the corrections log, with ingest's key (the demo
+    key only when ingest found every source to be the package's own synthetic survey)."""
     from ctip_research.ingest.pseudonymise import pseudonymise, resolve_hmac_key
 
     cache: dict[str, str] = {}
 
     def hash_id(raw: str) -> str:
         if "key" not in cache:
-            from ctip_research.ingest.codebook import read_codebook
-
-            synthetic = all(read_codebook(p).synthetic for p in params.ingest.sources)
             cache["key"] = resolve_hmac_key(
                 env_var=params.privacy.hmac_key_env,
                 key_file=params.privacy.hmac_key_file,
                 demo_key=params.privacy.demo_key,
-                synthetic=synthetic,
+                embedded_default=bool(ingest_ledger.get("embedded_default")),
             )
         return pseudonymise(raw, cache["key"])
 
@@ -177,6 +175,86 @@ def _read_ingest_ledger(interim: Path) -> dict[str, Any]:
     return ledger if isinstance(ledger, dict) else {}
 
 
+def _survey_period(params: Params) -> tuple[int, int] | None:
+    """First and last year of the dated rate table (the survey period by default)."""
+    years = sorted(params.ingest.exchange_rates)
+    return (int(years[0]), int(years[-1])) if years else None
+
+
+def ingest_findings(ingest_ledger: Mapping[str, Any]) -> pd.DataFrame:
+    """Quality-report issues of what ingest found and read anyway (warnings, never values).
+
+    * ``orphan``: a row of a repeat group with no parent row (left out by ingest);
+    * ``empty_source``: a raw table with no data rows;
+    * ``id_variant``: a household id that differs from one met before only in case, blanks or
+      hyphens (read as that household);
+    * ``special_code_clash``: a special code that is also a valid value of its column.
+
+    Examples
+    --------
+    >>> ingest_findings({"empty_tables": [{"source": "s", "file": "a.csv", "table": "loans"}]})[
+    ...     ["check", "table", "file"]].values.tolist()
+    [['empty_source', 'loans', 'a.csv']]
+    """
+    from ctip_research.clean._common import ISSUE_DTYPES
+
+    rows: list[dict[str, Any]] = []
+
+    def add(check: str, table: Any, source: Any, file: Any, row: Any, column: Any, detail: str):
+        rows.append(
+            {
+                "check": check,
+                "table": table,
+                "source": source,
+                "file": file,
+                "row": row,
+                "column": column,
+                "severity": "warning",
+                "action": "flag",
+                "detail": detail,
+            }
+        )
+
+    for src in ingest_ledger.get("sources", []):
+        for f in src.get("files", []):
+            for r in f.get("orphan_rows", []):
+                add(
+                    "orphan",
+                    f["table"],
+                    src.get("source"),
+                    f["path"],
+                    r,
+                    None,
+                    "no parent row: left out by ingest",
+                )
+            for c in f.get("special_code_clashes", []):
+                add(
+                    "special_code_clash",
+                    f["table"],
+                    src.get("source"),
+                    f["path"],
+                    None,
+                    c.get("canonical"),
+                    f"{c['detail']} ({c['values']} value(s) read as it)",
+                )
+    for e in ingest_ledger.get("empty_tables", []):
+        add("empty_source", e["table"], e["source"], e["file"], None, None, "no data rows")
+    for v in ingest_ledger.get("id_variants", []):
+        for r in v["rows"]:
+            add(
+                "id_variant",
+                v.get("table"),
+                v["source"],
+                v["file"],
+                r,
+                "household_id",
+                "id differs from another only in case, blanks or hyphens",
+            )
+    cols = [c for c in ISSUE_DTYPES if c != "index"]
+    df = pd.DataFrame(rows, columns=cols)
+    return df.astype({c: ISSUE_DTYPES[c] for c in cols})
+
+
 def _clean(params: Params) -> list[Path]:
     t0 = time.perf_counter()
     interim = Path(params.paths.interim) / "ingested"
@@ -199,14 +277,13 @@ def _clean(params: Params) -> list[Path]:
         value_fixes=value_fixes,
         review_values=review_values,
         corrections=corrections,
-        hash_id=_hash_id_factory(params),
+        hash_id=_hash_id_factory(params, ingest_ledger),
+        survey_period=_survey_period(params),
     )
-    del (
-        tables,
-        special,
-        value_fixes,
-        review_values,
-    )  # the interim inputs; memory at census size (issue 9)
+    result.issues = pd.concat(
+        [result.issues, ingest_findings(ingest_ledger)], ignore_index=True
+    ).astype(result.issues.dtypes.to_dict())
+    del tables, special, value_fixes, review_values  # the interim inputs (memory at census size)
     report = build_quality_report(result)
     _scan_pii(result.issues, "quality_report.issues", params)
     processed: dict[str, pd.DataFrame] = {}

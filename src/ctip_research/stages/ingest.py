@@ -16,6 +16,7 @@ says the run failed, so ``ctip clean`` refuses them.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ import pandas as pd
 import yaml
 
 from ctip_research.config import Params
-from ctip_research.errors import CtipError, InputFileError
+from ctip_research.errors import CodebookError, CtipError, InputFileError, RawFileChangedError
 from ctip_research.identity import SYNTH_GENERATOR
 from ctip_research.ingest.apply import (
     INTERIM_META_COLUMNS,
@@ -32,6 +33,7 @@ from ctip_research.ingest.apply import (
     VALUE_FIXES_COLUMNS,
     IngestResult,
     apply_codebook,
+    household_id_variants,
 )
 from ctip_research.ingest.codebook import Codebook, FileKey, read_codebook
 from ctip_research.ingest.manifest import (
@@ -136,6 +138,44 @@ def read_source(path: Path, cb: Codebook, *, manifest: bool) -> dict[FileKey, Ra
     return raws
 
 
+def check_raw_paths(path: Path, cb: Codebook, allowed: Sequence[Path] = ()) -> None:
+    """Refuse raw-file paths of a codebook that leave its directory (``../../etc/passwd``, an
+    absolute path, a symbolic link pointing elsewhere) unless they land in one of ``allowed``
+    (``params.ingest.allowed_raw_dirs``). Checked before any raw file is opened."""
+    base = path.parent.resolve()
+    roots = [base, *(Path(a).resolve() for a in allowed)]
+    problems = []
+    rels = [f.path for f in cb.files] + [
+        f.parent.path for f in cb.files if f.parent and f.parent.path
+    ]
+    for rel in dict.fromkeys(rels):
+        target = (path.parent / rel).resolve()
+        if not any(target == r or target.is_relative_to(r) for r in roots):
+            problems.append(
+                f"{rel}: the path leaves the codebook's directory {path.parent}; raw files are "
+                "read only from there (list another directory in params ingest.allowed_raw_dirs "
+                "to allow it)"
+            )
+    if problems:
+        raise CodebookError(path, problems)
+
+
+def _previous_manifests(params: Params) -> dict[str, bool]:
+    """Codebook path -> whether its source had a manifest at the last complete ingest."""
+    ledger_path = run_dir("ingest", params.paths) / "ingest_ledger.json"
+    if not ledger_path.is_file():
+        return {}
+    try:
+        ledger = read_json(ledger_path)
+    except (ValueError, OSError):
+        return {}
+    out = {}
+    for src in ledger.get("sources", []) if isinstance(ledger, dict) else []:
+        if isinstance(src, dict) and "codebook" in src:
+            out[str(src["codebook"])] = bool(src.get("manifest"))
+    return out
+
+
 def ingest_sources(params: Params) -> IngestResult:
     """Run ingest in memory: every source read, applied, stacked and PII-scanned.
 
@@ -144,19 +184,18 @@ def ingest_sources(params: Params) -> IngestResult:
     """
     cfg = params.ingest
     codebooks = [(Path(p), read_codebook(p)) for p in cfg.sources]
-    synthetic = all(cb.synthetic for _, cb in codebooks)
-    key = resolve_hmac_key(
-        env_var=params.privacy.hmac_key_env,
-        key_file=params.privacy.hmac_key_file,
-        demo_key=params.privacy.demo_key,
-        synthetic=synthetic,
-    )
-    results: list[IngestResult] = []
+    had_manifest = _previous_manifests(params) if cfg.check_manifest else {}
     identities: list[dict[str, Any]] = []
-    waivers = dict(BUILTIN_PII_WAIVERS)
-    for path, cb in track(codebooks, "Ingesting sources"):
-        start = time.perf_counter()
+    for path, cb in codebooks:
+        check_raw_paths(path, cb, cfg.allowed_raw_dirs)
         raw_files = hash_raw_files(path, cb)
+        has_manifest = (path.parent / MANIFEST_NAME).is_file()
+        if had_manifest.get(path.as_posix()) and not has_manifest:
+            raise RawFileChangedError(
+                f"{path.parent / MANIFEST_NAME} is missing, but the last `ctip ingest` checked "
+                f"the raw files of {path} against it; restore it (or, for re-delivered raw "
+                "files, write a new manifest for them) before ingesting"
+            )
         identities.append(
             {
                 "survey": cb.survey,
@@ -165,10 +204,22 @@ def ingest_sources(params: Params) -> IngestResult:
                 "format": cb.format,
                 "synthetic": cb.synthetic,
                 "embedded_default": is_embedded_default(path, cb, raw_files),
+                "manifest": has_manifest,
                 "codebook_sha256": file_sha256(path),
                 "raw_files": raw_files,
             }
         )
+    synthetic = all(cb.synthetic for _, cb in codebooks)
+    embedded = all(i["embedded_default"] for i in identities)
+    key = resolve_hmac_key(
+        env_var=params.privacy.hmac_key_env,
+        key_file=params.privacy.hmac_key_file,
+        demo_key=params.privacy.demo_key,
+        embedded_default=embedded,
+    )
+    read: list[tuple[Codebook, dict[FileKey, RawTable]]] = []
+    empty: list[dict[str, Any]] = []
+    for path, cb in track(codebooks, "Reading sources"):
         n_review = sum(f.review is not None for f in cb.files) + sum(
             spec.review is not None for f in cb.files for spec in f.columns.values()
         )
@@ -180,6 +231,26 @@ def ingest_sources(params: Params) -> IngestResult:
                 n_review,
             )
         raws = read_source(path, cb, manifest=cfg.check_manifest)
+        for f in cb.files:
+            if f.key in raws and len(raws[f.key].data) == 0:
+                where = f.path + (f" [sheet {f.sheet}]" if f.sheet else "")
+                log.warning("%s: %s has no data rows (table %s)", cb.source, where, f.table)
+                empty.append({"source": cb.source, "file": where, "table": f.table})
+        read.append((cb, raws))
+    aliases, variants = household_id_variants(read)
+    for v in variants:
+        log.warning(
+            "%s: %d household id(s) in %s differ from an id met before only in case, blanks or "
+            "hyphens (rows %s); they are read as that household",
+            v["source"],
+            v["ids"],
+            v["file"],
+            v["rows"][:10],
+        )
+    results: list[IngestResult] = []
+    waivers = dict(BUILTIN_PII_WAIVERS)
+    for (path, cb), (_, raws) in zip(codebooks, read, strict=True):
+        start = time.perf_counter()
         res = apply_codebook(
             cb,
             raws,
@@ -188,11 +259,33 @@ def ingest_sources(params: Params) -> IngestResult:
             codebook_file=str(path),
             unknown_labels=cfg.unknown_labels,
             code_like=(cfg.code_like.min_count, cfg.code_like.heaping_ratio),
+            id_aliases=aliases,
         )
         results.append(res)
         waivers.update(cb.pii_waivers)
+        for f in res.ledger["files"]:
+            if f["orphan_rows"]:
+                log.warning(
+                    "%s: %d row(s) of %s have no parent row and were left out (rows %s)",
+                    cb.source,
+                    len(f["orphan_rows"]),
+                    f["path"],
+                    f["orphan_rows"][:10],
+                )
+            for c in f["special_code_clashes"]:
+                log.warning(
+                    "%s: %s, column %r: %s; %d value(s) were read as that special code, "
+                    "check that none is a real answer",
+                    cb.source,
+                    f["path"],
+                    c["column"],
+                    c["detail"],
+                    c["values"],
+                )
         rows = {t: len(df) for t, df in res.tables.items()}
         log.info("%s: %s in %.1f s", cb.source, rows, time.perf_counter() - start)
+        del raws
+    del read
     tables = {
         name: pd.concat([r.tables[name] for r in results], ignore_index=True)
         for name in CANONICAL_TABLES
@@ -228,9 +321,12 @@ def ingest_sources(params: Params) -> IngestResult:
     ledger: dict[str, Any] = {
         # synthetic: every codebook declares synthetic: true; embedded_default: every source is
         # the package's own synthetic survey (ctip synth's manifest registers its raw files).
-        # The demonstration notice and the comparison with the ground truth need the latter.
+        # The demonstration notice, the comparison with the ground truth and the public demo
+        # key need the latter.
         "synthetic": synthetic,
-        "embedded_default": all(s["embedded_default"] for s in sources),
+        "embedded_default": embedded,
+        "id_variants": variants,
+        "empty_tables": empty,
         "raw_fingerprint": raw_fingerprint(f["sha256"] for s in sources for f in s["raw_files"]),
         "sources": sources,
         "tables": {name: {"rows": len(df)} for name, df in tables.items()},

@@ -28,6 +28,7 @@ from ctip_research.config.synth import SynthParams
 from ctip_research.identity import EMBEDDED_SURVEY, SYNTH_GENERATOR
 from ctip_research.io import (
     atomic_path,
+    current_path,
     dumps_json,
     file_sha256,
     raw_fingerprint,
@@ -2085,7 +2086,8 @@ def write_raw_files(survey: SyntheticSurvey, outdir: str | Path) -> dict[str, An
     write_csv(outdir / "corrections.csv", ex.corrections)
     # the truth describes exactly these raw files: validation compares it with the estimates
     # only when the ingested raw files have the same fingerprint
-    raw_sha = {name: file_sha256(outdir / name) for name in rows}
+    # current_path: inside a stage transaction the files are staged until the stage ends
+    raw_sha = {name: file_sha256(current_path(outdir / name)) for name in rows}
     write_json(
         outdir / "truth.json",
         {
@@ -2114,7 +2116,7 @@ def write_raw_files(survey: SyntheticSurvey, outdir: str | Path) -> dict[str, An
     }
     raw_names = [*rows, "wave1_kobo.codebook.yaml", "wave2_firm.codebook.yaml", "corrections.csv"]
     for name in raw_names:
-        path = outdir / name
+        path = current_path(outdir / name)
         manifest["files"][name] = {
             "sha256": file_sha256(path),
             "bytes": path.stat().st_size,
