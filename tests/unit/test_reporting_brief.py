@@ -76,6 +76,17 @@ def test_headline_explains_how_its_model_identifies_the_effect() -> None:
     assert "same households" in panel and "access to MFI branches" not in panel
 
 
+def test_headline_names_the_assumption_its_model_needs() -> None:
+    est = _estimates((0.085, 0.026, 0.144))
+    panel = _compose(est, {"iv_branches": "panel"})["findings"][0]["text"]
+    iv = _compose(est, {"iv_branches": "iv"})["findings"][0]["text"]
+    # the panel needs strict exogeneity (fails in the persistent_debt_migrants scenario), 2SLS
+    # the exclusion restriction and relevance (instrument_direct_effect, weak_instrument)
+    assert "borrowing in one wave does not change migration in the other" in panel
+    assert "only through borrowing" in iv and "one wave" not in iv
+    assert panel.endswith("after it was repaid.")
+
+
 def test_brief_says_no_clear_effect_when_the_interval_includes_zero() -> None:
     content = _compose(_estimates((0.02, -0.03, 0.07)))
     assert content["findings"][0]["lead"] == "No clear effect of MFI debt on migration."

@@ -26,6 +26,7 @@ from ctip_research.errors import DisclosureError, InputFileError
 from ctip_research.reporting.disclosure import DisclosureThresholds, check_artefact
 
 __all__ = [
+    "ASSUMPTION",
     "TEMPLATE",
     "compose_brief",
     "effect_row",
@@ -53,6 +54,28 @@ IDENTIFICATION: dict[str, str] = {
     "fixed_effects": (
         "This estimate compares households within the same area; it does not remove differences "
         "between households in the same village."
+    ),
+}
+
+
+#: The assumption each kind of headline model needs, said right after its identification
+#: sentence (docs/synthetic.md "Scenarios" shows each estimator in a world where it fails).
+ASSUMPTION: dict[str, str] = {
+    "iv": (
+        "It assumes that branch access changes migration only through borrowing, and changes "
+        "borrowing enough to measure."
+    ),
+    "panel": (
+        "It assumes that borrowing in one wave does not change migration in the other: it would "
+        "be biased if migrants who left because of a loan stayed abroad after it was repaid."
+    ),
+    "fixed_effects": (
+        "It assumes that borrowers and non-borrowers in the same area would have migrated alike "
+        "without the loan."
+    ),
+    "survey_glm": (
+        "It assumes that borrowers and non-borrowers with the same characteristics would have "
+        "migrated alike without the loan."
     ),
 }
 
@@ -188,6 +211,7 @@ def compose_brief(
     findings: list[dict[str, str]] = []
     # 1. the headline effect
     d = _direction(head)
+    kind = (model_kinds or {}).get(headline_model, "")
     exposure_txt = "having a microfinance (MFI) loan"
     if d == "unclear":
         lead = "No clear effect of MFI debt on migration."
@@ -203,7 +227,8 @@ def compose_brief(
         body = (
             f"Households with an MFI loan are {fmt_pp(abs(head['estimate']))} percentage points "
             f"{word} likely to have a member working abroad ({label[headline_model]} estimate, "
-            f"{_interval(head)}). {IDENTIFICATION.get((model_kinds or {}).get(headline_model, ''), '')}"
+            f"{_interval(head)}). "
+            + " ".join(x for x in (IDENTIFICATION.get(kind), ASSUMPTION.get(kind)) if x)
         ).rstrip()
     findings.append({"lead": lead, "text": body, "figure": "effect_estimates"})
     # 2. naive comparison
