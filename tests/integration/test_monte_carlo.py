@@ -7,12 +7,14 @@ the repository's params.yaml, as in the committed run):
 
 - default world: 10 draws of 200 households per province (about 1,600 households per wave);
 - household fixed effects: 4 draws of 500 households per province (the survey's own size, about
-  4,000 households per wave) in the default world and in ``persistent_debt_migrants``, the same
-  seeds and size as the committed ``data/processed/monte_carlo`` run. The failure is a property
+  4,000 households per wave) in ``persistent_debt_migrants``, the same seeds and size as the
+  committed ``data/processed/monte_carlo`` run (the default-world draws above are its contrast:
+  there the panel's intervals cover). The failure is a property
   of the estimator at the survey's size: the strict-exogeneity bias (about -0.016 over 40 draws)
   is about 1.5 of its standard errors there, but would be within one standard error at 1,600
   households.
-- the stage itself and the purity of a draw: 30 households per province, in-process.
+- the stage itself and the purity of a draw: 20 households per province, in-process; one
+  survey of 60 households per province through the pipeline's stages.
 """
 
 from __future__ import annotations
@@ -63,8 +65,7 @@ def default_draws(params) -> pd.DataFrame:
 def panel_draws(params) -> pd.DataFrame:
     p = _sized(params, 500)
     seeds = draw_seeds(p.monte_carlo.seed, 4)
-    tasks = [(w, s) for w in ("default", "persistent_debt_migrants") for s in seeds]
-    return run_draws(p, tasks, n_jobs=2)
+    return run_draws(p, [("persistent_debt_migrants", s) for s in seeds], n_jobs=2)
 
 
 def test_default_world_headline_intervals_cover_the_truth_in_9_of_10_draws(
@@ -100,18 +101,15 @@ def test_household_fixed_effects_fail_when_debt_driven_migrants_stay_abroad(
     assert fe["verdict"] == "fails"
     assert abs(fe["bias"]) > fe["mean_std_error"]  # bias beyond its own standard error
     assert fe["bias"] < 0  # past loans keep migrants abroad: the within change is understated
-    assert fe["bias_change"] < -3 * fe["bias_change_mc_se"]
-    # same seeds, same size: in the default world the estimator survives
-    assert s.loc[("default", "panel_fe"), "verdict"] == "survives"
-    # the departure touches wave 2 only: the wave-1 estimators are unchanged
-    assert s.loc[("persistent_debt_migrants", "naive_ols"), "bias_change"] == 0.0
+    # the estimators the departure does not touch are not flagged for it: 2SLS only covers
+    assert s.loc[("persistent_debt_migrants", "iv_branches"), "verdict"] == "uninformative"
 
 
 def test_stage_writes_summary_metrics_per_scenario_and_figure(params, tmp_path) -> None:
     data = params.model_dump(mode="python")
     data["paths"]["processed"] = tmp_path / "processed"
     data["monte_carlo"].update(
-        scenarios=["default", "weak_instrument"], draws=2, households_per_province=30, n_jobs=1
+        scenarios=["default", "weak_instrument"], draws=2, households_per_province=20, n_jobs=1
     )
     p = Params.model_validate(data)
     run_monte_carlo(p)
@@ -140,3 +138,38 @@ def test_stage_writes_summary_metrics_per_scenario_and_figure(params, tmp_path) 
     np.testing.assert_allclose(  # draws.csv keeps 10 significant digits
         again["truth"].to_numpy(float), first["truth"].to_numpy(float), rtol=1e-9
     )
+
+
+def test_a_draw_estimates_what_the_pipeline_stages_write(params, tmp_path) -> None:
+    """Same code path: the pipeline's own stages (synth, ingest, clean, features, fit) run on one
+    survey give, for every validated model, the estimate and interval of the Monte Carlo draw
+    of the same world, seed and size."""
+    from ctip_research.stages.clean import run_clean
+    from ctip_research.stages.features import run_features
+    from ctip_research.stages.fit import run_fit
+    from ctip_research.stages.ingest import run_ingest
+    from ctip_research.stages.synth import run_synth
+
+    seed, size = 4242, 60  # 60 a province: the programme sample passes the fit gate (>= 11 PSUs)
+    p = _sized(params, size, n_jobs=1)
+    data = p.model_dump(mode="python")
+    raw = tmp_path / "raw"
+    data["paths"] = {"raw": raw, "interim": tmp_path / "interim", "processed": tmp_path / "out"}
+    data["synth"]["seed"] = seed
+    data["synth"]["design"]["households_per_province"] = size
+    data["ingest"]["sources"] = [
+        str(raw / "synthetic" / f"{s}.codebook.yaml") for s in ("wave1_kobo", "wave2_firm")
+    ]
+    data["clean"]["corrections_file"] = raw / "synthetic" / "corrections.csv"
+    data["fit"]["robustness"]["bootstrap_reps"] = 99  # not a validated estimate: keep it cheap
+    data["fit"]["wild_bootstrap"]["reps"] = 99
+    staged = Params.model_validate(data)
+    for run in (run_synth, run_ingest, run_clean, run_features, run_fit):
+        run(staged)
+    est = pd.read_csv(tmp_path / "out" / "models" / "estimates.csv")
+    est = est[est["term"] == est["exposure"]].set_index("model")
+    draw = pd.DataFrame(simulate_draw(p, "default", seed)).set_index("model")
+    assert (draw["error"] == "").all()
+    for model in params.fit.validation.estimands:
+        for col in ("estimate", "conf_low", "conf_high"):
+            assert draw.loc[model, col] == pytest.approx(float(est.loc[model, col]), rel=1e-9)

@@ -5,8 +5,9 @@ Each draw is one synthetic survey pushed through the same code as real data, at 
 .dta, codebooks, corrections, manifest) of the draw's world and seed into a temporary directory,
 then ``ctip ingest``, ``ctip clean`` and ``ctip features`` run on them exactly as in the pipeline
 (:func:`draw_params` only points ``paths``, the sources and the corrections file at that
-directory), and every model of ``fit.validation.estimands`` is fitted with the fit stage's
-``fit_model`` and compared with that draw's ``truth.json`` (:func:`~ctip_research.models.
+directory), and every model of ``fit.validation.estimands`` is fitted as the fit stage fits it
+(``fit_model``; the programme models on the fit stage's ``programme_sample``) and compared with
+that draw's ``truth.json`` (:func:`~ctip_research.models.
 validation.compare_to_truth`, as ``ctip validate`` does). A draw is a pure function of
 ``(scenario, seed)`` (:func:`simulate_draw`, top level and picklable); the draws are mapped with
 joblib (:func:`run_draws`). The seeds are spawned from ``monte_carlo.seed`` and are the same in
@@ -105,6 +106,7 @@ def simulate_draw(params: Params, scenario: str, seed: int) -> list[dict[str, An
     from ctip_research.models.validation import compare_to_truth
     from ctip_research.stages.clean import run_clean
     from ctip_research.stages.features import run_features
+    from ctip_research.stages.fit import programme_sample
     from ctip_research.stages.ingest import run_ingest
     from ctip_research.stages.synth import run_synth
 
@@ -120,13 +122,20 @@ def simulate_draw(params: Params, scenario: str, seed: int) -> list[dict[str, An
         panel = pd.read_parquet(analysis / "panel.parquet")
         truth = read_json(p.paths.raw / v.truth_file)
         fp = p.fit
+        # as the fit stage: the programme models use the areas with a treated household
+        prog = fp.programme
+        prog_panel, _ = programme_sample(panel, treatment=prog.treatment, areas=prog.areas)
+        no_treated = not panel[prog.treatment].astype("boolean").fillna(False).any()
         specs = {s.name: s for s in fp.models}
         frames, errors = [], {}
         for name in v.estimands:
             spec = specs[name]
+            if spec.kind in PANEL_KINDS and no_treated:
+                errors[name] = "no treated household"
+                continue
             try:
                 res = fit_model(
-                    panel if spec.kind in PANEL_KINDS else hw,
+                    prog_panel if spec.kind in PANEL_KINDS else hw,
                     spec,
                     design=fp.design,
                     alpha=fp.alpha,
