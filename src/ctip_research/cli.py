@@ -21,9 +21,9 @@ app = typer.Typer(
         "Reproducible pipeline: does microfinance indebtedness push Cambodian rural households "
         "into (risky) migration?\n\nStages run in this order (dvc repro runs them for you): "
         "synth (the synthetic survey only) -> ingest -> clean -> features -> fit, risk -> "
-        "figures -> brief -> report -> audit. For your own survey: `ctip codebook draft`, list the "
-        "codebooks in params.yaml ingest.sources, `ctip sources sync`, `dvc repro` "
-        "(docs/your-own-survey.md)."
+        "figures -> brief -> report -> audit; monte-carlo runs the whole chain on many synthetic "
+        "surveys. For your own survey: `ctip codebook draft`, list the codebooks in params.yaml "
+        "ingest.sources, `ctip sources sync`, `dvc repro` (docs/your-own-survey.md)."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -154,6 +154,19 @@ def validate(params: ParamsOpt = Path("params.yaml")) -> None:
     Writes: data/processed/validation/ (validation.csv, validation.md, metrics.json).
     """
     _run_stage("validate", params)
+
+
+@app.command("monte-carlo")
+def monte_carlo(params: ParamsOpt = Path("params.yaml")) -> None:
+    """Monte Carlo validation: every estimator in every synthetic world (scenario), many draws.
+
+    Each draw runs synth (raw files), ingest, clean, features and the fit of the validated models
+    in a temporary directory and compares the estimates with that draw's truth. Reads:
+    params.yaml (monte_carlo, synth, ingest, clean, features, fit). Writes:
+    data/processed/monte_carlo/ (draws.csv, summary.csv/.md, coverage/bias/rmse/interval_length/
+    power metrics per scenario, coverage_by_scenario.png, metrics.json).
+    """
+    _run_stage("monte_carlo", params)
 
 
 @app.command()

@@ -7,7 +7,9 @@ progress bar written to stderr that stays silent when stderr is not a terminal o
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import warnings
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
@@ -60,3 +62,28 @@ def track(items: Iterable[T], description: str, *, total: int | None = None) -> 
     yield from rich_track(
         items, description=description, total=total, console=console, transient=True
     )
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Inside the block: package messages below ERROR, no progress bars, no Python warnings.
+
+    For work repeated many times (Monte Carlo draws run every stage once per draw); the caller
+    reports progress itself.
+
+    Examples
+    --------
+    >>> with quiet():
+    ...     get_logger("x").warning("not shown")
+    """
+    logger = get_logger()
+    level, progress = logger.level, _state["progress"]
+    logger.setLevel(logging.ERROR)
+    _state["progress"] = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
+        _state["progress"] = progress

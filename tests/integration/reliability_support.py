@@ -94,6 +94,7 @@ PIPELINE = (
     "fit",
     "risk",
     "validate",
+    "monte_carlo",
     "figures",
     "brief",
     "power",
@@ -142,6 +143,9 @@ def small_pipeline(root: Path, households_per_province: int = 40) -> Path:
     p["fit"]["robustness"]["bootstrap_reps"] = 99  # the minimum allowed
     p["risk"]["n_bootstrap"] = 20
     p["risk"]["n_permutation_repeats"] = 1
+    p["monte_carlo"].update(  # two tiny draws of two worlds, in-process
+        scenarios=["default", "misreported_debt"], draws=2, households_per_province=20, n_jobs=1
+    )
     (root / "params.yaml").write_text(yaml.safe_dump(p, sort_keys=False, allow_unicode=True))
     (root / "run_stages.py").write_text(RUNNER)
     return root

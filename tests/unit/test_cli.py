@@ -25,6 +25,7 @@ def test_help_lists_every_stage() -> None:
         "report",
         "brief",
         "codebook",
+        "monte-carlo",
     ):
         assert stage in result.output
 

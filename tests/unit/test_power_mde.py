@@ -17,7 +17,6 @@ from ctip_research.models.power import (
     minimum_detectable_effect,
     power_at_effect,
     power_table,
-    summarise_draws,
 )
 
 
@@ -127,27 +126,6 @@ def test_power_table_power_increases_with_households_per_village() -> None:
     for _, g in t.groupby("estimator"):
         assert g["power_at_effect"].is_monotonic_increasing
         assert g["mde"].is_monotonic_decreasing
-
-
-def test_summarise_draws_bias_rmse_and_coverage() -> None:
-    draws = pd.DataFrame(
-        {
-            "model": ["a", "a", "a", "b"],
-            "estimand": ["ate"] * 3 + ["late"],
-            "truth": [0.1, 0.1, 0.1, 0.2],
-            "estimate": [0.0, 0.2, np.nan, 0.2],
-            "std_error": [0.05, 0.05, np.nan, 0.1],
-            "conf_low": [-0.05, 0.15, np.nan, 0.0],
-            "conf_high": [0.05, 0.25, np.nan, 0.4],
-        }
-    )
-    s = summarise_draws(draws).set_index("model")
-    assert s.loc["a", "n_draws"] == 2
-    assert s.loc["a", "n_failed"] == 1
-    assert s.loc["a", "bias"] == pytest.approx(0.0)
-    assert s.loc["a", "rmse"] == pytest.approx(0.1)
-    assert s.loc["a", "coverage"] == 0.0
-    assert s.loc["b", "coverage"] == 1.0
 
 
 def test_calibrate_design_measures_kish_weighting_effect() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import ValidationError, model_validator
 
 from ctip_research.config.base import Section
 from ctip_research.config.brief import BriefParams
@@ -22,12 +22,13 @@ from ctip_research.config.features import FeaturesParams
 from ctip_research.config.figures import FiguresParams
 from ctip_research.config.fit import FitParams
 from ctip_research.config.ingest import IngestParams
+from ctip_research.config.monte_carlo import MonteCarloParams
 from ctip_research.config.paths import PathsParams
 from ctip_research.config.power import PowerParams
 from ctip_research.config.privacy import PrivacyParams
 from ctip_research.config.report import ReportParams
 from ctip_research.config.risk import RiskParams
-from ctip_research.config.synth import SynthParams
+from ctip_research.config.synth import DEFAULT_SCENARIO, SynthParams
 from ctip_research.errors import ParamsError
 from ctip_research.strict_yaml import load_yaml
 
@@ -49,6 +50,20 @@ class Params(Section):
     report: ReportParams
     brief: BriefParams
     power: PowerParams
+    monte_carlo: MonteCarloParams
+
+    @model_validator(mode="after")
+    def _check_monte_carlo(self) -> Params:
+        known = [DEFAULT_SCENARIO, *self.synth.scenarios]
+        unknown = [s for s in self.monte_carlo.scenarios if s not in known]
+        if unknown:
+            raise ValueError(
+                f"monte_carlo.scenarios: unknown scenario(s) {unknown}; known: {known} "
+                "(synth.scenarios)"
+            )
+        if len(set(self.monte_carlo.scenarios)) != len(self.monte_carlo.scenarios):
+            raise ValueError("monte_carlo.scenarios: a scenario is listed twice")
+        return self
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:

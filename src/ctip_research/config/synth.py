@@ -8,10 +8,15 @@ points (0.08 = +8 points); money in USD unless the name says otherwise.
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ctip_research import literals as L
 from ctip_research.config.base import Section
+
+#: The name of the calibrated world: ``synth`` as written, without any scenario's overrides.
+DEFAULT_SCENARIO = "default"
 
 
 class ProvinceCalibration(Section):
@@ -59,6 +64,18 @@ class DesignParams(Section):
     )
     attrition_migrant_ratio: float = Field(
         gt=0, description="Attrition odds multiplier for households with an international migrant."
+    )
+    attrition_new_migrant_rate: float = Field(
+        ge=0,
+        le=1,
+        description="P(a household whose member left for abroad in the wave-2 reference year is "
+        "lost at wave 2), on top of attrition_rate: attrition that depends on the wave-2 outcome "
+        "(0 in the default world; scenario differential_attrition).",
+    )
+    attrition_programme_ratio: float = Field(
+        ge=0,
+        description="Multiplier of attrition_new_migrant_rate for programme households (traced "
+        "through the programme's lists); 1 = no difference between the arms.",
     )
     enumerators_per_province: int = Field(ge=1, description="Enumerators per province and wave.")
 
@@ -142,6 +159,13 @@ class CreditParams(Section):
     branch_density_growth_sd: float = Field(ge=0, description="Sd of that change.")
     distance_median_km: float = Field(gt=0, description="Median distance to the nearest branch.")
     distance_sigma: float = Field(ge=0, description="Log-sd of the distance.")
+    mfi_underreport_rate: float = Field(
+        ge=0,
+        lt=1,
+        description="P(an MFI borrower reports none of its MFI loans), each wave: the exposure "
+        "is misreported, the truth uses the real loans (0 in the default world; scenario "
+        "misreported_debt).",
+    )
     mfi_takeup_persistence: float = Field(
         ge=0, lt=1, description="Correlation of the take-up noise across waves (normal copula)."
     )
@@ -179,7 +203,17 @@ class MigrationParams(Section):
         ge=0, le=1, description="P(two established international migrants | any)."
     )
     persistence: float = Field(
-        ge=0, le=1, description="P(a wave-1 international migrant is still away at wave 2)."
+        ge=0,
+        le=1,
+        description="P(a wave-1 established international migrant is still away at wave 2).",
+    )
+    new_migrant_persistence: float = Field(
+        ge=0,
+        le=1,
+        description="P(a wave-1 new international migrant, who left in the reference year and may "
+        "have left because of a loan, is still away at wave 2). 0 in the default world: current "
+        "borrowing affects current migration only (strict exogeneity); scenario "
+        "persistent_debt_migrants sets it.",
     )
     domestic_rate_rural: float = Field(ge=0, le=1, description="Share with a domestic migrant.")
     domestic_rate_urban: float = Field(ge=0, le=1, description="Same, urban.")
@@ -302,6 +336,11 @@ class ProgrammeParams(Section):
         "risky_migration, over_indebted (all at baseline)."
     )
     targeting_noise_sd: float = Field(ge=0, description="Sd of the noise of the targeting score.")
+    unobserved_targeting_weight: float = Field(
+        description="Weight of household distress (never in the survey, and a driver of "
+        "migration) in the targeting score: the part of the targeting no survey variable "
+        "captures (0 in the default world; scenario unobserved_targeting)."
+    )
     effect_on_irregular: float = Field(
         description="Points of P(irregular) of a new episode of a treated household."
     )
@@ -356,10 +395,37 @@ class DefectParams(Section):
     n_corrections: int = Field(ge=0, description="Reviewed corrections written to corrections.csv.")
 
 
+class ScenarioParams(Section):
+    """A named departure from the default world (``synth.scenarios.<name>``, docs/synthetic.md).
+
+    A scenario sets a few ``synth`` parameters (dotted paths into this section, e.g.
+    ``effects.instrument_on_mfi``) and says which estimator assumption the departure breaks. The
+    truth of every estimand is computed from the scenario's own potential outcomes, as in the
+    default world.
+    """
+
+    description: str = Field(min_length=1, description="What departs from the default world.")
+    breaks: str = Field(
+        min_length=1, description="The identifying assumption (and estimators) it breaks."
+    )
+    overrides: dict[str, float | int | bool] = Field(
+        min_length=1,
+        description="Dotted synth parameter path -> value, e.g. effects.instrument_on_mfi: 0.02.",
+    )
+
+
 class SynthParams(Section):
     """Parameters of the ``synth`` stage: the synthetic two-wave survey and its ground truth."""
 
     seed: int = Field(ge=0, description="Seed of every random draw (numpy Generator).")
+    scenario: str = Field(
+        description="The world `ctip synth` draws: 'default' (the calibrated world, as written "
+        "here) or the name of one of `scenarios`."
+    )
+    scenarios: dict[str, ScenarioParams] = Field(
+        description="Named, documented departures from the default world (docs/synthetic.md); "
+        "the Monte Carlo validation draws each of them."
+    )
     output_format: L.SynthOutputFormat = Field(
         description="kobo_stata: wave 1 Kobo XLSX + wave 2 Stata .dta (the default); parquet: "
         "the same raw modules as Parquet, for benchmarks at scale."
@@ -388,3 +454,84 @@ class SynthParams(Section):
                 f"provinces must be exactly the NIS codes {list(L.SYNTH_PROVINCE_CODES)}"
             )
         return value
+
+    @model_validator(mode="after")
+    def _check_scenarios(self) -> SynthParams:
+        if DEFAULT_SCENARIO in self.scenarios:
+            raise ValueError(
+                f"scenarios.{DEFAULT_SCENARIO}: the name is reserved for the world as written"
+            )
+        if self.scenario != DEFAULT_SCENARIO and self.scenario not in self.scenarios:
+            raise ValueError(
+                f"scenario {self.scenario!r} is neither {DEFAULT_SCENARIO!r} nor one of "
+                f"scenarios ({sorted(self.scenarios)})"
+            )
+        for name, sc in self.scenarios.items():
+            data = self.model_dump(mode="python")
+            data.update(scenario=DEFAULT_SCENARIO, scenarios={})
+            for path, value in sc.overrides.items():
+                _set_path(data, path, value, where=f"scenarios.{name}.overrides.{path}")
+            try:
+                SynthParams.model_validate(data)
+            except ValidationError as exc:
+                where = f"scenarios.{name}.overrides"
+                problems = "; ".join(
+                    f"{where}.{'.'.join(str(x) for x in e['loc'])}: {e['msg']} "
+                    f"(got {e.get('input')!r})"
+                    for e in exc.errors()
+                )
+                raise ValueError(problems) from None
+        return self
+
+
+def _set_path(data: dict[str, Any], path: str, value: Any, *, where: str) -> None:
+    """Set ``data[a][b]...`` for the dotted ``path`` (every key must already exist)."""
+    parts = path.split(".")
+    if parts[0] in ("seed", "scenario", "scenarios"):
+        raise ValueError(f"{where}: a scenario cannot set {parts[0]!r}")
+    node: Any = data
+    for i, key in enumerate(parts):
+        if isinstance(node, dict):
+            lookup: Any = key
+            if key not in node and key.lstrip("-").isdigit() and int(key) in node:
+                lookup = int(key)  # provinces are keyed by NIS code
+            if lookup not in node:
+                here = ".".join(parts[:i]) or "synth"
+                raise ValueError(f"{where}: {here} has no parameter {key!r}")
+        else:
+            raise ValueError(f"{where}: {'.'.join(parts[:i])} is not a section")
+        if i == len(parts) - 1:
+            if isinstance(node[lookup], dict | list):
+                raise ValueError(f"{where}: {path} is not a single value")
+            node[lookup] = value
+        else:
+            node = node[lookup]
+
+
+def apply_scenario(params: SynthParams, name: str | None = None) -> SynthParams:
+    """The parameters of the world ``name`` (default: ``params.scenario``).
+
+    ``'default'`` is ``params`` as written; any other name applies that scenario's overrides to
+    them. The result is validated like ``params.yaml`` (a value out of range is an error naming
+    the scenario and the key) and records the scenario's name in ``scenario``.
+
+    Examples
+    --------
+    >>> from ctip_research.config import load_params
+    >>> synth = load_params("params.yaml").synth  # doctest: +SKIP
+    >>> apply_scenario(synth, "weak_instrument").effects.instrument_on_mfi  # doctest: +SKIP
+    0.02
+    """
+    name = params.scenario if name is None else name
+    if name == DEFAULT_SCENARIO:
+        return params.model_copy(update={"scenario": DEFAULT_SCENARIO})
+    if name not in params.scenarios:
+        raise ValueError(
+            f"unknown synth scenario {name!r}; known: "
+            f"{[DEFAULT_SCENARIO, *sorted(params.scenarios)]}"
+        )
+    data = params.model_dump(mode="python")
+    for path, value in params.scenarios[name].overrides.items():
+        _set_path(data, path, value, where=f"scenarios.{name}.overrides.{path}")
+    data["scenario"] = name
+    return SynthParams.model_validate(data)  # valid: checked when params.yaml was loaded

@@ -13,6 +13,7 @@ PUBLISHED_DIRS: tuple[str, ...] = (
     "models",
     "risk",
     "validation",
+    "monte_carlo",
     "power",
     "figures",
     "brief",

@@ -21,8 +21,8 @@ research: a toolkit", section 4, eq. 11-12), calibrated on the synthetic design:
 - :func:`calibrate_design`: the inputs (P, sigma^2, rho_x, rho_y, first-stage R-squared) measured
   on a household-wave table (the synthetic survey).
 
-:func:`summarise_draws` turns Monte Carlo draws (one row per draw and estimator) into bias, RMSE and
-interval coverage (``benchmarks/monte_carlo.py``).
+Monte Carlo draws of the estimators are summarised by
+:func:`ctip_research.models.validation.summarise_draws` (``ctip monte-carlo``).
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ __all__ = [
     "minimum_detectable_effect",
     "power_at_effect",
     "power_table",
-    "summarise_draws",
 ]
 
 
@@ -384,56 +383,4 @@ def power_table(
                         "power_at_effect": power_at_effect(effect, g, m, **common),
                     }
                 )
-    return pd.DataFrame(rows)
-
-
-def summarise_draws(draws: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:
-    """Bias, RMSE and interval coverage per estimator over Monte Carlo draws.
-
-    Parameters
-    ----------
-    draws
-        One row per draw and estimator with ``model, estimand, truth, estimate, std_error,
-        conf_low, conf_high`` (failed fits: ``estimate`` missing).
-    level
-        Nominal level of the intervals (for the Monte Carlo standard error of the coverage).
-
-    Returns
-    -------
-    DataFrame
-        ``model, estimand, n_draws, n_failed, mean_estimate, mean_truth, bias, rmse,
-        sd_estimate, mean_std_error, coverage, coverage_mc_se`` in first-seen model order.
-
-    Examples
-    --------
-    >>> d = pd.DataFrame({"model": ["a", "a"], "estimand": ["ate", "ate"], "truth": [0.1, 0.1],
-    ...     "estimate": [0.1, 0.3], "std_error": [0.05, 0.05], "conf_low": [0.0, 0.2],
-    ...     "conf_high": [0.2, 0.4]})
-    >>> s = summarise_draws(d)
-    >>> round(float(s.loc[0, "bias"]), 6), float(s.loc[0, "coverage"])
-    (0.1, 0.5)
-    """
-    rows = []
-    for model, g in draws.groupby("model", sort=False):
-        ok = g.dropna(subset=["estimate"])
-        err = ok["estimate"] - ok["truth"]
-        covers = (ok["conf_low"] <= ok["truth"]) & (ok["truth"] <= ok["conf_high"])
-        n_ok = len(ok)
-        cov = float(covers.mean()) if n_ok else np.nan
-        rows.append(
-            {
-                "model": model,
-                "estimand": g["estimand"].iloc[0],
-                "n_draws": n_ok,
-                "n_failed": len(g) - n_ok,
-                "mean_estimate": float(ok["estimate"].mean()) if n_ok else np.nan,
-                "mean_truth": float(ok["truth"].mean()) if n_ok else np.nan,
-                "bias": float(err.mean()) if n_ok else np.nan,
-                "rmse": float(np.sqrt((err**2).mean())) if n_ok else np.nan,
-                "sd_estimate": float(ok["estimate"].std(ddof=1)) if n_ok > 1 else np.nan,
-                "mean_std_error": float(ok["std_error"].mean()) if n_ok else np.nan,
-                "coverage": cov,
-                "coverage_mc_se": float(np.sqrt(level * (1 - level) / n_ok)) if n_ok else np.nan,
-            }
-        )
     return pd.DataFrame(rows)

@@ -1,10 +1,14 @@
-"""Estimates against the ground truth of the synthetic survey (``ctip validate``).
+"""Estimates against the ground truth of the synthetic survey (``ctip validate``, ``ctip
+monte-carlo``).
 
 The truth (``truth.json``, written by ``ctip synth``) is a nested mapping; ``fit.validation.
 estimands`` names, for each model, the dotted path of the estimand it targets (e.g.
 ``effects.mfi_international_migration.wave_1.ate_weighted``). :func:`compare_to_truth` puts every
 such estimate beside its truth: bias, relative bias, whether the 95% interval covers the truth,
-and how far the naive estimate is from it.
+and how far the naive estimate is from it. Over Monte Carlo draws (one survey per draw, in several
+worlds), :func:`summarise_draws` gives each estimator's bias, RMSE, coverage, interval length,
+power and a verdict (survives, uninformative, fails), and :func:`scenario_verdicts` says per world
+which estimators survive.
 """
 
 from __future__ import annotations
@@ -16,7 +20,17 @@ import pandas as pd
 
 from ctip_research.errors import CtipError
 
-__all__ = ["TruthError", "compare_to_truth", "lookup_truth", "validation_summary"]
+__all__ = [
+    "DRAW_COLUMNS",
+    "SUMMARY_COLUMNS",
+    "VERDICTS",
+    "TruthError",
+    "compare_to_truth",
+    "lookup_truth",
+    "scenario_verdicts",
+    "summarise_draws",
+    "validation_summary",
+]
 
 
 class TruthError(CtipError):
@@ -167,3 +181,243 @@ def validation_summary(table: pd.DataFrame) -> dict[str, Any]:
             naive_covers_truth=bool(n["covers_truth"]),
         )
     return summary
+
+
+# ------------------------------------------------------------------------------------------------
+# Monte Carlo: many draws, several worlds
+# ------------------------------------------------------------------------------------------------
+
+#: Columns of a Monte Carlo draws table (one row per scenario, draw and model).
+DRAW_COLUMNS: tuple[str, ...] = (
+    "scenario",
+    "draw",
+    "seed",
+    "model",
+    "estimand",
+    "truth",
+    "estimate",
+    "std_error",
+    "conf_low",
+    "conf_high",
+    "n_households",
+    "error",
+)
+
+#: Columns of :func:`summarise_draws` (one row per scenario and model).
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "scenario",
+    "model",
+    "estimand",
+    "n_draws",
+    "n_failed",
+    "n_households",
+    "mean_truth",
+    "mean_estimate",
+    "bias",
+    "bias_mc_se",
+    "bias_change",
+    "bias_change_mc_se",
+    "relative_bias",
+    "rmse",
+    "sd_estimate",
+    "mean_std_error",
+    "conf_level",
+    "coverage",
+    "coverage_mc_se",
+    "interval_length",
+    "power",
+    "verdict",
+)
+
+#: Verdicts, worst first: ``fails`` (biased beyond its standard error, or intervals that cover
+#: too rarely), ``possibly_biased`` (a mean bias beyond its standard error that these few draws
+#: cannot yet tell from chance), ``uninformative`` (covers, but its interval is so wide that it
+#: rarely excludes zero), ``survives``; ``no_estimate`` when no draw could be fitted.
+VERDICTS: tuple[str, ...] = (
+    "fails",
+    "possibly_biased",
+    "uninformative",
+    "survives",
+    "no_estimate",
+)
+
+
+def summarise_draws(
+    draws: pd.DataFrame,
+    *,
+    alpha: float = 0.05,
+    max_bias_over_se: float = 1.0,
+    mc_alpha: float = 0.05,
+    min_power: float = 0.5,
+) -> pd.DataFrame:
+    """Bias, RMSE, coverage, interval length, power and a verdict per scenario and model.
+
+    Parameters
+    ----------
+    draws
+        One row per draw and model (:data:`DRAW_COLUMNS`; a draw without ``scenario`` counts as
+        one scenario ``default``); failed fits have a missing ``estimate``.
+    alpha
+        1 - the nominal level of the intervals.
+    max_bias_over_se, mc_alpha, min_power
+        The verdict rule. A model **fails** when its mean bias is beyond its standard error
+        (``|bias| > max_bias_over_se * mean_std_error``: with a correct standard error its
+        intervals then cover the truth in fewer than about 83% of surveys at 1 SE) and the draws
+        tell that bias from chance (two-sided t-test of zero bias at level ``mc_alpha`` on
+        ``n - 1`` degrees of freedom, scaled by the larger of the draws' standard deviation and
+        the mean standard error, so that a few draws that happen to agree do not pass for
+        precision), or when its intervals cover the truth too rarely (exact binomial test of
+        coverage >= 1 - ``alpha``, one-sided, level ``mc_alpha``: standard errors too small). A
+        bias beyond the standard error that the draws cannot yet tell from chance is
+        **possibly_biased** (more draws decide). A model that does neither is **uninformative**
+        when its intervals exclude zero in fewer than ``min_power`` of the draws (it covers the
+        truth because its interval is wide), else it **survives**.
+
+    Returns
+    -------
+    DataFrame
+        :data:`SUMMARY_COLUMNS`, in first-seen scenario and model order. ``n_households`` is the
+        mean number of wave-1 households of a draw (when ``draws`` has it). ``bias`` is the mean of
+        estimate - truth (each draw against its own truth), ``bias_mc_se`` its Monte Carlo
+        standard error (sd / sqrt(n)); ``bias_change`` is the departure's own effect on the bias:
+        the mean over seeds of this world's error minus the default world's error for the same
+        seed (``seed`` column; the draws share their seeds, so this difference is much more
+        precise than either bias: ``bias_change_mc_se``); ``relative_bias`` bias / |mean truth|,
+        ``rmse`` the root
+        mean squared error, ``coverage`` the share of intervals containing the truth
+        (``coverage_mc_se`` its binomial standard error at the nominal level),
+        ``interval_length`` the median of ``conf_high - conf_low``, ``power`` the share of
+        intervals excluding zero (rejections of H0: no effect at level ``alpha``).
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"model": ["a"] * 4, "estimand": ["ate"] * 4, "truth": [0.1] * 4,
+    ...     "estimate": [0.3, 0.32, 0.28, 0.3], "std_error": [0.05] * 4,
+    ...     "conf_low": [0.2, 0.22, 0.18, 0.2], "conf_high": [0.4, 0.42, 0.38, 0.4]})
+    >>> s = summarise_draws(d)
+    >>> round(float(s.loc[0, "bias"]), 6), float(s.loc[0, "coverage"]), s.loc[0, "verdict"]
+    (0.2, 0.0, 'fails')
+    """
+    from scipy import stats
+
+    if "scenario" not in draws.columns:
+        draws = draws.assign(scenario="default")
+    nominal = 1.0 - alpha
+    errors = draws.assign(error_=draws["estimate"] - draws["truth"])
+    reference = (
+        errors.loc[errors["scenario"] == "default"].set_index(["model", "seed"])["error_"]
+        if "seed" in errors.columns
+        else pd.Series(dtype=float)
+    )
+    rows = []
+    for (scenario, model), g in draws.groupby(["scenario", "model"], sort=False):
+        ok = g.dropna(subset=["estimate"])
+        n = len(ok)
+        row: dict[str, Any] = {
+            "scenario": scenario,
+            "model": model,
+            "estimand": g["estimand"].iloc[0],
+            "n_draws": n,
+            "n_failed": len(g) - n,
+            "n_households": float(g["n_households"].mean()) if "n_households" in g else np.nan,
+        }
+        if n == 0:
+            rows.append({**row, "verdict": "no_estimate"})
+            continue
+        err = ok["estimate"] - ok["truth"]
+        covers = (ok["conf_low"] <= ok["truth"]) & (ok["truth"] <= ok["conf_high"])
+        rejects = (ok["conf_low"] > 0) | (ok["conf_high"] < 0)
+        bias = float(err.mean())
+        bias_mc_se = float(err.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
+        mean_truth = float(ok["truth"].mean())
+        row.update(
+            mean_truth=mean_truth,
+            mean_estimate=float(ok["estimate"].mean()),
+            bias=bias,
+            bias_mc_se=bias_mc_se,
+            relative_bias=bias / abs(mean_truth) if mean_truth else np.nan,
+            rmse=float(np.sqrt((err**2).mean())),
+            sd_estimate=float(ok["estimate"].std(ddof=1)) if n > 1 else np.nan,
+            mean_std_error=float(ok["std_error"].mean()),
+            conf_level=nominal,
+            coverage=float(covers.mean()),
+            coverage_mc_se=float(np.sqrt(nominal * (1 - nominal) / n)),
+            interval_length=float((ok["conf_high"] - ok["conf_low"]).median()),
+            power=float(rejects.mean()),
+        )
+        if not reference.empty:  # same seeds in the default world: the departure's effect
+            paired = (
+                ok.set_index(["model", "seed"])["estimate"]
+                - ok.set_index(["model", "seed"])["truth"]
+                - reference.reindex(pd.MultiIndex.from_arrays([ok["model"], ok["seed"]]))
+            ).dropna()
+            if len(paired):
+                row["bias_change"] = float(paired.mean())
+                row["bias_change_mc_se"] = (
+                    float(paired.std(ddof=1) / np.sqrt(len(paired))) if len(paired) > 1 else np.nan
+                )
+        beyond_se = abs(bias) > max_bias_over_se * row["mean_std_error"]
+        scale = max(float(err.std(ddof=1)), row["mean_std_error"]) / np.sqrt(n) if n > 1 else 0.0
+        clear = scale > 0 and abs(bias) > float(stats.t.ppf(1 - mc_alpha / 2, n - 1)) * scale
+        undercovers = float(stats.binom.cdf(int(covers.sum()), n, nominal)) < mc_alpha
+        if (beyond_se and clear) or undercovers:
+            row["verdict"] = "fails"
+        elif beyond_se:
+            row["verdict"] = "possibly_biased"
+        elif row["power"] < min_power:
+            row["verdict"] = "uninformative"
+        else:
+            row["verdict"] = "survives"
+        rows.append(row)
+    return pd.DataFrame(rows).reindex(columns=list(SUMMARY_COLUMNS))
+
+
+def scenario_verdicts(
+    summary: pd.DataFrame,
+    *,
+    descriptions: dict[str, str] | None = None,
+    breaks: dict[str, str] | None = None,
+    mc_alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Per scenario, the models that survive, are uninformative, fail (or were never fitted).
+
+    ``descriptions`` and ``breaks`` (scenario -> text; ``synth.scenarios``) add what departs from
+    the default world and which assumption that breaks. ``bias_moved`` lists the models whose
+    bias the departure itself moves (``bias_change`` with its Monte Carlo standard error, where a
+    paired t-test over the shared seeds rejects no change at level ``mc_alpha``).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"scenario": ["w", "w", "w"], "model": ["a", "b", "c"],
+    ...     "verdict": ["survives", "fails", "survives"]})
+    >>> scenario_verdicts(s).loc[0, "survives"]
+    'a, c'
+    """
+    from scipy import stats
+
+    rows = []
+    for scenario, g in summary.groupby("scenario", sort=False):
+        row: dict[str, Any] = {
+            "scenario": scenario,
+            "description": (descriptions or {}).get(str(scenario), "the calibrated world"),
+            "breaks": (breaks or {}).get(str(scenario), "none"),
+        }
+        for verdict in VERDICTS:
+            row[verdict] = ", ".join(g.loc[g["verdict"] == verdict, "model"].astype(str))
+        moved = []
+        if "bias_change" in g and scenario != "default":
+            for r in g.to_dict(orient="records"):
+                change, se, n = r.get("bias_change"), r.get("bias_change_mc_se"), r["n_draws"]
+                if pd.isna(change) or pd.isna(se) or n < 2:
+                    continue
+                if abs(change) > float(stats.t.ppf(1 - mc_alpha / 2, n - 1)) * se:
+                    moved.append(f"{r['model']} {change:+.3f} (±{se:.3f})")
+        row["bias_moved"] = "; ".join(moved)
+        row["n_households"] = (
+            float(g["n_households"].mean()) if "n_households" in g else float("nan")
+        )
+        rows.append(row)
+    return pd.DataFrame(
+        rows,
+        columns=["scenario", "description", "breaks", *VERDICTS, "bias_moved", "n_households"],
+    )

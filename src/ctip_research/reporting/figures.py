@@ -48,6 +48,7 @@ __all__ = [
     "build_effects_figure",
     "build_migration_by_band_figure",
     "build_targeting_figure",
+    "plot_coverage_by_scenario",
     "plot_effects",
     "plot_group_estimates",
     "plot_targeting_curve",
@@ -339,6 +340,89 @@ def plot_group_estimates(
             )
         if series is not None:
             ax.legend(loc="lower right")
+    return fig
+
+
+#: Cell colour and text colour of each Monte Carlo verdict (colour-blind-safe, distinct in grey).
+VERDICT_COLOURS: dict[str, tuple[str, str]] = {
+    "survives": ("#004488", "white"),
+    "uninformative": ("#DDAA33", "black"),
+    "possibly_biased": ("#EE99AA", "black"),
+    "fails": ("#BB5566", "white"),
+    "no_estimate": ("#FFFFFF", "black"),
+}
+#: Hatching of a verdict's cells (a colour-free channel for grey print).
+VERDICT_HATCH: dict[str, str] = {"possibly_biased": "//", "uninformative": ".."}
+
+
+def plot_coverage_by_scenario(
+    summary: pd.DataFrame, *, level: float = 0.95, title: str | None = None
+) -> Figure:
+    """Coverage of every estimator (columns) in every scenario (rows), coloured by verdict.
+
+    ``summary`` is :func:`ctip_research.models.validation.summarise_draws` output (``scenario,
+    model, coverage, verdict``). Each cell prints the coverage; its colour is the verdict
+    (survives, uninformative, fails), so a wide interval that covers only because it is wide is
+    not mistaken for a good one; hatching repeats the verdict for grey print. Synthetic worlds
+    only: no survey data, nothing to gate.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"scenario": ["default", "default", "w"], "model": ["a", "b", "a"],
+    ...     "coverage": [0.95, 1.0, 0.5], "verdict": ["survives", "uninformative", "fails"]})
+    >>> fig = plot_coverage_by_scenario(s)
+    >>> len(fig.axes[0].texts)
+    3
+    """
+    from matplotlib.patches import Patch, Rectangle
+
+    scenarios = list(dict.fromkeys(summary["scenario"].astype(str)))
+    models = list(dict.fromkeys(summary["model"].astype(str)))
+    cells = {(str(r["scenario"]), str(r["model"])): r for r in summary.to_dict("records")}
+    with figure_style():
+        fig = new_figure(max(6.4, 0.78 * len(models) + 2.6), 0.42 * len(scenarios) + 2.3)
+        ax = fig.axes[0]
+        for i, scen in enumerate(scenarios):
+            for j, model in enumerate(models):
+                r = cells.get((scen, model))
+                verdict = str(r["verdict"]) if r is not None else "no_estimate"
+                face, ink = VERDICT_COLOURS.get(verdict, VERDICT_COLOURS["no_estimate"])
+                ax.add_patch(
+                    Rectangle(
+                        (j - 0.5, i - 0.5),
+                        1,
+                        1,
+                        facecolor=face,
+                        edgecolor="white",
+                        linewidth=1.5,
+                        hatch=VERDICT_HATCH.get(verdict),
+                    )
+                )
+                cov = r.get("coverage") if r is not None else None
+                text = "n/a" if cov is None or pd.isna(cov) else f"{float(cov):.2f}"
+                ax.text(j, i, text, ha="center", va="center", fontsize=8, color=ink)
+        ax.set_xlim(-0.5, len(models) - 0.5)
+        ax.set_ylim(len(scenarios) - 0.5, -0.5)
+        ax.set_xticks(range(len(models)), models, rotation=35, ha="right")
+        ax.set_yticks(range(len(scenarios)), scenarios)
+        ax.grid(False)
+        for side in ("top", "right", "left", "bottom"):
+            ax.spines[side].set_visible(False)
+        ax.tick_params(length=0)
+        ax.set_title(
+            title
+            or f"Coverage of the {100 * level:.0f}% intervals in each synthetic world "
+            "(colour: verdict)"
+        )
+        fig.legend(
+            handles=[
+                Patch(facecolor=VERDICT_COLOURS[v][0], hatch=VERDICT_HATCH.get(v), label=v)
+                for v in ("survives", "uninformative", "possibly_biased", "fails")
+            ],
+            loc="outside lower center",
+            ncols=4,
+            frameon=False,
+        )
     return fig
 
 

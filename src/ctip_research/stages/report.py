@@ -62,7 +62,12 @@ NOTEBOOK_INPUTS: dict[str, tuple[str, ...]] = {
         "models/tables/programme.html",
         "figures/programme_effect.data.csv",
     ),
-    "validation": ("validation/validation.csv",),
+    "validation": (
+        "validation/validation.csv",
+        "monte_carlo/summary.csv",
+        "monte_carlo/verdicts.csv",
+        "monte_carlo/coverage_by_scenario.png",
+    ),
 }
 TITLES: dict[str, str] = {
     "data_quality": "Data quality: what the cleaning found and did",

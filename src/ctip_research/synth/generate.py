@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ctip_research import literals as L
-from ctip_research.config.synth import SynthParams
+from ctip_research.config.synth import SynthParams, apply_scenario
 from ctip_research.ingest.pseudonymise import pseudonymise
 from ctip_research.schemas import coerce_dtypes, get_table, validate_table
 from ctip_research.synth._random import (
@@ -415,7 +415,8 @@ def generate_survey(params: SynthParams, *, hmac_key: str | None = None) -> Synt
     >>> survey.truth["effects"]["mfi_international_migration"]["wave_1"]["ate_weighted"]  # doctest: +SKIP
     0.08...
     """
-    return _Generator(params, DEMO_HMAC_KEY if hmac_key is None else hmac_key).run()
+    world = apply_scenario(params)
+    return _Generator(world, DEMO_HMAC_KEY if hmac_key is None else hmac_key).run()
 
 
 #: The public demo key of ``params.yaml`` (``privacy.demo_key``); synthetic data only.
@@ -525,7 +526,12 @@ class _Generator:
             # over, so current borrowing affects current migration only (strict exogeneity, the
             # assumption of the household fixed-effects estimator). Time-invariant distress still
             # drives both, which is what household fixed effects remove.
-            cont = prev["est"] & (rng.random(n) < m.persistence) & avail
+            u_stay = rng.random(n)
+            cont = prev["est"] & (u_stay < m.persistence) & avail
+            if m.new_migrant_persistence > 0:
+                # scenario persistent_debt_migrants: wave-1 new migrants (whom a loan may have
+                # sent) stay abroad too, so past borrowing moves current migration
+                cont |= prev["y_new"] & (u_stay < m.new_migrant_persistence) & avail
         cont_f = cont.astype(float)
         avail_f = avail.astype(float)
 
@@ -1065,6 +1071,9 @@ class _Generator:
             + wts["over_indebted"] * w1["over_indebted"]
             + g.targeting_noise_sd * rng.standard_normal(self.n)
         )
+        if g.unobserved_targeting_weight != 0:
+            # scenario unobserved_targeting: local knowledge of hardship the survey never records
+            score = score + g.unobserved_targeting_weight * self.distress
         treated = np.zeros(self.n, dtype=bool)
         idx = np.flatnonzero(eligible)
         n_treat = int(round(g.coverage * len(idx)))
@@ -1079,6 +1088,19 @@ class _Generator:
         a = _bisect_logit(x, d.attrition_rate)
         return self.s("attrition").random(self.n) < expit(a + x)
 
+    def _attrition_on_outcome(self, w2: dict[str, Any], programme: BoolArray) -> BoolArray:
+        """Households lost at wave 2 because of the wave-2 outcome (none in the default world).
+
+        A household whose member left for abroad in the wave-2 reference year is not found with
+        probability ``attrition_new_migrant_rate``, times ``attrition_programme_ratio`` for
+        programme households (traced through the programme's lists).
+        """
+        d = self.p.design
+        if d.attrition_new_migrant_rate == 0:
+            return np.zeros(self.n, dtype=bool)
+        rate = d.attrition_new_migrant_rate * np.where(programme, d.attrition_programme_ratio, 1.0)
+        return w2["y_new"] & (self.s("attrition_outcome").random(self.n) < clip01(rate))
+
     # -- run -----------------------------------------------------------------------------------
     def run(self) -> SyntheticSurvey:
         self._households()
@@ -1088,6 +1110,7 @@ class _Generator:
         attrited = self._attrition(w1)
         programme = self._programme(w1, ~attrited)
         w2 = self._wave(2, w1, programme)
+        attrited = attrited | self._attrition_on_outcome(w2, programme)
         self.attrited = attrited
         self.programme = programme
         from ctip_research.synth.tables import build_tables

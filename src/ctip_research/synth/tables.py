@@ -173,6 +173,11 @@ def _wave_tables(
     # loans
     lm = w["loans_mfi"]
     keep_mfi = w["d"][lm["hh"]]
+    if p.credit.mfi_underreport_rate > 0:
+        # scenario misreported_debt: some borrowers report none of their MFI loans (the latent
+        # table and the truth keep the real status)
+        hides = g.s(f"mfi_underreport_w{t}").random(n) < p.credit.mfi_underreport_rate
+        keep_mfi = keep_mfi & ~hides[lm["hh"]]
     lb, li = w["loans_bank"], w["loans_inf"]
     keep_bank = w["bank"]
     keep_inf = w["obs"]["informal"]

@@ -249,5 +249,5 @@ def build_truth(
             "n_attrited": int(g.attrited.sum()),
             "n_programme": int(g.programme.sum()),
         },
-        "params": p.model_dump(mode="json"),
+        "params": p.model_dump(mode="json", exclude={"scenarios"}),
     }
