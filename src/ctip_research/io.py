@@ -28,7 +28,9 @@ import pandas as pd
 from ctip_research.errors import CtipError, OutputWriteError
 
 __all__ = [
+    "CONTROL_FILES",
     "JOURNAL_NAME",
+    "LOCK_NAME",
     "Transaction",
     "atomic_path",
     "current_path",
@@ -62,6 +64,10 @@ _UMASK = _current_umask()
 _TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}(?P<suffix>\.[^.]+)$")
 #: File name of a transaction's journal (in the first data directory).
 JOURNAL_NAME = ".ctip-commit.json"
+#: Lock file a stage run holds in each data directory (:mod:`ctip_research.stages.runner`).
+LOCK_NAME = ".ctip.lock"
+#: Files of run control, not outputs: the lock and the swap journal.
+CONTROL_FILES: frozenset[str] = frozenset({LOCK_NAME, JOURNAL_NAME})
 _BACKUP_SUFFIX = ".ctip-previous"
 
 

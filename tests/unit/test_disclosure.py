@@ -523,3 +523,16 @@ def test_audit_finds_unrecorded_changed_and_undeclared_files(tmp_path) -> None: 
         "models/estimates.disclosure.json: the check record did not pass"
         in (audit_publication(tmp_path)["problems"])
     )
+
+
+def test_audit_passes_over_the_run_lock_and_journal_but_not_a_look_alike(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from ctip_research.io import JOURNAL_NAME, LOCK_NAME
+
+    (tmp_path / LOCK_NAME).write_text("")  # a stage run holds it in the processed directory
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / JOURNAL_NAME).write_text("{}")
+    assert audit_publication(tmp_path)["passed"]
+    (tmp_path / "models" / "notes.lock").write_text("")
+    assert audit_publication(tmp_path)["problems"] == [
+        "models/notes.lock: no passing check record lists this file"
+    ]

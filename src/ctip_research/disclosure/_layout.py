@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ctip_research.io import CONTROL_FILES
+
 #: Directories of the processed layer (``paths.processed``) whose every file is published: each
 #: file must be listed, with its sha256, in a passing check record in the same directory.
 PUBLISHED_DIRS: tuple[str, ...] = (
@@ -70,7 +72,11 @@ def audit_publication(processed: Path) -> dict[str, Any]:
     processed = Path(processed)
     if processed.exists():
         for entry in sorted(processed.iterdir()):
-            if entry.name in INTERNAL_DIRS or entry.name == ".gitkeep":
+            if (
+                entry.name in INTERNAL_DIRS
+                or entry.name in CONTROL_FILES
+                or entry.name == ".gitkeep"
+            ):
                 continue
             if entry.name not in PUBLISHED_DIRS:
                 problems.append(
@@ -81,7 +87,11 @@ def audit_publication(processed: Path) -> dict[str, Any]:
         root = processed / d
         if not root.exists():
             continue
-        files = sorted(p for p in root.rglob("*") if p.is_file() and p.name != ".gitkeep")
+        files = sorted(
+            p
+            for p in root.rglob("*")
+            if p.is_file() and p.name != ".gitkeep" and p.name not in CONTROL_FILES
+        )
         records = [p for p in files if is_record(p)]
         covered: dict[Path, str] = {}
         for rec_path in records:

@@ -221,7 +221,7 @@ ASSUMPTIONS: dict[str, str] = {
     "within_household": "It compares each household with itself across the survey waves, so "
     "household characteristics that do not change between waves cannot explain it; it measures "
     "the effect for households whose borrowing changed, and only if nothing else that changed at "
-    "the same time drives {topic} and borrowing in one wave does not change {topic} in the other "
+    "the same time drives {topic} and borrowing does not change {topic} in a later or earlier wave "
     "(it would not hold if members who left because of a loan stayed abroad after repaying it).",
     "att": "It compares participating households with non-participants, adjusted as the model "
     "states; it is the programme's effect only if, without the programme, participants' {topic} "

@@ -33,13 +33,11 @@ from pathlib import Path
 
 from ctip_research.config import Params
 from ctip_research.errors import BusyError, CtipError, OutputWriteError
-from ctip_research.io import JOURNAL_NAME, recover, transaction
+from ctip_research.io import JOURNAL_NAME, LOCK_NAME, recover, transaction
 from ctip_research.log import get_logger
 
 __all__ = ["LOCK_NAME", "data_dirs", "data_lock", "run_stage"]
 
-#: Lock file in each data directory.
-LOCK_NAME = ".ctip.lock"
 #: Seconds a run waits for another one to release the lock (environment variable).
 LOCK_TIMEOUT_ENV = "CTIP_LOCK_TIMEOUT"
 
