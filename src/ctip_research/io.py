@@ -35,6 +35,7 @@ __all__ = [
     "atomic_path",
     "current_path",
     "direct_writes",
+    "discard_output",
     "is_temporary",
     "recover",
     "transaction",
@@ -131,6 +132,7 @@ class Transaction:
     def __init__(self, journal: Path) -> None:
         self.journal = journal
         self.pending: dict[Path, Path] = {}  # target -> complete temporary file
+        self.obsolete: set[Path] = set()  # outputs of an earlier run this run no longer writes
 
     def stage(self, tmp: Path, target: Path) -> None:
         """Register a complete temporary file for ``target`` (a second write replaces it)."""
@@ -141,6 +143,10 @@ class Transaction:
             with contextlib.suppress(FileNotFoundError):
                 old.unlink()
         self.pending[target] = tmp
+
+    def discard(self, target: Path) -> None:
+        """Register an earlier output for removal once the new set is in place."""
+        self.obsolete.add(Path(os.path.abspath(target)))
 
     def path_of(self, target: str | Path) -> Path:
         """Where the current content of ``target`` is: its staged file, or itself."""
@@ -154,7 +160,14 @@ class Transaction:
         self.pending.clear()
 
     def commit(self) -> None:
-        """Swap every staged file in (see the class docstring)."""
+        """Swap every staged file in (see the class docstring), then remove the discarded
+        outputs that no staged file replaces (a kill in between leaves them for the next run)."""
+        self._swap()
+        _remove_all(sorted(self.obsolete - set(self.pending)))
+        self.obsolete.clear()
+        self.pending.clear()
+
+    def _swap(self) -> None:
         if not self.pending:
             return
         pairs = list(self.pending.items())
@@ -189,7 +202,6 @@ class Transaction:
             _remove_all([*backups.values(), self.journal])
             self.abort()
             raise
-        self.pending.clear()
         _remove_all([*backups.values(), self.journal])
 
 
@@ -276,6 +288,30 @@ def direct_writes() -> Iterator[None]:
         yield
     finally:
         _TRANSACTION.reset(token)
+
+
+def discard_output(target: str | Path) -> None:
+    """Remove an earlier output that this run no longer writes: after the run's new outputs are
+    in place inside a transaction (:func:`transaction`), at once outside one.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = write_text(d / "old.json", "{}")
+    >>> with transaction(d / JOURNAL_NAME):
+    ...     _ = write_text(d / "new.json", "{}")
+    ...     discard_output(d / "old.json")
+    ...     (d / "old.json").exists()
+    True
+    >>> sorted(p.name for p in d.iterdir())
+    ['new.json']
+    """
+    tx = _TRANSACTION.get()
+    if tx is not None:
+        tx.discard(Path(target))
+    else:
+        _remove_all([Path(target)])
 
 
 def current_path(target: str | Path) -> Path:

@@ -39,3 +39,21 @@ def test_parquet_same_frame_same_bytes(tmp_path: Path) -> None:
     write_parquet(tmp_path / "a.parquet", df)
     write_parquet(tmp_path / "b.parquet", df.copy())
     assert file_sha256(tmp_path / "a.parquet") == file_sha256(tmp_path / "b.parquet")
+
+
+def test_discarded_output_goes_only_when_the_new_set_is_in_place(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from ctip_research.io import JOURNAL_NAME, discard_output, transaction, write_text
+
+    write_text(tmp_path / "old.json", "{}")
+    try:
+        with transaction(tmp_path / JOURNAL_NAME):
+            discard_output(tmp_path / "old.json")
+            raise RuntimeError("the run fails")
+    except RuntimeError:
+        pass
+    assert (tmp_path / "old.json").exists()  # a failed run keeps the previous set whole
+    with transaction(tmp_path / JOURNAL_NAME):
+        write_text(tmp_path / "new.json", "{}")
+        discard_output(tmp_path / "old.json")
+        assert (tmp_path / "old.json").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.json"]

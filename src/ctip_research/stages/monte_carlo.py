@@ -38,7 +38,15 @@ import pandas as pd
 
 from ctip_research.config import Params
 from ctip_research.disclosure import Aggregates, DisclosurePolicy, disclose
-from ctip_research.io import read_json, write_bytes, write_csv, write_json, write_text
+from ctip_research.io import (
+    direct_writes,
+    discard_output,
+    read_json,
+    write_bytes,
+    write_csv,
+    write_json,
+    write_text,
+)
 from ctip_research.log import get_logger, quiet, track
 from ctip_research.stages._publish import combine_records, write_record
 
@@ -113,7 +121,10 @@ def simulate_draw(params: Params, scenario: str, seed: int) -> list[dict[str, An
     from ctip_research.stages.synth import run_synth
 
     v = params.fit.validation
-    with quiet(), tempfile.TemporaryDirectory(prefix="ctip-mc-") as tmp:
+    # The draw's stages write straight into its temporary directory, outside the transaction of
+    # the stage run that called it (which holds only the Monte Carlo outputs): the same whether
+    # the draw runs in this process or in a worker.
+    with quiet(), direct_writes(), tempfile.TemporaryDirectory(prefix="ctip-mc-") as tmp:
         p = draw_params(params, scenario, seed, root=Path(tmp))
         run_synth(p)
         run_ingest(p)
@@ -268,8 +279,13 @@ def monte_carlo_markdown(
 
 
 def _metric_files(summary: pd.DataFrame, out: Path) -> list[Path]:
+    """One JSON file per metric and scenario (DVC metrics); files of scenarios this run does not
+    have are removed, so the directory holds exactly this run's results."""
     files = []
     for metric in METRICS:
+        for stale in sorted((out / metric).glob("*.json")):
+            if stale.stem not in set(summary["scenario"].astype(str)):
+                discard_output(stale)
         for scenario, g in summary.groupby("scenario", sort=False):
             values = {
                 str(r["model"]): (None if pd.isna(r[metric]) else round(float(r[metric]), 6))
