@@ -115,13 +115,14 @@ def test_sync_names_a_missing_stage(tmp_path: Path, params) -> None:
 
 def test_monte_carlo_depends_on_every_analysis_choice_but_not_on_the_sources() -> None:
     """The study reruns when an ingest or clean rule changes, not when a researcher registers
-    their own survey (a draw writes and reads its own synthetic files: draw_params)."""
+    their own survey (a draw writes and reads its own synthetic files at the generator's
+    exchange rates: draw_params)."""
     from ctip_research.config.clean import CleanParams
     from ctip_research.config.ingest import IngestParams
 
     stage = yaml.safe_load((REPO / "dvc.yaml").read_text(encoding="utf-8"))["stages"]["monte_carlo"]
     listed = set(stage["params"])
-    placing = {"ingest.sources", "clean.corrections_file"}
+    placing = {"ingest.sources", "ingest.exchange_rates", "clean.corrections_file"}
     wanted = {f"ingest.{k}" for k in IngestParams.model_fields} | {
         f"clean.{k}" for k in CleanParams.model_fields
     }

@@ -85,8 +85,11 @@ def draw_params(params: Params, scenario: str, seed: int, *, root: Path) -> Para
 
     Only what places the draw changes: ``synth.scenario``, ``synth.seed``, the survey size
     (``monte_carlo.households_per_province``), ``paths`` (under ``root``), ``ingest.sources``
-    (the codebooks ``ctip synth`` writes there) and ``clean.corrections_file`` (its corrections
-    log). Every analysis choice (ingest, clean, features, fit) is the pipeline's own.
+    (the codebooks ``ctip synth`` writes there), ``clean.corrections_file`` (its corrections
+    log) and ``ingest.exchange_rates``: the rates the generator used (``synth.khr_per_usd``,
+    ``synth.thb_per_usd``) for its interview years, a fact of the synthetic data, not the rate
+    table of the researcher's own survey. Every analysis choice (ingest, clean, features, fit)
+    is the pipeline's own.
     """
     from ctip_research.stages.synth import SYNTH_DIR
     from ctip_research.synth.raw import W1_SOURCE, W2_SOURCE
@@ -101,6 +104,11 @@ def draw_params(params: Params, scenario: str, seed: int, *, root: Path) -> Para
         str(synth_dir / f"{source}.codebook.yaml") for source in (W1_SOURCE, W2_SOURCE)
     ]
     data["clean"]["corrections_file"] = synth_dir / "corrections.csv"
+    sy = params.synth
+    data["ingest"]["exchange_rates"] = {
+        year: {"USD": 1.0, "KHR": sy.khr_per_usd, "THB": sy.thb_per_usd}
+        for year in range(sy.design.baseline_year, sy.design.endline_year + 1)
+    }
     return Params.model_validate(data)
 
 
