@@ -92,7 +92,7 @@ def test_provenance_lists_the_files_ingested_and_fixes_the_date() -> None:
 def test_index_links_every_report_figure_and_the_brief() -> None:
     prov = {
         "package_version": "0.1.0",
-        "git_commit": "c0ffee",
+        "code_sha256": "c0ffee" * 10,
         "params_hash": "p",
         "run_date": "2026-01-01T00:00:00Z",
     }

@@ -78,7 +78,7 @@ def render_index(
     Examples
     --------
     >>> page = render_index(reports=[], figures=[], brief=None, provenance={
-    ...     "package_version": "0.1.0", "git_commit": "abc", "params_hash": "p",
+    ...     "package_version": "0.1.0", "code_sha256": "c" * 64, "params_hash": "p",
     ...     "run_date": "2026-01-01T00:00:00Z"})
     >>> "<h1>" in page
     True
@@ -89,8 +89,8 @@ def render_index(
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{e(title)}</h1>",
-        f"<p>Package <code>ctip_research {e(str(provenance['package_version']))}</code>, commit "
-        f"<code>{e(str(provenance['git_commit']))}</code>, parameters hash "
+        f"<p>Package <code>ctip_research {e(str(provenance['package_version']))}</code>, code "
+        f"<code>{e(str(provenance['code_sha256'])[:12])}</code>, parameters hash "
         f"<code>{e(str(provenance['params_hash']))}</code>, run date "
         f"{e(str(provenance['run_date']))}. Every exhibit passed the disclosure gate; its check "
         "record is linked beside it.</p>",

@@ -1,8 +1,10 @@
-"""Provenance of rendered reports: the data, package version, git commit, params hash, the files
+"""Provenance of rendered reports: the data, package version, code hash, params hash, the files
 ingested with their hashes, date.
 
-:func:`gather_provenance` reads what it needs (the installed package version, ``git rev-parse HEAD``
-in the working directory) and takes the data identity written by ``ctip clean``
+:func:`gather_provenance` reads what it needs (the installed package version and
+:func:`code_sha256`, a hash of the package's source files and the report notebooks: the code
+that made the reports, identical in every clone and install of the same code, unlike a git commit,
+which changes when only the lock file is committed) and takes the data identity written by ``ctip clean``
 (:mod:`ctip_research.identity`: the survey, its sources and every codebook and raw file ingest
 read, with its sha256); the run date is fixed by
 ``SOURCE_DATE_EPOCH`` (``report.source_date_epoch``), never the wall clock, so a rerun gives the
@@ -12,28 +14,41 @@ same files. :func:`provenance_markdown` formats the block every notebook opens w
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Iterable, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-__all__ = ["gather_provenance", "ingested_files", "provenance_markdown"]
+__all__ = ["code_sha256", "gather_provenance", "ingested_files", "provenance_markdown"]
 
 
-def _git_commit(cwd: Path) -> str:
-    try:
-        res = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
+def code_sha256(roots: Iterable[Path]) -> str:
+    """SHA-256 of the source files under ``roots`` (``*.py``, ``*.ipynb``, ``*.typ``, ``*.yaml``,
+    ``*.csv``, ``*.mplstyle``, ``*.po``; caches left out), by relative path and content.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp()); _ = (d / "a.py").write_text("x = 1\\n")
+    >>> h = code_sha256([d]); len(h), h == code_sha256([d])
+    (64, True)
+    >>> _ = (d / "a.py").write_text("x = 2\\n"); h == code_sha256([d])
+    False
+    """
+    suffixes = {".py", ".ipynb", ".typ", ".yaml", ".csv", ".mplstyle", ".po"}
+    digest = hashlib.sha256()
+    for root in roots:
+        root = Path(root)
+        files = sorted(
+            p
+            for p in root.rglob("*")
+            if p.is_file() and p.suffix in suffixes and "__pycache__" not in p.parts
         )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown (not a git checkout)"
-    return res.stdout.strip()
+        for f in files:
+            digest.update(f"{root.name}/{f.relative_to(root).as_posix()}\0".encode())
+            digest.update(hashlib.sha256(f.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def ingested_files(identity: Mapping[str, Any]) -> dict[str, str]:
@@ -59,17 +74,20 @@ def gather_provenance(
     params_hash: str,
     identity: Mapping[str, Any],
     source_date_epoch: int,
-    cwd: Path = Path("."),
+    notebooks: Path = Path("notebooks"),
 ) -> dict[str, Any]:
-    """Provenance of this run (JSON-ready): package, commit, parameters, the data's identity
-    (survey, sources, waves) and every file ingested with its sha256.
+    """Provenance of this run (JSON-ready): package and code hash (the package's source and the
+    ``notebooks`` directory), parameters, the data's identity (survey, sources, waves) and every
+    file ingested with its sha256.
 
     Examples
     --------
     >>> p = gather_provenance(params_hash="abc", identity={"survey": "S"}, source_date_epoch=0)
-    >>> p["run_date"], p["survey"]
-    ('1970-01-01T00:00:00Z', 'S')
+    >>> p["run_date"], p["survey"], len(p["code_sha256"])
+    ('1970-01-01T00:00:00Z', 'S', 64)
     """
+    import ctip_research
+
     try:
         pkg = version("ctip_research")
     except PackageNotFoundError:  # pragma: no cover - the package is installed to run
@@ -77,7 +95,9 @@ def gather_provenance(
     date = dt.datetime.fromtimestamp(source_date_epoch, tz=dt.UTC)
     return {
         "package_version": pkg,
-        "git_commit": _git_commit(cwd),
+        "code_sha256": code_sha256(
+            [Path(ctip_research.__file__).parent, *([notebooks] if notebooks.is_dir() else [])]
+        ),
         "params_hash": params_hash,
         "survey": identity.get("survey"),
         "sources": [
@@ -97,7 +117,7 @@ def provenance_markdown(prov: Mapping[str, Any]) -> str:
 
     Examples
     --------
-    >>> md = provenance_markdown({"package_version": "0.1.0", "git_commit": "abc",
+    >>> md = provenance_markdown({"package_version": "0.1.0", "code_sha256": "c" * 64,
     ...     "params_hash": "p", "raw_files": {"a.csv": "f" * 64}, "run_date": "2026-01-01"})
     >>> "| a.csv | `ffffffffffff` |" in md
     True
@@ -114,7 +134,7 @@ def provenance_markdown(prov: Mapping[str, Any]) -> str:
         )
     lines += [
         f"- Package: `ctip_research {prov['package_version']}`",
-        f"- Git commit: `{prov['git_commit']}`",
+        f"- Code (sha256 of the package source and notebooks): `{prov['code_sha256'][:12]}`",
         f"- Parameters hash: `{prov['params_hash']}`",
         f"- Run date (fixed by SOURCE_DATE_EPOCH): {prov['run_date']}",
         "",

@@ -116,6 +116,7 @@ def run_report(params: Params) -> None:
         params_hash=params_hash(params),
         identity=identity,
         source_date_epoch=rp.source_date_epoch,
+        notebooks=notebooks_dir,
     )
     policy = DisclosurePolicy.from_privacy(params.privacy)
     privacy = {
