@@ -1,4 +1,4 @@
-"""Benchmark suite (issue 9): pipeline cold / no-op, scaling, and side-by-side with peer packages.
+"""Benchmark suite: pipeline cold / no-op, scaling, and side-by-side with peer packages.
 
 Not a test: prints tables and writes ``benchmarks/results/{pipeline,scale,compare}.csv``.
 
@@ -21,7 +21,7 @@ Run from the repository root::
     python benchmarks/run.py --parts scale,compare --sizes 10000,100000    # quick
     python benchmarks/run.py                                               # everything
 
-Targets (issue 9, 2 cores / 24 GiB) are printed beside the measurements.
+Targets (2 cores / 24 GiB) are printed beside the measurements.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 N_PROVINCES = 8
 SCALE_STAGES = ("synth", "ingest", "clean", "features", "fit")
-TARGET_STAGES = ("clean", "features", "fit")  # issue 9: clean + features + core models < 10 min
+TARGET_STAGES = ("clean", "features", "fit")  # target: clean + features + core models < 10 min
 
 
 # -- helpers ----------------------------------------------------------------------------------

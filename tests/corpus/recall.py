@@ -1,5 +1,5 @@
 """Planted-defect recall fixture: one source with 20 independent data-quality defects of
-different kinds (issue 9), each with the check that must report it at its address.
+different kinds, each with the check that must report it at its address.
 
 The source passes ingest (every defect is a data-quality defect, not a codebook mismatch), so one
 ``ctip ingest`` + ``ctip clean`` run must report all 20 in ``quality_report.json``. A second

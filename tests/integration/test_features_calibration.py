@@ -1,6 +1,6 @@
 """On the default synthetic survey the indicator shares match the calibration sheet.
 
-Targets and their bases: design/survey-model.md section 4 (calibration sheet). Shares are
+Targets and their bases: the calibration sheet in docs/synthetic.md ('Calibration'). Shares are
 survey-weighted, wave 1 (baseline; the programme acts between the waves). Tolerances are stated per
 check: the sheet's own ranges where it gives one, otherwise an absolute band a few sampling standard
 errors wide (about 0.01 for household shares at n = 3,800) plus room for the structural model's

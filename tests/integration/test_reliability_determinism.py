@@ -1,4 +1,4 @@
-"""Determinism (issue 9): two runs from a clean state, one with 1 and one with 2 BLAS/OpenMP
+"""Determinism: two runs from a clean state, one with 1 and one with 2 BLAS/OpenMP
 threads (and different ``PYTHONHASHSEED``), give byte-identical outputs of every stage of
 ``reliability_support.PIPELINE`` (synth, ingest, clean, features, fit, risk, validate,
 monte_carlo, figures, brief, power, report: rendered notebooks included); and the source tree has

@@ -1,4 +1,4 @@
-"""The ingest and io fixes made for issue 9, each tested on its own: the Khmer/Limon detector,
+"""The ingest and io fixes, each tested on its own: the Khmer/Limon detector,
 the CSV cut mid-line, money without a currency, the manifest's row counts (and its check before
 parsing), and the removal of temporary files left by a killed run (only under the lock)."""
 

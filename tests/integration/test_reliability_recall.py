@@ -1,4 +1,4 @@
-"""Planted-defect recall (issue 9): every planted defect is reported in one run.
+"""Planted-defect recall: every planted defect is reported in one run.
 
 Data-quality defects (20 of 15 kinds, ``corpus.recall``) are all in one ``quality_report.json``
 after one ``ctip ingest`` + ``ctip clean``; codebook mismatches (10) are all listed in one

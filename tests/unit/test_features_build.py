@@ -25,7 +25,7 @@ from features_factory import features_params, tables
 
 P = features_params()
 
-#: Names given in design/survey-model.md section 3 (the contract).
+#: Names given in docs/features.md (the contract).
 SPEC_NAMES = (
     "has_mfi_loan has_bank_loan has_formal_loan n_mfi_loans n_lenders has_multiple_mfi_loans "
     "total_debt_usd mfi_debt_usd informal_debt_usd debt_service_monthly_usd "

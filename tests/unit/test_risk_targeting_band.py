@@ -1,4 +1,4 @@
-"""The village-bootstrap band of the targeting curve (issue 7's curve, issue 8's 'intervals always').
+"""The village-bootstrap band of the targeting curve (intervals are always shown).
 
 The band is the pointwise percentile interval of the share reached over the same Rao-Wu PSU
 bootstrap replicates as the metrics' intervals; the expected curves of a perfect and of a random

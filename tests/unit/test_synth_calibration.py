@@ -1,6 +1,6 @@
 """Calibration and confounding of the synthetic survey on a large draw.
 
-Targets and tolerances: the calibration sheet, ``design/survey-model.md`` section 4 (sources tagged
+Targets and tolerances: the calibration sheet, ``docs/synthetic.md``, 'Calibration' (sources tagged
 there: Census 2019, LICADHO & Equitable Cambodia 2023, Credit Bureau Cambodia, NBC, Liv 2013,
 IOM 2019, ILO/Walk Free/IOM 2022), as implemented in ``synth.calibration.calibration_table``.
 The confounding requirements are section 5 of the same document (naive association above the

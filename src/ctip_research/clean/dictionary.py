@@ -1,7 +1,7 @@
 """The data dictionary shipped with the processed tables, generated from the field declarations
 plus the data: name, label, type, unit, allowed values, missingness and a summary.
 
-Counts below the minimum cell size are shown as ``<k`` (``design/data-protection.md``); text
+Counts below the minimum cell size are shown as ``<k`` (README, 'Data availability and ethics'); text
 columns without an allowed set (ids) are summarised by their number of distinct values only.
 """
 

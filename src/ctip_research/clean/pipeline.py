@@ -278,7 +278,7 @@ def clean_tables(
 
     st = _State(prepared)
     # Only the households are read again (enumerators of dropped rows): let the other prepared
-    # tables go once the checks replace them (memory at census size, issue 9).
+    # tables go once the checks replace them (memory at census size).
     households_in = prepared["households"]
     del prepared
     p = params
@@ -304,7 +304,7 @@ def clean_tables(
         if rep.empty:
             continue
         dup_reports.append(rep)
-        # no reference to the whole table is kept: the drops below copy it (memory, issue 9)
+        # no reference to the whole table is kept: the drops below copy it (memory)
         dup_rows = st.tables[name].loc[pd.Index(rep["index"].astype(int))]
         for kind, grp in rep.loc[~rep["is_kept"].astype(bool)].groupby("kind", sort=True):
             st.drop(name, pd.Index(grp["index"].astype(int)), f"{kind} ({p.duplicates.rule})")

@@ -1,7 +1,7 @@
 """``features``: parameters of the ``ctip features`` stage.
 
 Every threshold and every grouping behind the debt, migration and trafficking-risk indicators of
-``design/survey-model.md`` section 3 is a key here; the feature dictionary prints the values used.
+``docs/features.md`` is a key here; the feature dictionary prints the values used.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ _NAME = r"^[a-z][a-z0-9_]*$"
 
 
 class DesignParams(Section):
-    """The survey design columns (``design/survey-model.md`` section 1)."""
+    """The survey design columns (sampling design, ``docs/synthetic.md``)."""
 
     weight: str = Field(description="Household sampling weight column.")
     strata: str | None = Field(None, description="Stratum column (null: unstratified).")

@@ -1,8 +1,8 @@
 """``synth``: parameters of the ``ctip synth`` stage (the calibrated synthetic survey).
 
 Every coefficient of the data-generating process is a parameter here; ``docs/synthetic.md`` gives
-the equations in which each one appears and the calibration sources (``design/survey-model.md``
-sections 1, 4 and 5). Shares are fractions (0-1); effects on probabilities are in probability
+the equations in which each one appears and the calibration sources (its sampling design,
+structural model and calibration sections). Shares are fractions (0-1); effects on probabilities are in probability
 points (0.08 = +8 points); money in USD unless the name says otherwise.
 """
 
@@ -274,7 +274,7 @@ class MigrationParams(Section):
 
 
 class EffectParams(Section):
-    """Structural (causal) coefficients of section 5 of ``design/survey-model.md``."""
+    """Structural (causal) coefficients of ``docs/synthetic.md``, 'The structural model'."""
 
     distress_on_mfi: float = Field(description="Points of MFI take-up per sd of distress.")
     distress_on_migration: float = Field(

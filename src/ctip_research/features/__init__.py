@@ -1,4 +1,4 @@
-"""Debt-burden, migration and trafficking-risk features (design/survey-model.md section 3).
+"""Debt-burden, migration and trafficking-risk features (``docs/features.md``).
 
 Pure functions of the canonical tables. The features are declared once, as data, in
 :mod:`ctip_research.features.definitions`; the analysis tables' schemas and the feature dictionary

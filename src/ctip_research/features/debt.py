@@ -1,4 +1,4 @@
-"""Debt-burden features of a household-wave (design/survey-model.md section 3, 'Debt').
+"""Debt-burden features of a household-wave (``docs/features.md``, 'Debt').
 
 Definitions, formulas and missing-data rules: :mod:`ctip_research.features.definitions`.
 """

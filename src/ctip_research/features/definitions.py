@@ -1,4 +1,4 @@
-"""The features declared once, as data (design/survey-model.md section 3).
+"""The features declared once, as data (``docs/features.md``).
 
 Each :class:`FeatureDef` carries the name, the definition in words, the formula, the unit, the
 ``params.yaml`` keys that set its thresholds, the source and the missing-data rule. The analysis
@@ -35,7 +35,7 @@ _SCHICKS = "Schicks (2013), sacrifice-based measure of over-indebtedness"
 _ILO = (
     "ILO (2012) indicators of forced labour; 20th ICLS (2018) guidelines on measuring forced labour"
 )
-_SPEC = "design/survey-model.md section 3"
+_SPEC = "ctip_research indicator definition (this document)"
 
 _ANY_RULE = (
     "Three-valued: true if any qualifying row is true; false if none (households with no rows are "
@@ -55,7 +55,7 @@ class FeatureDef:
     Parameters
     ----------
     name
-        Column name (exactly as in design/survey-model.md section 3 where it is named there).
+        Column name (exactly as named in ``docs/features.md``).
     type
         ``int``, ``float``, ``bool`` or ``str``; stored with pandas nullable dtypes.
     label

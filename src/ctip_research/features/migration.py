@@ -1,4 +1,4 @@
-"""Migration features of a household-wave (design/survey-model.md section 3, 'Migration').
+"""Migration features of a household-wave (``docs/features.md``, 'Migration').
 
 Current migrants are members away now (``members.migrant_type`` international or domestic);
 returned migrants count in ``has_returned_migrant`` only. Definitions and missing-data rules:

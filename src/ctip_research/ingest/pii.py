@@ -1,6 +1,6 @@
 """PII scan of a table: name-like column names and identifying value patterns.
 
-The rules follow IPA's PII detection and J-PAL's PII-Scan (``design/data-protection.md``):
+The rules follow IPA's PII detection and J-PAL's PII-Scan (the project's data-protection rules, README 'Privacy'):
 
 * a column name containing a name-like term (J-PAL's list of about 50 terms, the Kobo/ODK
   metadata fields, and Khmer / romanised Khmer equivalents);

@@ -2,7 +2,7 @@
 
 Household ids (and Kobo submission ids) are replaced at ingest by the first 16 hex characters of
 HMAC-SHA256(key, raw id). Without the key the pseudonyms cannot be regenerated from guessed ids
-(``design/data-protection.md``). The key comes from an environment variable, else from a file
+(README, 'Data availability and ethics'). The key comes from an environment variable, else from a file
 outside the repository (at least 32 bytes), else, only for the package's own synthetic survey
 (raw files whose sha256 match what ``ctip synth`` wrote), from the public demo key in
 ``params.yaml``.

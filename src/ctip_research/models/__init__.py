@@ -1,6 +1,6 @@
 """Econometric models linking MFI debt to (risky) migration, and the risk-screening models.
 
-Econometric part (issue 6): :mod:`~ctip_research.models.specs` (specs from ``params.yaml``),
+Econometric part: :mod:`~ctip_research.models.specs` (specs from ``params.yaml``),
 :mod:`~ctip_research.models.results` (result objects), :mod:`~ctip_research.models.design_based`
 (models 1-2 on the survey design), :mod:`~ctip_research.models.econometric` (fixed effects, IV,
 panel), :mod:`~ctip_research.models.programme` (balance, DiD, adjusted estimator),

@@ -6,7 +6,7 @@ Every model is fitted by :func:`ctip_research.estimation.feols`; a spec is trans
 formula (``outcome ~ exposure + controls | fixed effects | endogenous ~ instruments``), so the
 pipeline and a notebook fit the same estimator.
 
-Small-sample convention (``ssc="stata"``, methods.md; linearmodels issue 477)
+Small-sample convention (``ssc="stata"``, docs/models.md; linearmodels GitHub issues/477)
 -------------------------------------------------------------------------------
 Clustered errors are CRV1, G/(G-1) x (N-1)/(N-K) with t(G-1) inference, K as Stata counts it:
 every estimated coefficient, the constant included (reported as ``Intercept``, Stata's

@@ -1,7 +1,7 @@
 """Survey-aware evaluation of a risk-screening classifier.
 
 What a survey statistician expects from a classification evaluation, and what scikit-learn does not
-do by default (its cross-validation scoring ignores sample weights, scikit-learn issue 4632):
+do by default (its cross-validation scoring ignores sample weights, scikit-learn GitHub issues/4632):
 
 * **Folds grouped by PSU** (villages never split; PSU ids nested within strata), stratified by the
   outcome where possible (:func:`make_psu_folds`), seeded.

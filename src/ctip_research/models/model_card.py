@@ -174,7 +174,7 @@ def render_model_card(evaluation: RiskEvaluation, info: ModelCardInfo) -> str:
         "both sides of a split) and stratified by the outcome; every household is scored by a "
         "model that did not see its village.\n"
         "- Survey weights are used in fitting **and** in every metric (scikit-learn's default "
-        "cross-validation scoring ignores them, scikit-learn issue 4632): the metrics estimate "
+        "cross-validation scoring ignores them, scikit-learn GitHub issues/4632): the metrics estimate "
         "population quantities.\n"
         f"- {level} intervals: percentile intervals from {d['n_bootstrap']} Rao-Wu bootstrap "
         "replicates of PSUs within strata, conditional on the fitted fold models (the models are "

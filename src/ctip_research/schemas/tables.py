@@ -1,4 +1,4 @@
-"""The canonical tables of the processed layer (``design/survey-model.md`` section 2).
+"""The canonical tables of the processed layer (``docs/CONTRACTS.md``).
 
 These names are the package's public contract: codebooks map raw files onto them, the synthetic
 generator produces them, features and models read only them. Add columns freely; never rename one

@@ -63,7 +63,7 @@ class _InterimTables(Mapping[str, pd.DataFrame]):
     """The interim tables, each read from its Parquet file when it is asked for (not kept).
 
     ``clean_tables`` reads each input once to prepare it; not holding the inputs here keeps one
-    copy of the data fewer in memory at census size (issue 9).
+    copy of the data fewer in memory at census size.
     """
 
     def __init__(self, folder: Path) -> None:

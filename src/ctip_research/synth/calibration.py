@@ -1,4 +1,4 @@
-"""The calibration sheet (``design/survey-model.md`` section 4) checked against a generated survey.
+"""The calibration sheet (``docs/synthetic.md``, 'Calibration') checked against a generated survey.
 
 :func:`calibration_table` recomputes each calibrated share, median or mean from the canonical
 tables (both waves, weighted with ``weight_household``) and compares it with its target and

@@ -1,6 +1,6 @@
 """The sampling design of the synthetic survey: frame, PPS draw of villages, base weights.
 
-Strata are province x urban/rural (``design/survey-model.md`` section 1). Each stratum's frame is a
+Strata are province x urban/rural (sampling design, ``docs/synthetic.md``). Each stratum's frame is a
 list of villages whose sizes (households) are lognormal and add up to the stratum's Census 2019
 household total. Villages (PSUs) are drawn by systematic PPS; a village larger than the sampling
 interval can be hit more than once, and each hit is its own PSU (segment), as in the CSES. In each

@@ -1511,7 +1511,7 @@ def _codebook_w1(survey: SyntheticSurvey, ex: RawExport) -> dict[str, Any]:
     p = survey.params
     prov_values: dict[str, int] = {v: k for k, v in L.SYNTH_PROVINCES.items()}
     # reviewed fixes of the known misspellings (codebook `fixes`): ingest records every fixed
-    # row in value_fixes.parquet, so the quality report can count them (ingest engineer's edit)
+    # row in value_fixes.parquet, so the quality report can count them
     prov_fixes: dict[str, str] = {
         v.strip(): L.PROVINCES[code]
         for code, variants in _MISSPELT.items()
@@ -1564,7 +1564,7 @@ def _codebook_w1(survey: SyntheticSurvey, ex: RawExport) -> dict[str, Any]:
         "assets/index": _m("asset_index"),
         "shocks/shocks_12m": _unused("select_multiple as text; the one-hot columns are mapped"),
         **{f"shocks/shocks_12m/{code}": _m(canon) for canon, code in _SHOCK_W1.items()},
-        # reliability (issue 9): the loan filter question feeds clean's skip-logic check
+        # reliability: the loan filter question feeds clean's skip-logic check
         # (docs/CONTRACTS.md, 'Filter questions'); was _unused.
         "debt/any_loan": {"action": "meta", "canonical": "_has_loan_reported", "values": _YESNO},
         "debt/coping": _unused("select_multiple as text; the one-hot columns are mapped"),
@@ -1740,7 +1740,7 @@ def _codebook_w2(survey: SyntheticSurvey, ex: RawExport) -> dict[str, Any]:
         "q501_climate": _m("shock_climate", values=yes),
         "q502_health": _m("shock_health", values=yes),
         "q503_jobloss": _m("shock_job_loss", values=yes),
-        # reliability (issue 9): loan filter question -> clean's skip-logic check (was _unused).
+        # reliability: loan filter question -> clean's skip-logic check (was _unused).
         "q600_anyloan": {"action": "meta", "canonical": "_has_loan_reported", "values": yes},
         **{
             f"q60{i + 1}_{c.removeprefix('cope_')[:8]}": _m(c, values=yes)
@@ -1907,7 +1907,7 @@ def _sheet_xml(df: pd.DataFrame) -> str:
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
         # the used range, as Excel and Kobo write it; without it openpyxl's read-only reader
-        # scans every sheet once more just to size it (ingest engineer's edit)
+        # scans every sheet once more just to size it
         f'<dimension ref="A1:{_col_letter(max(len(df.columns) - 1, 0))}{n + 1}"/>'
         f'<sheetData><row r="1">{header}</row>{rows}</sheetData></worksheet>'
     )
