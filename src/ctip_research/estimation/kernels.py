@@ -1,5 +1,5 @@
 """The numeric kernel every estimator shares: group sums, the within transformation, cluster
-"meat", nesting of effects in clusters and the CRV1 small-sample factor.
+"meat", nesting of effects in clusters and the small-sample factors.
 
 One implementation each, used by the linear and binary estimators (:mod:`ctip_research.estimation`),
 the design-based variance (:mod:`ctip_research.survey`) and the models built on them (first-stage
@@ -20,10 +20,13 @@ import numpy.typing as npt
 __all__ = [
     "AP_MAX_ITER",
     "AP_TOL",
+    "cluster_adjustment",
     "cluster_meat",
     "crv1_factor",
+    "dof_adjustment",
     "demean",
     "group_sums",
+    "hc1_adjustment",
     "is_nested",
 ]
 
@@ -181,3 +184,36 @@ def crv1_factor(n_obs: int, n_params: int, n_clusters: int) -> float:
     1.134020618556701
     """
     return n_clusters / (n_clusters - 1) * (n_obs - 1) / (n_obs - n_params)
+
+
+def cluster_adjustment(n_clusters: int) -> float:
+    """The cluster small-sample factor ``G/(G-1)``.
+
+    Examples
+    --------
+    >>> cluster_adjustment(5)
+    1.25
+    """
+    return n_clusters / (n_clusters - 1)
+
+
+def dof_adjustment(n_obs: int, n_params: int) -> float:
+    """The degrees-of-freedom factor ``(N-1)/(N-K)`` of a CRV1 covariance.
+
+    Examples
+    --------
+    >>> dof_adjustment(11, 2)
+    1.1111111111111112
+    """
+    return (n_obs - 1) / (n_obs - n_params)
+
+
+def hc1_adjustment(n_obs: int, n_params: int) -> float:
+    """The HC1 factor ``N/(N-K)`` (MacKinnon-White; Stata ``vce(robust)``).
+
+    Examples
+    --------
+    >>> hc1_adjustment(10, 2)
+    1.25
+    """
+    return n_obs / (n_obs - n_params)

@@ -40,7 +40,13 @@ from ctip_research.estimation.covariance import (
     group_codes,
     parse_vcov,
 )
-from ctip_research.estimation.kernels import cluster_meat, demean, is_nested
+from ctip_research.estimation.kernels import (
+    cluster_adjustment,
+    cluster_meat,
+    demean,
+    dof_adjustment,
+    is_nested,
+)
 from ctip_research.estimation.results import EstimationError, ModelResult
 
 __all__ = ["LinearResult", "feols", "parse_formula"]
@@ -471,7 +477,7 @@ def feols(
             if levels
             else k_cols
         )
-        k_factor = (n - 1) / (n - k_cl) if convention.k_adj else 1.0
+        k_factor = dof_adjustment(n, k_cl) if convention.k_adj else 1.0
         gs = [int(c.max()) + 1 for c in cl_codes]
         if len(cl_codes) == 1:
             combos = [(cl_codes[0], gs[0], 1.0)]
@@ -487,7 +493,7 @@ def feols(
         for codes, g, sign in combos:
             if convention.g_adj:
                 g_use = g_min if convention.g_df == "min" else g
-                g_factor = g_use / (g_use - 1)
+                g_factor = cluster_adjustment(g_use)
             else:
                 g_factor = 1.0
             v += sign * g_factor * (bread @ cluster_meat(scores, codes) @ bread)

@@ -35,7 +35,13 @@ import pandas as pd
 from scipy import stats
 
 from ctip_research.errors import CtipError
-from ctip_research.estimation.kernels import cluster_meat, crv1_factor, is_nested
+from ctip_research.estimation.kernels import (
+    cluster_adjustment,
+    cluster_meat,
+    crv1_factor,
+    hc1_adjustment,
+    is_nested,
+)
 from ctip_research.models.results import RegressionResult, make_terms
 from ctip_research.models.specs import ModelSpec, SpecError, select_sample
 
@@ -342,7 +348,7 @@ def first_stage(
     if clusters is not None:
         scale = crv1_factor(n, k, len(np.unique(clusters)))
     else:
-        scale = n / (n - k)
+        scale = hc1_adjustment(n, k)
     v = zz_inv @ meat @ zz_inv * scale
     wald = float(pi @ np.linalg.solve(v, pi))
     return {
@@ -404,10 +410,10 @@ def anderson_rubin_interval(
     ey, ex = yt - zt @ gy, xt - zt @ gx
     if clusters is not None:
         g = len(np.unique(clusters))
-        scale, df2 = g / (g - 1), g - 1
+        scale, df2 = cluster_adjustment(g), g - 1
     else:
         k = n_inst + w_mat.shape[1]
-        scale, df2 = n / (n - k), n - k
+        scale, df2 = hc1_adjustment(n, k), n - k
     syy = zz_inv @ _cluster_meat(zt * ey[:, None], clusters) @ zz_inv * scale
     sxx = zz_inv @ _cluster_meat(zt * ex[:, None], clusters) @ zz_inv * scale
     cross = _cluster_meat(np.hstack([zt * ey[:, None], zt * ex[:, None]]), clusters)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ctip_research.estimation.kernels import demean
+from ctip_research.estimation.kernels import cluster_adjustment, demean
 from ctip_research.models.econometric import regressor_frame
 from ctip_research.models.specs import ModelSpec, SpecError, select_sample
 
@@ -136,7 +136,7 @@ def romano_wolf(
         psis.append(psi)
     psi_mat = pd.concat(psis, axis=1).fillna(0.0).sort_index()
     g = len(psi_mat)
-    psi_arr = psi_mat.to_numpy() * np.sqrt(g / (g - 1))
+    psi_arr = psi_mat.to_numpy() * np.sqrt(cluster_adjustment(g))
     se = np.sqrt((psi_arr**2).sum(axis=0))
     t = np.asarray(betas) / se
     rng = np.random.default_rng(seed)
