@@ -7,7 +7,7 @@ lists; nothing else spells them out.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 #: NIS province codes of Cambodia's 25 provinces (Phnom Penh included) -> official English name.
 PROVINCES: dict[int, str] = {
@@ -59,20 +59,13 @@ RELATIONS = (
 )
 MIGRANT_TYPES = ("international", "domestic", "none")
 
-LENDER_TYPES = (
-    "mfi",
-    "bank",
-    "moneylender",
-    "relative",
-    "trader",
-    "broker",
-    "employer",
-    "savings_group",
-)
-FORMAL_LENDERS = ("mfi", "bank")
-INFORMAL_LENDERS = ("moneylender", "relative", "trader", "broker", "employer", "savings_group")
-CURRENCIES = ("KHR", "USD", "THB")
-LOAN_PURPOSES = (
+# Code lists that are also option sets of params.yaml: each is spelled once, as a ``Literal``
+# type (what the config validates against), and its tuple is derived with ``typing.get_args``.
+LenderType = Literal[
+    "mfi", "bank", "moneylender", "relative", "trader", "broker", "employer", "savings_group"
+]
+Currency = Literal["KHR", "USD", "THB"]
+LoanPurpose = Literal[
     "agriculture",
     "business",
     "consumption",
@@ -81,8 +74,15 @@ LOAN_PURPOSES = (
     "house",
     "repay_other_loan",
     "migration",
-)
-COLLATERALS = ("land_title", "soft_title", "group_guarantee", "other_asset", "none")
+]
+Collateral = Literal["land_title", "soft_title", "group_guarantee", "other_asset", "none"]
+
+LENDER_TYPES: tuple[str, ...] = get_args(LenderType)
+FORMAL_LENDERS: tuple[str, ...] = ("mfi", "bank")
+INFORMAL_LENDERS: tuple[str, ...] = tuple(t for t in LENDER_TYPES if t not in FORMAL_LENDERS)
+CURRENCIES: tuple[str, ...] = get_args(Currency)
+LOAN_PURPOSES: tuple[str, ...] = get_args(LoanPurpose)
+COLLATERALS: tuple[str, ...] = get_args(Collateral)
 
 DESTINATIONS = ("TH", "KR", "MY", "JP", "other", "KH")
 DESTINATION_SECTORS = (
@@ -99,27 +99,31 @@ CHANNELS = ("mou", "border_pass", "eps_korea", "self_regular", "irregular")
 LOAN_SOURCES = (*LENDER_TYPES, "none")
 
 #: ILO forced-labour indicators (ICLS 2018), in two groups; a case needs one of each group.
-ILO_INVOLUNTARY = ("deceived_recruitment", "excessive_hours")
-ILO_COERCION = (
+IloInvoluntary = Literal["deceived_recruitment", "excessive_hours"]
+IloCoercion = Literal[
     "documents_withheld",
     "wages_withheld",
     "debt_to_broker_employer",
     "movement_restricted",
     "threats_violence",
-)
-ILO_INDICATORS = ILO_INVOLUNTARY + ILO_COERCION
+]
+IloIndicator = Literal[IloInvoluntary, IloCoercion]
+ILO_INVOLUNTARY: tuple[str, ...] = get_args(IloInvoluntary)
+ILO_COERCION: tuple[str, ...] = get_args(IloCoercion)
+ILO_INDICATORS: tuple[str, ...] = get_args(IloIndicator)
 #: Recorded with the ILO indicators but a decent-work deficit, not a forced-labour indicator.
 DECENT_WORK_DEFICITS = ("paid_below_min_wage",)
 
 SHOCKS = ("shock_climate", "shock_health", "shock_job_loss")
-COPING = (
+CopingColumn = Literal[
     "cope_reduce_food",
     "cope_new_loan_to_repay",
     "cope_migrate_to_repay",
     "cope_sold_land",
     "cope_sold_assets",
     "cope_child_work_or_dropout",
-)
+]
+COPING: tuple[str, ...] = get_args(CopingColumn)
 #: Schicks' sacrifices used in the over-indebtedness exposure (migration deliberately left out).
 SACRIFICES = (
     "cope_reduce_food",
@@ -163,43 +167,11 @@ OutlierRule = Literal["iqr", "mad", "zscore"]
 DuplicateRule = Literal["keep_last", "keep_first", "drop_all"]
 
 # Option sets of the features section (params.yaml ``features``) ----------------------------
-LenderType = Literal[
-    "mfi", "bank", "moneylender", "relative", "trader", "broker", "employer", "savings_group"
-]
-LoanPurpose = Literal[
-    "agriculture",
-    "business",
-    "consumption",
-    "health",
-    "education",
-    "house",
-    "repay_other_loan",
-    "migration",
-]
-Collateral = Literal["land_title", "soft_title", "group_guarantee", "other_asset", "none"]
-CopingColumn = Literal[
-    "cope_reduce_food",
-    "cope_new_loan_to_repay",
-    "cope_migrate_to_repay",
-    "cope_sold_land",
-    "cope_sold_assets",
-    "cope_child_work_or_dropout",
-]
-IloIndicator = Literal[
-    "deceived_recruitment",
-    "excessive_hours",
-    "documents_withheld",
-    "wages_withheld",
-    "debt_to_broker_employer",
-    "movement_restricted",
-    "threats_violence",
-]
 MultipleTesting = Literal["bonferroni", "holm", "bh", "romano_wolf"]
 ProgrammeMethod = Literal["ancova", "ipw"]
 #: What a data-quality check does to the data it flags (``clean`` stage).
 CheckAction = Literal["flag", "set_missing", "drop_row"]
 
-Currency = Literal["KHR", "USD", "THB"]
 #: What ingest does with a label not in a column's value map: stop (``error``), or set it missing
 #: and record it with the documented label it is a near miss of, for review (``propose``).
 UnknownLabels = Literal["error", "propose"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ctip_research.models.classify import ClassifierSpec
+from ctip_research.risk.classifier import ClassifierSpec
 
 PROVINCES = (1, 2, 3, 9, 12, 14, 17, 18)
 

@@ -15,14 +15,10 @@ from ctip_research.clean.dictionary import (
     render_dictionary_html,
     render_dictionary_markdown,
 )
-from ctip_research.clean.export import (
-    fix_dta_timestamp,
-    fix_dta_timestamp_file,
-    stata_labels,
-    to_stata_frame,
-)
+from ctip_research.clean.export import stata_labels, to_stata_frame
 from ctip_research.clean.report import build_metrics, build_quality_report, render_quality_html
 from ctip_research.config.clean import CleanParams
+from ctip_research.determinism import fix_dta_timestamp, fix_dta_timestamp_file
 from ctip_research.schemas import CANONICAL_TABLES
 
 

@@ -29,6 +29,7 @@ def test_api_tour_runs_and_prints_what_the_page_says() -> None:
         "ctip_research.estimation.binary",
         "ctip_research.estimation.results",
         "ctip_research.estimation.covariance",
+        "ctip_research.estimation.kernels",
         "ctip_research.survey.design",
         "ctip_research.models.tables",
         "ctip_research.config.fit",

@@ -9,15 +9,10 @@ import pytest
 from risk_factory import SPEC, simulate_panel
 
 from ctip_research.disclosure import DisclosurePolicy
-from ctip_research.models.classify import build_classifier, make_design_matrix
-from ctip_research.models.evaluate import (
-    METRICS,
-    RiskEvaluation,
-    cross_validate_weighted,
-    evaluate_classifier,
-    make_psu_folds,
-    weighted_roc_auc,
-)
+from ctip_research.risk.classifier import build_classifier, make_design_matrix
+from ctip_research.risk.evaluate import RiskEvaluation, evaluate_classifier
+from ctip_research.risk.folds import cross_validate_weighted, make_psu_folds
+from ctip_research.risk.metrics import METRICS, weighted_roc_auc
 
 POLICY = DisclosurePolicy()
 

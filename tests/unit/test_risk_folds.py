@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from risk_factory import psu_key, simulate_panel
 
-from ctip_research.models.classify import (
+from ctip_research.risk.bootstrap import rao_wu_factors
+from ctip_research.risk.classifier import (
     ClassifierSpec,
     build_classifier,
     fit_classifier,
@@ -15,7 +16,7 @@ from ctip_research.models.classify import (
     predict_risk,
     transformed_columns,
 )
-from ctip_research.models.evaluate import make_psu_folds, rao_wu_factors
+from ctip_research.risk.folds import PsuStratifiedGroupKFold, make_psu_folds, psu_keys
 
 FEATURES = (
     "has_mfi_loan_w1",
@@ -62,6 +63,37 @@ def test_folds_are_reproducible_from_the_seed(panel) -> None:
     a, b, c = _folds(panel, seed=3), _folds(panel, seed=3), _folds(panel, seed=4)
     assert all(np.array_equal(x[1], y[1]) for x, y in zip(a, b, strict=True))
     assert not all(np.array_equal(x[1], y[1]) for x, y in zip(a, c, strict=True))
+
+
+def test_splitter_folds_are_sklearns_stratified_group_kfold_on_psu_keys(panel) -> None:
+    # reference: scikit-learn's StratifiedGroupKFold itself, on the PSU keys nested in strata
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    y = panel["has_risky_migration_w2"].astype(int).to_numpy()
+    groups = psu_keys(panel["psu_id"], panel["stratum_id"])
+    assert np.array_equal(groups, pd.factorize(psu_key(panel), sort=True)[0])
+    ref = StratifiedGroupKFold(5, shuffle=True, random_state=7).split(
+        np.zeros((len(y), 1)), y, groups
+    )
+    ours = PsuStratifiedGroupKFold(5, random_state=7).split(panel, y, groups)
+    for (tr, te), (rtr, rte), (mtr, mte) in zip(ours, ref, _folds(panel), strict=True):
+        assert np.array_equal(tr, rtr) and np.array_equal(te, rte)
+        assert np.array_equal(tr, mtr) and np.array_equal(te, mte)
+
+
+def test_splitter_serves_as_cv_of_sklearn_model_selection(panel) -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_score
+
+    y = panel["has_risky_migration_w2"].astype(int).to_numpy()
+    X = panel[["household_size_w1"]].fillna(0.0).to_numpy()
+    cv = PsuStratifiedGroupKFold(4, random_state=3)
+    groups = psu_keys(panel["psu_id"], panel["stratum_id"])
+    scores = cross_val_score(LogisticRegression(), X, y, groups=groups, cv=cv, scoring="roc_auc")
+    assert scores.shape == (4,) and cv.get_n_splits() == 4
+    assert "PsuStratifiedGroupKFold(n_splits=4, random_state=3)" == repr(cv)
+    with pytest.raises(ValueError, match="PSU groups"):
+        next(cv.split(X, y))
 
 
 def test_too_few_villages_for_the_folds_is_an_error() -> None:

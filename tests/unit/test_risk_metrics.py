@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from ctip_research.models.evaluate import (
+from ctip_research.risk.metrics import (
     reliability_curve,
     served_fraction,
     share_reached,

@@ -17,17 +17,11 @@ from risk_factory import SPEC, simulate_panel
 
 from ctip_research.disclosure import DisclosurePolicy
 from ctip_research.errors import DisclosureError
-from ctip_research.models.classify import build_classifier, make_design_matrix
-from ctip_research.models.evaluate import (
-    CrossValidation,
-    RiskEvaluation,
-    cross_validate_weighted,
-    evaluate_classifier,
-    make_psu_folds,
-    share_reached,
-    targeting_curve,
-)
 from ctip_research.reporting.figures import build_targeting_figure
+from ctip_research.risk.classifier import build_classifier, make_design_matrix
+from ctip_research.risk.evaluate import RiskEvaluation, evaluate_classifier
+from ctip_research.risk.folds import CrossValidation, cross_validate_weighted, make_psu_folds
+from ctip_research.risk.metrics import share_reached, targeting_curve
 
 SHARES = [0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0]
 

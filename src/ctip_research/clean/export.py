@@ -2,22 +2,17 @@
 
 Categorical text columns are exported as numeric codes 1..k with value labels in the declared
 order, booleans as 0/1 labelled no/yes, declared integer value labels (province) as they are;
-numbers become doubles with Stata's system missing. The file timestamp is fixed so that the same
-data gives the same bytes.
+numbers become doubles with Stata's system missing. The stage that writes the file fixes its
+header timestamp (:func:`ctip_research.determinism.fix_dta_timestamp_file`) so that the same data
+gives the same bytes.
 """
 
 from __future__ import annotations
-
-import os
-import re
 
 import numpy as np
 import pandas as pd
 
 from ctip_research.schemas import Table
-
-#: Timestamp written into every .dta header (Stata format: ``dd Mon yyyy hh:mm``).
-FIXED_DTA_TIMESTAMP = b"01 Jan 2000 00:00"
 
 
 def stata_labels(table: Table) -> tuple[dict[str, str], dict[str, dict[int | float, str]]]:
@@ -67,53 +62,3 @@ def to_stata_frame(df: pd.DataFrame, table: Table) -> pd.DataFrame:
         else:
             out[f.name] = s.astype("Float64").astype(float)
     return pd.DataFrame(out, index=df.index).reset_index(drop=True)
-
-
-def fix_dta_timestamp(data: bytes) -> bytes:
-    """Replace the creation timestamp in a Stata 117+ header by :data:`FIXED_DTA_TIMESTAMP`.
-
-    Examples
-    --------
-    >>> fix_dta_timestamp(b"<timestamp>\\x1129 Nov 2026 00:13</timestamp>")
-    b'<timestamp>\\x1101 Jan 2000 00:00</timestamp>'
-    """
-    return re.sub(
-        rb"<timestamp>\x11.{17}</timestamp>",
-        b"<timestamp>\x11" + FIXED_DTA_TIMESTAMP + b"</timestamp>",
-        data,
-        count=1,
-        flags=re.DOTALL,
-    )
-
-
-#: Bytes of a .dta file searched for the timestamp (it is in the header, within the first ~200).
-_HEADER_BYTES = 4096
-
-
-def fix_dta_timestamp_file(path: str | os.PathLike[str]) -> bool:
-    """Patch the header timestamp of a Stata 117+ file in place (reads only the header).
-
-    The same bytes as ``path.write_bytes(fix_dta_timestamp(path.read_bytes()))`` without holding
-    the file in memory (a .dta of a large table is hundreds of MB).
-
-    Returns
-    -------
-    bool
-        Whether a timestamp was found and written.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.dta"
-    >>> _ = p.write_bytes(b"<stata_dta><timestamp>\\x1129 Nov 2026 00:13</timestamp>data")
-    >>> fix_dta_timestamp_file(p), p.read_bytes()[23:40]
-    (True, b'01 Jan 2000 00:00')
-    """
-    with open(path, "r+b") as fh:
-        head = fh.read(_HEADER_BYTES)
-        m = re.search(rb"<timestamp>\x11.{17}</timestamp>", head, flags=re.DOTALL)
-        if m is None:
-            return False
-        fh.seek(m.start() + len(b"<timestamp>\x11"))
-        fh.write(FIXED_DTA_TIMESTAMP)
-    return True

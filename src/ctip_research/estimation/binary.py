@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from ctip_research.estimation.covariance import cluster_meat, group_codes, parse_vcov
+from ctip_research.estimation.covariance import group_codes, parse_vcov
+from ctip_research.estimation.kernels import cluster_meat
 from ctip_research.estimation.results import EstimationError, ModelResult
 
 __all__ = ["BinaryResult", "MarginalEffects", "compute_marginal_effects", "logit", "probit"]

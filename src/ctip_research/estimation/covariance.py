@@ -47,7 +47,6 @@ __all__ = [
     "ClusterSpec",
     "SmallSample",
     "VcovRequest",
-    "cluster_meat",
     "parse_vcov",
 ]
 
@@ -132,17 +131,3 @@ def parse_vcov(vcov: Any) -> VcovRequest:
 def group_codes(values: pd.Series | np.ndarray) -> np.ndarray:
     """Integer codes 0..G-1 of a cluster or effect column."""
     return np.asarray(pd.factorize(np.asarray(values), sort=False)[0], dtype=np.intp)
-
-
-def cluster_meat(scores: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """``sum_g s_g s_g'`` with ``s_g`` the sum of the score rows of cluster ``g``."""
-    n_groups = int(codes.max()) + 1
-    sums = np.zeros((n_groups, scores.shape[1]))
-    np.add.at(sums, codes, scores)
-    return sums.T @ sums
-
-
-def nested(inner: np.ndarray, outer: np.ndarray) -> bool:
-    """Is every level of ``inner`` (codes) inside one level of ``outer`` (codes)?"""
-    pairs = np.unique(inner.astype(np.int64) * (int(outer.max()) + 1) + outer)
-    return bool(len(pairs) == int(inner.max()) + 1)

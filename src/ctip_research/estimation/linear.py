@@ -37,19 +37,20 @@ from scipy import stats
 from ctip_research.estimation.covariance import (
     SSC_CONVENTIONS,
     VcovRequest,
-    cluster_meat,
     group_codes,
-    nested,
     parse_vcov,
+)
+from ctip_research.estimation.kernels import (
+    cluster_adjustment,
+    cluster_meat,
+    demean,
+    dof_adjustment,
+    is_nested,
 )
 from ctip_research.estimation.results import EstimationError, ModelResult
 
-__all__ = ["LinearResult", "demean", "feols", "parse_formula"]
+__all__ = ["LinearResult", "feols", "parse_formula"]
 
-#: Alternating projections stop when no demeaned value moves by more than this times the column's
-#: scale (or after _AP_MAX_ITER sweeps).
-_AP_TOL = 1e-13
-_AP_MAX_ITER = 10_000
 #: A regressor is collinear when its pivot in the (weighted) QR is below this share of the largest.
 _COLLINEAR_TOL = 1e-9
 
@@ -89,47 +90,6 @@ def parse_formula(formula: str) -> ParsedFormula:
     if len(parts) > 3:
         raise EstimationError(f"formula {formula!r}: at most 'y ~ x | fe | endog ~ inst'")
     return ParsedFormula(parts[0], tuple(fixef), iv)
-
-
-def demean(
-    mat: np.ndarray, codes: list[np.ndarray], weights: np.ndarray | None = None
-) -> np.ndarray:
-    """Weighted within transformation of the columns of ``mat`` (a transformed copy).
-
-    Exact for one effect; alternating projections (Gauss-Seidel sweeps over the effects, as
-    fixest) to convergence for several.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> demean(np.array([[1.0], [3.0], [5.0]]), [np.array([0, 0, 1])]).ravel().tolist()
-    [-1.0, 1.0, 0.0]
-    """
-    out = np.array(mat, dtype=float, copy=True)
-    if out.ndim == 1:
-        out = out[:, None]
-    n = out.shape[0]
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-    wsums = [np.bincount(g, weights=w, minlength=int(g.max()) + 1 if n else 0) for g in codes]
-    scale = np.maximum(np.max(np.abs(out), axis=0), 1e-300) if n else np.ones(out.shape[1])
-
-    def sweep() -> float:
-        moved = 0.0
-        for g, ws in zip(codes, wsums, strict=True):
-            for j in range(out.shape[1]):
-                means = np.bincount(g, weights=w * out[:, j], minlength=len(ws))
-                np.divide(means, ws, out=means, where=ws > 0)
-                out[:, j] -= means[g]
-                moved = max(moved, float(np.max(np.abs(means))) / scale[j])
-        return moved
-
-    if len(codes) == 1:
-        sweep()
-        return out
-    for _ in range(_AP_MAX_ITER):
-        if sweep() < _AP_TOL:
-            break
-    return out
 
 
 def _matrices(formula: ParsedFormula, data: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -336,8 +296,8 @@ def _k_for_clusters(
         return n_x
     k = n_x + (0 if has_const else 1)  # the constant stands for one level of the effects
     for (_, n_levels), codes in zip(levels.items(), fe_codes, strict=True):
-        is_nested = any(nested(codes, cl) for cl in cluster_codes)
-        if count_nested or not is_nested:
+        inside = any(is_nested(codes, cl) for cl in cluster_codes)
+        if count_nested or not inside:
             k += n_levels - 1
     return k
 
@@ -517,7 +477,7 @@ def feols(
             if levels
             else k_cols
         )
-        k_factor = (n - 1) / (n - k_cl) if convention.k_adj else 1.0
+        k_factor = dof_adjustment(n, k_cl) if convention.k_adj else 1.0
         gs = [int(c.max()) + 1 for c in cl_codes]
         if len(cl_codes) == 1:
             combos = [(cl_codes[0], gs[0], 1.0)]
@@ -533,7 +493,7 @@ def feols(
         for codes, g, sign in combos:
             if convention.g_adj:
                 g_use = g_min if convention.g_df == "min" else g
-                g_factor = g_use / (g_use - 1)
+                g_factor = cluster_adjustment(g_use)
             else:
                 g_factor = 1.0
             v += sign * g_factor * (bread @ cluster_meat(scores, codes) @ bread)

@@ -35,6 +35,13 @@ import pandas as pd
 from scipy import stats
 
 from ctip_research.errors import CtipError
+from ctip_research.estimation.kernels import (
+    cluster_adjustment,
+    cluster_meat,
+    crv1_factor,
+    hc1_adjustment,
+    is_nested,
+)
 from ctip_research.models.results import RegressionResult, make_terms
 from ctip_research.models.specs import ModelSpec, SpecError, select_sample
 
@@ -48,7 +55,6 @@ __all__ = [
     "fit_iv",
     "fit_panel",
     "regressor_frame",
-    "within_transform",
 ]
 
 
@@ -267,34 +273,6 @@ def fit_fixed_effects(
     )
 
 
-def within_transform(
-    mat: np.ndarray, codes: list[np.ndarray], weights: np.ndarray | None = None
-) -> np.ndarray:
-    """Weighted within transformation of the columns of ``mat`` (the one of ``fit_fixed_effects``).
-
-    Parameters
-    ----------
-    mat
-        ``(n, m)`` array; a copy is transformed and returned.
-    codes
-        One integer code array (0..levels-1) per absorbed effect.
-    weights
-        Observation weights (None: equal weights).
-
-    Exact for one effect; alternating projections to convergence for several.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> within_transform(np.array([[1.0], [3.0], [5.0]]), [np.array([0, 0, 1])]).ravel().tolist()
-    [-1.0, 1.0, 0.0]
-    """
-    from ctip_research.estimation.linear import demean
-
-    out = demean(np.asarray(mat, dtype=float), codes, weights)
-    return out.reshape(np.shape(mat))
-
-
 def absorbed_df(codes: list[np.ndarray], clusters: np.ndarray | None) -> int:
     """Degrees of freedom used by absorbed effects in the CRV1/HC1 factor of ``fit_fixed_effects``.
 
@@ -312,15 +290,9 @@ def absorbed_df(codes: list[np.ndarray], clusters: np.ndarray | None) -> int:
     """
     if not codes:
         return 0
-    if clusters is not None and len(codes) == 1 and _codes_nested(codes[0], clusters):
+    if clusters is not None and len(codes) == 1 and is_nested(codes[0], clusters):
         return 0
     return int(sum(int(g.max()) + 1 for g in codes) - (len(codes) - 1))
-
-
-def _codes_nested(effect: np.ndarray, clusters: np.ndarray) -> bool:
-    """Is every level of ``effect`` (integer codes) inside a single cluster?"""
-    pairs = np.unique(effect.astype(np.int64) * (int(clusters.max()) + 1) + clusters)
-    return bool(len(pairs) == int(effect.max()) + 1)
 
 
 def _residualise(target: np.ndarray, w_mat: np.ndarray, sw: np.ndarray) -> np.ndarray:
@@ -333,12 +305,9 @@ def _residualise(target: np.ndarray, w_mat: np.ndarray, sw: np.ndarray) -> np.nd
 
 
 def _cluster_meat(scores: np.ndarray, clusters: np.ndarray | None) -> np.ndarray:
-    if clusters is None:
-        return scores.T @ scores
-    _, inv = np.unique(clusters, return_inverse=True)
-    sums = np.zeros((inv.max() + 1, scores.shape[1]))
-    np.add.at(sums, inv, scores)
-    return sums.T @ sums
+    """The cluster meat with clusters given by their values (sorted order of the levels)."""
+    codes = None if clusters is None else np.unique(clusters, return_inverse=True)[1].reshape(-1)
+    return cluster_meat(scores, codes)
 
 
 def first_stage(
@@ -377,10 +346,9 @@ def first_stage(
     meat = _cluster_meat(zt * e[:, None], clusters)
     k = n_inst + w_mat.shape[1]
     if clusters is not None:
-        g = len(np.unique(clusters))
-        scale = g / (g - 1) * (n - 1) / (n - k)
+        scale = crv1_factor(n, k, len(np.unique(clusters)))
     else:
-        scale = n / (n - k)
+        scale = hc1_adjustment(n, k)
     v = zz_inv @ meat @ zz_inv * scale
     wald = float(pi @ np.linalg.solve(v, pi))
     return {
@@ -442,10 +410,10 @@ def anderson_rubin_interval(
     ey, ex = yt - zt @ gy, xt - zt @ gx
     if clusters is not None:
         g = len(np.unique(clusters))
-        scale, df2 = g / (g - 1), g - 1
+        scale, df2 = cluster_adjustment(g), g - 1
     else:
         k = n_inst + w_mat.shape[1]
-        scale, df2 = n / (n - k), n - k
+        scale, df2 = hc1_adjustment(n, k), n - k
     syy = zz_inv @ _cluster_meat(zt * ey[:, None], clusters) @ zz_inv * scale
     sxx = zz_inv @ _cluster_meat(zt * ex[:, None], clusters) @ zz_inv * scale
     cross = _cluster_meat(np.hstack([zt * ey[:, None], zt * ex[:, None]]), clusters)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ctip_research.estimation.kernels import cluster_adjustment, demean
 from ctip_research.models.econometric import regressor_frame
 from ctip_research.models.specs import ModelSpec, SpecError, select_sample
 
@@ -53,28 +54,6 @@ def spec_variants(base: ModelSpec, *, outcomes: list[str], exposures: list[str])
     ]
 
 
-def _demean(
-    mat: np.ndarray,
-    groups: list[np.ndarray],
-    w: np.ndarray,
-    *,
-    tol: float = 1e-10,
-    max_iter: int = 500,
-) -> np.ndarray:
-    """Weighted within transformation for one or more sets of fixed effects (alternating projections)."""
-    out = mat.copy()
-    for _ in range(max_iter):
-        prev = out.copy()
-        for g in groups:
-            sums = np.zeros((g.max() + 1, out.shape[1]))
-            np.add.at(sums, g, out * w[:, None])
-            wsum = np.bincount(g, weights=w)
-            out = out - (sums / wsum[:, None])[g]
-        if len(groups) <= 1 or np.max(np.abs(out - prev)) < tol:
-            break
-    return out
-
-
 def exposure_influence(data: pd.DataFrame, spec: ModelSpec) -> tuple[float, pd.Series]:
     """Exposure coefficient and its per-cluster influence sums, for a linear spec.
 
@@ -99,7 +78,7 @@ def exposure_influence(data: pd.DataFrame, spec: ModelSpec) -> tuple[float, pd.S
     w = df[spec.weights].astype(float).to_numpy() if spec.weights else np.ones(len(df))
     if fes:
         groups = [pd.factorize(df[c])[0] for c in fes]
-        yx = _demean(np.hstack([y, x]), groups, w)
+        yx = demean(np.hstack([y, x]), groups, w)
         y, x = yx[:, :1], yx[:, 1:]
         keep = np.abs(x).max(axis=0) > 1e-8
         x = x[:, keep]
@@ -157,7 +136,7 @@ def romano_wolf(
         psis.append(psi)
     psi_mat = pd.concat(psis, axis=1).fillna(0.0).sort_index()
     g = len(psi_mat)
-    psi_arr = psi_mat.to_numpy() * np.sqrt(g / (g - 1))
+    psi_arr = psi_mat.to_numpy() * np.sqrt(cluster_adjustment(g))
     se = np.sqrt((psi_arr**2).sum(axis=0))
     t = np.asarray(betas) / se
     rng = np.random.default_rng(seed)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import io
 import re
 import warnings
-import zipfile
 from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
+from ctip_research.determinism import normalise_office_zip
 from ctip_research.models.results import RegressionResult
 
 __all__ = ["etable", "regression_table", "render_table", "table_to_markdown"]
@@ -168,21 +168,6 @@ def table_to_markdown(table: Any) -> str:
     return "\n".join(out) + "\n"
 
 
-def _fixed_zip(data: bytes) -> bytes:
-    """Rewrite a zip (docx) with fixed timestamps and order, for byte-identical output."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            content = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = re.sub(rb"<dcterms:modified[^>]*>[^<]*</dcterms:modified>", b"", content)
-            fixed = zipfile.ZipInfo(info.filename, date_time=(2020, 1, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(fixed, content)
-    return buf.getvalue()
-
-
 def render_table(table: Any, fmt: str) -> bytes:
     """Render an ETable as ``md``, ``html``, ``tex`` or ``docx`` bytes (deterministic)."""
     if fmt == "md":
@@ -200,5 +185,5 @@ def render_table(table: Any, fmt: str) -> bytes:
         if fmt == "docx":
             buf = io.BytesIO()
             table.make("docx").save(buf)
-            return _fixed_zip(buf.getvalue())
+            return normalise_office_zip(buf.getvalue())
     raise ValueError(f"unknown table format {fmt!r}")

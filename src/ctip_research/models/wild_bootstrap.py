@@ -50,10 +50,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import stats
 
+from ctip_research.estimation.kernels import crv1_factor, demean, group_sums, is_nested
 from ctip_research.literals import WildWeightType
-from ctip_research.models.econometric import absorbed_df, regressor_frame, within_transform
+from ctip_research.models.econometric import absorbed_df, regressor_frame
 from ctip_research.models.specs import ModelSpec, SpecError, select_sample
 
 __all__ = [
@@ -215,11 +216,6 @@ def _weight_chunks(
     return rows(), full
 
 
-def _cluster_sums(mat: np.ndarray, indicator: sparse.csr_matrix) -> np.ndarray:
-    """Per-cluster column sums of ``mat`` (n, m) -> (G, m)."""
-    return np.asarray(indicator @ mat)
-
-
 def _as_codes(values: Any, n: int, what: str) -> np.ndarray:
     arr = np.asarray(values)
     if arr.ndim != 1 or len(arr) != n:
@@ -236,10 +232,6 @@ def _absorb_codes(absorb: Any, n: int) -> list[np.ndarray]:
         arr = np.asarray(absorb)
         cols = [arr] if arr.ndim == 1 else [arr[:, i] for i in range(arr.shape[1])]
     return [_as_codes(c, n, "absorb") for c in cols]
-
-
-def _nested(effect: np.ndarray, clusters: np.ndarray) -> bool:
-    return absorbed_df([effect], clusters) == 0
 
 
 def _dummies(codes: np.ndarray) -> np.ndarray:
@@ -346,15 +338,15 @@ def wild_cluster_bootstrap(
 
     # fixed effects: nested ones partialled out (FWL), the others as dummy columns ------------
     codes = _absorb_codes(absorb, n)
-    nested = [c for c in codes if _nested(c, cl)]
-    other = [c for c in codes if not _nested(c, cl)]
+    nested = [c for c in codes if is_nested(c, cl)]
+    other = [c for c in codes if not is_nested(c, cl)]
     nuisance = [_dummies(c) for c in other]
     if other and not nested:
         nuisance.insert(0, np.ones((n, 1)))
     mat = np.column_stack([y_arr, x_arr, *nuisance])
     orig_norm = np.sqrt((w[:, None] * mat**2).sum(axis=0))
     if nested:
-        mat = within_transform(mat, nested, w)
+        mat = demean(mat, nested, w)
     mat *= np.sqrt(w)[:, None]
     yd, xd = mat[:, 0], mat[:, 1:]
     if np.linalg.norm(xd[:, j]) < 1e-4 * max(orig_norm[1 + j], 1e-300):
@@ -371,21 +363,20 @@ def wild_cluster_bootstrap(
         n_k += 1  # the constant swept out with the effects counts in K (Stata xtreg, fe)
     if n - n_k <= 0:
         raise WildBootstrapError("no residual degrees of freedom")
-    ssc = n_clusters / (n_clusters - 1) * (n - 1) / (n - n_k)
+    ssc = crv1_factor(n, n_k, n_clusters)
 
     # cluster-level pieces ----------------------------------------------------------------------
-    ind = sparse.csr_matrix((np.ones(n), (cl, np.arange(n))), shape=(n_clusters, n))
     a_j = a_inv[:, j]
-    s_hat = _cluster_sums(xd * u_hat[:, None], ind)  # (G, kk): X_g' u^_g
+    s_hat = group_sums(xd * u_hat[:, None], cl, n_clusters)  # (G, kk): X_g' u^_g
     meat = s_hat.T @ s_hat
     se = float(np.sqrt(ssc * a_j @ meat @ a_j))
     t_stat = (float(beta[j]) - null) / se
     p_crv1 = float(2 * stats.t.sf(abs(t_stat), n_clusters - 1))
     # restricted residuals u~(b0) = u_a - b0 u_b (the restricted fit is linear in b0)
     h = xd @ a_j / a_j[j]
-    s_a = _cluster_sums(xd * (u_hat + h * beta[j])[:, None], ind)
-    s_b = _cluster_sums(xd * h[:, None], ind)
-    p_mat = _cluster_sums(xd * (xd @ a_j)[:, None], ind)  # (G, kk): row g = e_j' A X_g'X_g
+    s_a = group_sums(xd * (u_hat + h * beta[j])[:, None], cl, n_clusters)
+    s_b = group_sums(xd * h[:, None], cl, n_clusters)
+    p_mat = group_sums(xd * (xd @ a_j)[:, None], cl, n_clusters)  # (G, kk): e_j' A X_g'X_g
     c_a, c_b = s_a @ a_j, s_b @ a_j
     sa_a, sb_a = s_a @ a_inv, s_b @ a_inv
 

@@ -28,10 +28,11 @@ from ctip_research.clean.dictionary import (
     render_dictionary_html,
     render_dictionary_markdown,
 )
-from ctip_research.clean.export import fix_dta_timestamp_file, stata_labels, to_stata_frame
+from ctip_research.clean.export import stata_labels, to_stata_frame
 from ctip_research.clean.pipeline import TABLE_ORDER
 from ctip_research.clean.report import build_metrics, build_quality_report, render_quality_html
 from ctip_research.config import Params
+from ctip_research.determinism import fix_dta_timestamp_file
 from ctip_research.errors import InputFileError
 from ctip_research.identity import IDENTITY_FILE, build_identity
 from ctip_research.io import read_json, write_json, write_parquet, write_text, write_with

@@ -34,21 +34,16 @@ from ctip_research.identity import read_identity, source_label
 from ctip_research.io import write_csv, write_json, write_text, write_with
 from ctip_research.literals import PROVINCES, ClassifierKind
 from ctip_research.log import get_logger
-from ctip_research.models.classify import (
+from ctip_research.risk.classifier import (
     ClassifierSpec,
     build_classifier,
     fit_classifier,
     make_design_matrix,
 )
-from ctip_research.models.evaluate import (
-    HEADLINE_METRICS,
-    SUBGROUP_METRICS,
-    RiskEvaluation,
-    cross_validate_weighted,
-    evaluate_classifier,
-    make_psu_folds,
-)
-from ctip_research.models.model_card import ModelCardInfo, render_model_card
+from ctip_research.risk.evaluate import RiskEvaluation, evaluate_classifier
+from ctip_research.risk.folds import cross_validate_weighted, make_psu_folds
+from ctip_research.risk.metrics import HEADLINE_METRICS, SUBGROUP_METRICS
+from ctip_research.risk.model_card import ModelCardInfo, render_model_card
 from ctip_research.runs import require_upstream
 from ctip_research.stages._publish import combine_records, write_record
 

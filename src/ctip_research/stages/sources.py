@@ -56,6 +56,7 @@ stages:
     # (docs/synthetic.md). Deterministic from synth.seed: same params -> byte-identical files.
     cmd: ctip synth --params params.yaml
     deps:
+      - src/ctip_research/determinism.py
       - src/ctip_research/synth
       - src/ctip_research/stages/synth.py
       - src/ctip_research/config/synth.py

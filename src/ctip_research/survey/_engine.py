@@ -9,8 +9,8 @@ with-replacement, stratified, multi-PSU linearisation estimator (Wolter 2007, ch
 
 where ``z_hj`` is the total of ``z_i`` over PSU ``j`` of stratum ``h``, ``n_h`` the number of
 sampled PSUs in the stratum and ``f_h`` its first-stage sampling fraction (0 without FPC). This
-module holds that formula, vectorised with sparse indicator matrices so that a million rows take
-milliseconds, and the lonely-PSU rules.
+module holds that formula, vectorised with the group sums of :mod:`ctip_research.estimation.kernels`
+so that a million rows take milliseconds, and the lonely-PSU rules.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import sparse
 
 from ctip_research.errors import SurveyDesignError
+from ctip_research.estimation.kernels import group_sums
 from ctip_research.literals import LonelyPsu
 
 FloatArray = npt.NDArray[np.float64]
@@ -107,13 +107,6 @@ class DesignArrays:
     def df(self) -> int:
         """Design degrees of freedom: PSUs minus strata."""
         return self.n_psu - self.n_strata
-
-    def psu_matrix(self) -> sparse.csr_matrix:
-        """Sparse ``(P, n)`` indicator matrix: ``psu_matrix() @ z`` gives PSU totals."""
-        n = self.n_obs
-        return sparse.csr_matrix(
-            (np.ones(n), (self.psu, np.arange(n))), shape=(self.n_psu, n), dtype=np.float64
-        )
 
 
 def _codes(values: pd.Series | pd.DataFrame) -> IntArray:
@@ -281,11 +274,7 @@ def build_design_arrays(
 
 def psu_totals(design: DesignArrays, z: FloatArray) -> FloatArray:
     """Totals of the columns of ``z`` (shape ``(n,)`` or ``(n, k)``) over PSUs: ``(P, k)``."""
-    z2 = z.reshape(design.n_obs, -1)
-    out = np.empty((design.n_psu, z2.shape[1]))
-    for j in range(z2.shape[1]):
-        out[:, j] = np.bincount(design.psu, weights=z2[:, j], minlength=design.n_psu)
-    return out
+    return group_sums(z.reshape(design.n_obs, -1), design.psu, design.n_psu)
 
 
 def linearized_vcov(design: DesignArrays, z: FloatArray) -> FloatArray:
@@ -314,10 +303,7 @@ def linearized_vcov(design: DesignArrays, z: FloatArray) -> FloatArray:
     zt = psu_totals(design, z)
     h = design.psu_stratum
     n_h = design.n_psu_stratum.astype(np.float64)
-    k = zt.shape[1]
-    sums = np.empty((design.n_strata, k))
-    for j in range(k):
-        sums[:, j] = np.bincount(h, weights=zt[:, j], minlength=design.n_strata)
+    sums = group_sums(zt, h, design.n_strata)
     centre = sums / n_h[:, None]
     dev = zt - centre[h]
     lonely = design.n_psu_stratum == 1
@@ -343,14 +329,8 @@ def _second_stage_vcov(design: DesignArrays, st: SecondStage, z: FloatArray) -> 
     A PSU with a single sampled SSU adds nothing when it is fully sampled; otherwise it follows
     the lonely-PSU rule (``fail`` raises, the others let it add nothing).
     """
-    k = z.shape[1]
-    n_ssu = st.ssu_psu.shape[0]
-    t = np.empty((n_ssu, k))
-    for j in range(k):
-        t[:, j] = np.bincount(st.ssu, weights=z[:, j], minlength=n_ssu)
-    sums = np.empty((design.n_psu, k))
-    for j in range(k):
-        sums[:, j] = np.bincount(st.ssu_psu, weights=t[:, j], minlength=design.n_psu)
+    t = group_sums(z, st.ssu, st.ssu_psu.shape[0])
+    sums = group_sums(t, st.ssu_psu, design.n_psu)
     m = st.n_ssu_psu.astype(np.float64)
     dev = t - (sums / m[:, None])[st.ssu_psu]
     lonely = (st.n_ssu_psu == 1) & (st.fpc_factor > 1e-12)

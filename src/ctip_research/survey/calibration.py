@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ctip_research.errors import SurveyDesignError
+from ctip_research.estimation.kernels import group_sums
 
 __all__ = ["Calibration", "GregCalibration", "PostStratification", "Raking"]
 
@@ -73,7 +74,7 @@ def _cells(data: pd.DataFrame, by: list[str], population: Any) -> tuple[np.ndarr
 
 
 def _scale_to(w: FloatArray, codes: np.ndarray, totals: FloatArray) -> FloatArray:
-    sums = np.bincount(codes, weights=w, minlength=len(totals))
+    sums = group_sums(w, codes, len(totals))
     out: FloatArray = w * (totals / sums)[codes]
     return out
 
@@ -116,11 +117,9 @@ class PostStratification(Calibration):
         z2 = z.reshape(len(self.codes), -1)
         psw, oldw = self.new_weights, self.old_weights
         g = len(self.totals)
-        den = np.bincount(self.codes, weights=oldw, minlength=g)
-        out = z2.copy()
-        for j in range(z2.shape[1]):
-            num = np.bincount(self.codes, weights=z2[:, j] * oldw / psw, minlength=g)
-            out[:, j] = z2[:, j] - (num / den)[self.codes] * psw
+        den = group_sums(oldw, self.codes, g)
+        num = group_sums(z2 * oldw[:, None] / psw[:, None], self.codes, g)
+        out: FloatArray = z2 - (num / den[:, None])[self.codes] * psw[:, None]
         return out
 
 
@@ -163,9 +162,8 @@ class Raking(Calibration):
             for _, codes, _totals in self.margins:
                 g = int(codes.max()) + 1
                 counts = np.bincount(codes, minlength=g).astype(float)
-                for j in range(out.shape[1]):
-                    means = np.bincount(codes, weights=out[:, j] / psw, minlength=g) / counts
-                    out[:, j] = out[:, j] - psw * means[codes]
+                means = group_sums(out / psw[:, None], codes, g) / counts[:, None]
+                out = out - psw[:, None] * means[codes]
         return out
 
 

@@ -376,7 +376,7 @@ class SurveyDesign:
         >>> SurveyDesign(df, weight="w").proportion("y").estimate
         0.75
         """
-        observed = self._column(y).dropna()
+        observed = self.column(y).dropna()
         if observed.empty:
             raise SurveyDesignError(f"column {y!r} has no non-missing values")
         levels = sorted(pd.unique(observed).tolist(), key=lambda v: (str(type(v)), v))
@@ -419,15 +419,30 @@ class SurveyDesign:
             self, formula, family=family, link=link, domain=domain, hessian=hessian, df=df
         )
 
-    # ------------------------------------------------------------------ helpers
-    def _column(self, name: str) -> pd.Series:
+    def column(self, name: str) -> pd.Series:
+        """A column of the survey data, one value per row of the design.
+
+        Raises
+        ------
+        SurveyDesignError
+            When the data has no such column.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> design = SurveyDesign(pd.DataFrame({"y": [1.0, 2.0], "w": [1.0, 1.0]}), weight="w")
+        >>> design.column("y").tolist()
+        [1.0, 2.0]
+        """
         if name not in self.data.columns:
             raise SurveyDesignError(f"column {name!r} is not in the survey data")
         return self.data[name]
 
+    # ------------------------------------------------------------------ helpers
+
     def _numeric(self, name: str) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
         """Values of a numeric column (missing -> 0) and the mask of non-missing values."""
-        col = self._column(name)
+        col = self.column(name)
         if col.dtype == bool:
             col = col.astype(np.float64)
         if not pd.api.types.is_numeric_dtype(col):
@@ -443,7 +458,7 @@ class SurveyDesign:
     def _domains(self, by: list[str]) -> tuple[pd.DataFrame, list[npt.NDArray[np.bool_]]]:
         """Levels of the ``by`` columns (sorted) and their row masks; a row with a missing ``by``
         value belongs to no domain."""
-        frame = pd.DataFrame({c: self._column(c) for c in by})
+        frame = pd.DataFrame({c: self.column(c) for c in by})
         grouped = frame.groupby(by, sort=True, observed=True, dropna=True)
         codes = grouped.ngroup().to_numpy()
         levels = grouped.size().reset_index()[by]
@@ -499,7 +514,7 @@ class SurveyDesign:
         frame = pl.DataFrame({_W: a.weights, _S: a.stratum, _P: a.psu})
         columns = []
         for name in wanted:
-            col = self._column(name)
+            col = self.column(name)
             if col.dtype == bool:
                 col = col.astype(np.float64)
             try:
@@ -651,7 +666,7 @@ class SurveyDesign:
     def _proportion_table(
         self, y: str, chosen: list[Any], by: str | Sequence[str] | None
     ) -> pd.DataFrame:
-        col = self._column(y)
+        col = self.column(y)
         ok = col.notna().to_numpy()
         by_cols = self._by_list(by)
         table = None

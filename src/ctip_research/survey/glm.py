@@ -398,7 +398,7 @@ def fit_survey_glm(
         )
     rows = np.asarray(rhs.index, dtype=np.int64)
     if domain is not None:
-        dom = survey._column(domain).fillna(False).to_numpy(dtype=bool)
+        dom = survey.column(domain).fillna(False).to_numpy(dtype=bool)
         keep = dom[rows]
         rows = rows[keep]
         rhs, lhs = rhs[keep], lhs[keep]

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from ctip_research.errors import SurveyDesignError
+from ctip_research.estimation.kernels import group_sums
 from ctip_research.survey._engine import DesignArrays, FloatArray, psu_totals
 
 
@@ -51,10 +52,7 @@ def replicate_totals(design: DesignArrays, z: FloatArray) -> FloatArray:
     t = psu_totals(design, z)
     full = t.sum(axis=0)
     h = design.psu_stratum
-    k = t.shape[1]
-    sums = np.empty((design.n_strata, k))
-    for j in range(k):
-        sums[:, j] = np.bincount(h, weights=t[:, j], minlength=design.n_strata)
+    sums = group_sums(t, h, design.n_strata)
     n_h = design.n_psu_stratum[h].astype(np.float64)[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         rep = full[None, :] + sums[h] / (n_h - 1.0) - n_h / (n_h - 1.0) * t

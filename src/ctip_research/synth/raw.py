@@ -13,8 +13,6 @@ header timestamp).
 
 from __future__ import annotations
 
-import io
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ import yaml
 
 from ctip_research import literals as L
 from ctip_research.config.synth import SynthParams
+from ctip_research.determinism import fix_dta_timestamp_file, write_zip
 from ctip_research.identity import EMBEDDED_SURVEY, SYNTH_GENERATOR
 from ctip_research.io import (
     atomic_path,
@@ -1842,6 +1841,8 @@ def _codebook_w2(survey: SyntheticSurvey, ex: RawExport) -> dict[str, Any]:
 
 _FIXED_ZIP_TIME = (2022, 1, 1, 0, 0, 0)
 _FIXED_ISO = "2022-01-01T00:00:00Z"
+#: Header timestamp of the synthetic firm's Stata files (their pretend export date).
+_DTA_TIMESTAMP = b"01 Jan 2025 00:00"
 
 
 def _col_letter(i: int) -> str:
@@ -1977,14 +1978,11 @@ def _xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
     }
     for i, nm in enumerate(names):
         files[f"xl/worksheets/sheet{i + 1}.xml"] = _sheet_xml(sheets[nm])
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as z:
-        for name, text in files.items():
-            zi = zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME)
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o644 << 16
-            z.writestr(zi, text.encode("utf-8"))
-    return out.getvalue()
+    return write_zip(
+        ((name, text.encode("utf-8")) for name, text in files.items()),
+        date_time=_FIXED_ZIP_TIME,
+        external_attr=0o644 << 16,
+    )
 
 
 def _write_dta(
@@ -2015,13 +2013,7 @@ def _write_dta(
             variable_value_labels=value_labels,
             missing_user_values=missing or None,
         )
-        data = tmp.read_bytes()
-        i = data.find(b"<timestamp>")
-        if i >= 0:
-            length = data[i + 11]
-            fixed = b"01 Jan 2025 00:00"[:length].ljust(length)
-            data = data[: i + 12] + fixed + data[i + 12 + length :]
-            tmp.write_bytes(data)
+        fix_dta_timestamp_file(tmp, _DTA_TIMESTAMP)
 
 
 def write_raw_files(survey: SyntheticSurvey, outdir: str | Path) -> dict[str, Any]:

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-from ctip_research.clean.export import fix_dta_timestamp_file
+from ctip_research.determinism import fix_dta_timestamp_file
 
 OUT = Path(__file__).resolve().parent
 SEED = 20240611

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ctip_research.models.evaluate import RiskEvaluation
+from ctip_research.risk.evaluate import RiskEvaluation
 
 __all__ = ["ModelCardInfo", "render_model_card"]
 
