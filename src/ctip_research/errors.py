@@ -145,6 +145,13 @@ class BusyError(CtipError):
     exit_code = 15
 
 
+class SchedulerError(CtipError):
+    """No Dask scheduler answers at the address given as ``--scheduler`` (or
+    ``CTIP_SCHEDULER``); nothing was run."""
+
+    exit_code = 16
+
+
 class RenderError(CtipError):
     """A report, figure or the brief cannot be rendered as specified (e.g. the brief is longer
     than ``brief.max_pages``, a notebook fails to execute)."""

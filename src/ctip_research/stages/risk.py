@@ -157,8 +157,13 @@ def _publication_record(
     return combine_records("risk outputs", [*gated, *checks], policy)
 
 
-def run_risk(params: Params) -> None:
-    """Train and evaluate the risk-screening model; write metrics, curves and the model card."""
+def run_risk(params: Params, *, scheduler: str | None = None) -> None:
+    """Train and evaluate the risk-screening model; write metrics, curves and the model card.
+
+    ``scheduler``: where the bootstrap runs, ``"local"`` or a Dask scheduler's address
+    (``None``: ``$CTIP_SCHEDULER``, else local; :mod:`ctip_research.parallel`). The outputs do
+    not depend on it.
+    """
     require_upstream("features", params.paths, consumer="risk")
     rp = params.risk
     policy = DisclosurePolicy.from_privacy(params.privacy)
@@ -232,6 +237,7 @@ def run_risk(params: Params) -> None:
             seed=rp.seed,
             n_permutation_repeats=rp.n_permutation_repeats if primary else 0,
             n_jobs=rp.n_jobs,
+            scheduler=scheduler,
         )
         if primary and rp.save_model:
             import joblib

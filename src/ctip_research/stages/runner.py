@@ -30,6 +30,7 @@ import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 from ctip_research.config import Params
 from ctip_research.errors import BusyError, CtipError, OutputWriteError
@@ -113,8 +114,10 @@ def _os_error(exc: OSError, stage: str) -> OutputWriteError:
     )
 
 
-def run_stage(stage: str, params: Params) -> None:
-    """Run ``run_<stage>(params)`` locked, recovered and as one transaction (module docstring).
+def run_stage(stage: str, params: Params, **options: Any) -> None:
+    """Run ``run_<stage>(params, **options)`` locked, recovered and as one transaction (module
+    docstring). ``options`` are the stage's keyword options that are not analysis choices (such
+    as where the work runs, ``scheduler``).
 
     Examples
     --------
@@ -136,7 +139,7 @@ def run_stage(stage: str, params: Params) -> None:
             if done["removed"]:
                 log.info("removed %d temporary file(s) of killed runs", done["removed"])
             with transaction(dirs[0] / JOURNAL_NAME):
-                func(params)
+                func(params, **options)
         except CtipError:
             raise
         except OSError as exc:
