@@ -98,6 +98,10 @@ def _map_local(
 ) -> list[T]:
     from joblib import Parallel, delayed
 
+    if progress:
+        log.info(
+            "%s: %d tasks on this machine (joblib, n_jobs=%d)", description, len(tasks), n_jobs
+        )
     if n_jobs == 1:  # no pool to start: the plain loop (and a traceback from the task itself)
         out: Any = (func(*args) for args in tasks)
     else:

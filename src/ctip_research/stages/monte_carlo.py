@@ -39,6 +39,7 @@ import pandas as pd
 from ctip_research.config import Params
 from ctip_research.disclosure import Aggregates, DisclosurePolicy, disclose
 from ctip_research.io import (
+    PUBLISHED_DIGITS,
     direct_writes,
     discard_output,
     read_json,
@@ -299,7 +300,9 @@ def _metric_files(summary: pd.DataFrame, out: Path) -> list[Path]:
                 str(r["model"]): (None if pd.isna(r[metric]) else round(float(r[metric]), 6))
                 for r in g.to_dict(orient="records")
             }
-            files.append(write_json(out / metric / f"{scenario}.json", values))
+            files.append(
+                write_json(out / metric / f"{scenario}.json", values, digits=PUBLISHED_DIGITS)
+            )
     return files
 
 
@@ -317,11 +320,10 @@ def run_monte_carlo(params: Params, *, scheduler: str | None = None) -> None:
     seeds = draw_seeds(mc.seed, mc.draws)
     tasks = [(scenario, seed) for scenario in mc.scenarios for seed in seeds]
     log.info(
-        "monte carlo: %d scenarios x %d draws of %d households per province (%d jobs)",
+        "monte carlo: %d scenarios x %d draws of %d households per province",
         len(mc.scenarios),
         mc.draws,
         mc.households_per_province,
-        mc.n_jobs,
     )
     start = time.perf_counter()
     draws = run_draws(params, tasks, scheduler=scheduler)
@@ -342,9 +344,9 @@ def run_monte_carlo(params: Params, *, scheduler: str | None = None) -> None:
     )
     out = params.paths.processed / OUT_DIR
     files = [
-        write_csv(out / "draws.csv", draws, float_format="%.10g"),
-        write_csv(out / "summary.csv", summary, float_format="%.10g"),
-        write_csv(out / "verdicts.csv", verdicts, float_format="%.10g"),
+        write_csv(out / "draws.csv", draws, digits=PUBLISHED_DIGITS),
+        write_csv(out / "summary.csv", summary, digits=PUBLISHED_DIGITS),
+        write_csv(out / "verdicts.csv", verdicts, digits=PUBLISHED_DIGITS),
     ]
     files.append(
         write_text(
@@ -379,6 +381,7 @@ def run_monte_carlo(params: Params, *, scheduler: str | None = None) -> None:
                 "n_failed_fits": int(draws["estimate"].isna().sum()),
                 "verdicts": counts,
             },
+            digits=PUBLISHED_DIGITS,
         )
     )
     # Synthetic draws only, but published like every other artefact: every row of the draws and

@@ -31,7 +31,14 @@ from ctip_research.config.risk import RiskParams
 from ctip_research.disclosure import Aggregates, Curve, DisclosurePolicy, disclose
 from ctip_research.errors import InputFileError
 from ctip_research.identity import read_identity, source_label
-from ctip_research.io import write_csv, write_json, write_text, write_with
+from ctip_research.io import (
+    CURVE_DIGITS,
+    PUBLISHED_DIGITS,
+    write_csv,
+    write_json,
+    write_text,
+    write_with,
+)
 from ctip_research.literals import PROVINCES, ClassifierKind
 from ctip_research.log import get_logger
 from ctip_research.models.classify import (
@@ -39,6 +46,7 @@ from ctip_research.models.classify import (
     build_classifier,
     fit_classifier,
     make_design_matrix,
+    round_fitted,
 )
 from ctip_research.models.evaluate import (
     HEADLINE_METRICS,
@@ -242,7 +250,10 @@ def run_risk(params: Params, *, scheduler: str | None = None) -> None:
         if primary and rp.save_model:
             import joblib
 
-            final = fit_classifier(build_classifier(spec), X, y, sample_weight=w)
+            # learned values rounded as published numbers are: the same bytes on any install
+            final = round_fitted(
+                fit_classifier(build_classifier(spec), X, y, sample_weight=w), PUBLISHED_DIGITS
+            )
             target = params.paths.interim / "risk" / "model.joblib"
             write_with(target, lambda tmp, m=final: joblib.dump(m, tmp))  # type: ignore[misc]
             log.info("risk: model refitted on all households saved to %s (not published)", target)
@@ -264,9 +275,9 @@ def run_risk(params: Params, *, scheduler: str | None = None) -> None:
 
     frames = _publishable(ev)
     disclosure = _publication_record(ev, frames, policy)
-    written = [write_json(out_dir / "metrics.json", metrics)]
+    written = [write_json(out_dir / "metrics.json", metrics, digits=PUBLISHED_DIGITS)]
     for name, frame in frames.items():
-        written.append(write_csv(out_dir / name, frame, float_format="%.6g"))
+        written.append(write_csv(out_dir / name, frame, digits=CURVE_DIGITS))
     group_labels: dict[str, dict[str, str]] = {
         "province_code": {str(k): f"{v} ({k:02d})" for k, v in PROVINCES.items()}
     }
