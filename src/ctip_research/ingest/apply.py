@@ -148,8 +148,8 @@ def empty_interim_table(table: Table) -> pd.DataFrame:
     Examples
     --------
     >>> from ctip_research.schemas import get_table
-    >>> list(empty_interim_table(get_table("loans")).columns)[-2:]
-    ['_submission_id', '_submission_time']
+    >>> list(empty_interim_table(get_table("loans")).columns)[-3:]
+    ['_submission_id', '_submission_time', '_has_loan_reported']
     """
     cols = {c: pd.Series(dtype=d) for c, d in table.dtypes.items()}
     cols.update({c: pd.Series(dtype=d) for c, d in INTERIM_META_COLUMNS.items()})

@@ -10,8 +10,9 @@ Writes to ``<processed>/brief/``: ``brief.pdf`` (Typst, fixed document date from
 sentence, the template it came from and the conditions it was chosen on, and every number printed
 with its source) and ``brief.disclosure.json`` (the check record: the inputs' records passed and
 every number on the page is traced). Fails with :class:`~ctip_research.errors.DisclosureError`
-when a check fails and with :class:`~ctip_research.errors.RenderError` when the PDF exceeds
-``brief.max_pages``.
+when a check fails, with :class:`~ctip_research.errors.RenderError` when the PDF exceeds
+``brief.max_pages`` and with :class:`~ctip_research.errors.TypesetError` when Typst cannot
+typeset it.
 """
 
 from __future__ import annotations
