@@ -35,6 +35,7 @@ from ctip_research.ingest.codebook import (
     FileKey,
     FileSpec,
     check_codebook,
+    map_distinct,
     normalise_code,
 )
 from ctip_research.ingest.identifiers import format_hits, scan_identifier_values
@@ -218,7 +219,7 @@ class _FileState:
         self.problems.append(f"{self.where}, column {column!r}: {text}")
 
     def codes(self, column: str) -> pd.Series:
-        return self.raw.data[column].map(normalise_code).astype(object)
+        return map_distinct(self.raw.data[column], normalise_code).astype(object)
 
     def special_mask(self, column: str, spec: ColumnSpec, codes: pd.Series) -> pd.Series:
         """Mark special codes; record them with their reasons. Returns the mask."""
@@ -226,8 +227,10 @@ class _FileState:
         labels = {
             normalise_code(k): str(v) for k, v in self.raw.value_labels.get(column, {}).items()
         }
-        reason = codes.map(lambda c: reasons.get(c) if isinstance(c, str) else None).astype(object)
-        stata = codes.map(lambda c: isinstance(c, str) and bool(_STATA_MISSING.match(c)))
+        reason = map_distinct(
+            codes, lambda c: reasons.get(c) if isinstance(c, str) else None
+        ).astype(object)
+        stata = map_distinct(codes, lambda c: isinstance(c, str) and bool(_STATA_MISSING.match(c)))
         stata = stata.astype(bool) & reason.isna() & (self.cb.format == "stata")
         if stata.any():
             reason[stata] = codes[stata].map(
@@ -313,7 +316,9 @@ class _FileState:
     ) -> tuple[pd.Series, pd.Series]:
         """Apply the reviewed fixes (known misspellings); record each fixed row."""
         fixes = spec.fixes or {}
-        fixed = codes.map(lambda c: fixes.get(c) if isinstance(c, str) else None).astype(object)
+        fixed = map_distinct(codes, lambda c: fixes.get(c) if isinstance(c, str) else None).astype(
+            object
+        )
         hit = fixed.notna()
         if not hit.any():
             return codes, raw_values
@@ -333,7 +338,9 @@ class _FileState:
 
     def record_padding(self, column: str, spec: ColumnSpec, raw_values: pd.Series) -> None:
         """Record categorical text with leading/trailing blanks (trimmed before the value map)."""
-        padded = raw_values.map(lambda v: isinstance(v, str) and v != v.strip()).astype(bool)
+        padded = map_distinct(raw_values, lambda v: isinstance(v, str) and v != v.strip()).astype(
+            bool
+        )
         if padded.any():
             self.fixes.append(
                 pd.DataFrame(
@@ -367,8 +374,10 @@ class _FileState:
                 return vmap[label]
             return _UNKNOWN
 
-        mapped = codes.where(valid).map(lookup).astype(object)
-        unknown = mapped.map(lambda v: v is _UNKNOWN).astype(bool)
+        mapped = map_distinct(codes.where(valid), lookup).astype(object)
+        unknown = pd.Series(
+            [v is _UNKNOWN for v in mapped.to_numpy(dtype=object)], index=mapped.index, dtype=bool
+        )
         if unknown.any():
             distinct = sorted({str(c) for c in codes[unknown]})
             documented = [*vmap, *(lab for lab in labels.values() if lab is not None)]
@@ -448,11 +457,11 @@ class _FileState:
             )
 
     def to_type(self, column: str, canonical: str, ftype: str, values: pd.Series) -> pd.Series:
-        present = values.map(
-            lambda v: v is not None and not (isinstance(v, float) and np.isnan(v))
+        present = map_distinct(
+            values, lambda v: v is not None and not (isinstance(v, float) and np.isnan(v))
         ).astype(bool)
         if ftype in ("int", "float"):
-            if values.map(lambda v: isinstance(v, bool)).any():
+            if map_distinct(values, lambda v: isinstance(v, bool)).any():
                 values = values.map(lambda v: int(v) if isinstance(v, bool) else v)
             num = pd.to_numeric(values.where(present, np.nan), errors="coerce").astype("Float64")
             bad = present & num.isna().to_numpy()
@@ -486,8 +495,10 @@ class _FileState:
                     return False
                 return _UNKNOWN
 
-            out = values.map(as_bool).astype(object)
-            bad = out.map(lambda v: v is _UNKNOWN).astype(bool)
+            out = map_distinct(values, as_bool).astype(object)
+            bad = pd.Series(
+                [v is _UNKNOWN for v in out.to_numpy(dtype=object)], index=out.index, dtype=bool
+            )
             if bad.any():
                 self.problem(
                     column,
@@ -497,7 +508,7 @@ class _FileState:
                 out[bad] = pd.NA
             return out.astype("boolean")
         # text: NFC, blanks trimmed, integral numbers without decimals (a code 12.0 -> "12")
-        return values.map(normalise_code).astype("string")
+        return map_distinct(values, normalise_code).astype("string")
 
 
 class _Unknown:
@@ -550,12 +561,13 @@ def _process_columns(state: _FileState, hmac_key: str, table: Table) -> None:
         if spec.action == "key":
             codes = state.codes(column)
             if spec.canonical == "household_id":
-                state.out["household_id"] = codes.map(
+                state.out["household_id"] = map_distinct(
+                    codes,
                     lambda c: (
                         pseudonymise(state.id_aliases.get(c, c), hmac_key)
                         if isinstance(c, str)
                         else None
-                    )
+                    ),
                 )
             else:
                 assert spec.canonical is not None

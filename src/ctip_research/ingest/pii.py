@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
 from ctip_research.errors import PrivacyError
@@ -220,8 +221,10 @@ def is_name_like(column: str) -> str | None:
 def _text_values(series: pd.Series) -> pd.Series | None:
     if isinstance(series.dtype, pd.StringDtype) or series.dtype == object:
         values = series.dropna()
-        values = values[values.map(lambda v: isinstance(v, str))]
-        return values.astype(str).str.strip()
+        is_text = np.fromiter(
+            (isinstance(v, str) for v in values.to_numpy(dtype=object)), bool, len(values)
+        )
+        return values[is_text].astype(str).str.strip()
     return None
 
 
@@ -303,8 +306,11 @@ def scan_pii(
                     "detail": f"{share_unique:.0%} of {n} text values are unique",
                 }
             )
+        # each distinct value matched once, weighted by how often it occurs
+        counts = values.value_counts(sort=False)
+        distinct = counts.index.to_series()
         for rule, pattern in (("phone", _PHONE), ("email", _EMAIL), ("date", _DATE)):
-            share = float(values.str.match(pattern).mean())
+            share = int(counts[distinct.str.match(pattern).to_numpy(dtype=bool)].sum()) / n
             if share > pattern_share:
                 hits.append(
                     {
