@@ -52,7 +52,7 @@ def data_dirs(params: Params) -> list[Path]:
     Examples
     --------
     >>> from ctip_research.config import load_params
-    >>> [p.as_posix() for p in data_dirs(load_params("params.yaml"))]  # doctest: +SKIP
+    >>> [p.as_posix() for p in data_dirs(load_params("params.yaml"))]
     ['data/interim', 'data/processed']
     """
     out: list[Path] = []
@@ -119,10 +119,7 @@ def run_stage(stage: str, params: Params, **options: Any) -> None:
     docstring). ``options`` are the stage's keyword options that are not analysis choices (such
     as where the work runs, ``scheduler``).
 
-    Examples
-    --------
-    >>> from ctip_research.config import load_params
-    >>> run_stage("ingest", load_params("params.yaml"))  # doctest: +SKIP
+    ``run_stage("ingest", load_params("params.yaml"))`` is what ``ctip ingest`` runs.
     """
     module = importlib.import_module(f"ctip_research.stages.{stage}")
     func = getattr(module, f"run_{stage}")
