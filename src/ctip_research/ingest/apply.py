@@ -655,9 +655,21 @@ def _convert_money(
                 return np.nan
             return float(by_year[cur])
 
-        per_usd = pd.Series(
-            [rate(y, c) for y, c in zip(years, currency, strict=True)], dtype="Float64"
+        # one rate per distinct (year, currency) pair, in the order the rows first meet them
+        y_codes, y_uniques = pd.factorize(years.reset_index(drop=True), use_na_sentinel=True)
+        c_codes, c_uniques = pd.factorize(
+            currency.reset_index(drop=True).astype(object), use_na_sentinel=True
         )
+        year_of = [None, *list(y_uniques)]  # code + 1 -> value (0: missing)
+        currency_of = [None, *list(c_uniques)]
+        width = len(currency_of)
+        pair = (y_codes.astype(np.int64) + 1) * width + (c_codes + 1)
+        pair_codes, pair_uniques = pd.factorize(pair)
+        pair_rates = np.array(
+            [rate(year_of[int(p) // width], currency_of[int(p) % width]) for p in pair_uniques],
+            dtype=np.float64,
+        )
+        per_usd = pd.Series(pair_rates[pair_codes], dtype="Float64")
         is_usd = currency.map(lambda c: c == "USD").astype(bool).to_numpy()
         no_year = amount.notna() & years.isna().to_numpy() & keep.to_numpy() & ~is_usd
         if no_year.any():
@@ -785,18 +797,21 @@ def household_id_variants(
             ]
             if raw is None or not cols or cols[0] not in raw.data.columns:
                 continue
-            codes = raw.data[cols[0]].map(normalise_code)
-            rows: list[int] = []
+            codes = map_distinct(raw.data[cols[0]], normalise_code)
+            # each distinct spelling once, in the order the rows first meet it: the first
+            # spelling of a key is the one its first row has
+            later: set[str] = set()
             merged: set[str] = set()
-            for code, row in zip(codes, raw.rows, strict=True):
+            for code in pd.unique(codes.to_numpy(dtype=object)):
                 if not isinstance(code, str):
                     continue
                 key = id_key(code)
                 seen = first.setdefault(key, code)
                 if seen != code:
                     aliases[code] = seen
-                    rows.append(int(row))
+                    later.add(code)
                     merged.add(key)
+            rows = [int(r) for r in np.asarray(raw.rows)[codes.isin(later).to_numpy(dtype=bool)]]
             if rows:
                 report.append(
                     {

@@ -31,10 +31,10 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from ctip_research.ingest.codebook import Codebook, FileKey, FileSpec
+from ctip_research.ingest.pii import text_mask
 from ctip_research.ingest.readers import RawTable
 from ctip_research.schemas import CANONICAL_TABLES
 
@@ -141,10 +141,7 @@ def _scan_column(
 ) -> dict[str, list[int]]:
     """Rule -> positions (0-based) of hits among ``values``; ``sources`` collects the pii
     columns whose values were found."""
-    is_text = np.fromiter(
-        (isinstance(v, str) for v in values.to_numpy(dtype=object)), bool, len(values)
-    )
-    text = values[is_text]
+    text = values[text_mask(values)]
     if text.empty:
         return {}
     uniques = pd.unique(text.to_numpy())

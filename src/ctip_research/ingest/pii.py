@@ -218,13 +218,28 @@ def is_name_like(column: str) -> str | None:
     return None
 
 
+def text_mask(values: pd.Series) -> np.ndarray:
+    """Which values are text (``str``), as a boolean array; a column of text and missing values
+    is recognised at C speed instead of one Python call per row.
+
+    Examples
+    --------
+    >>> text_mask(pd.Series(["a", None, 3, "b"], dtype=object)).tolist()
+    [True, False, False, True]
+    """
+    if isinstance(values.dtype, pd.StringDtype) or (
+        values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "string"
+    ):
+        return values.notna().to_numpy(dtype=bool)
+    return np.fromiter(
+        (isinstance(v, str) for v in values.to_numpy(dtype=object)), bool, len(values)
+    )
+
+
 def _text_values(series: pd.Series) -> pd.Series | None:
     if isinstance(series.dtype, pd.StringDtype) or series.dtype == object:
         values = series.dropna()
-        is_text = np.fromiter(
-            (isinstance(v, str) for v in values.to_numpy(dtype=object)), bool, len(values)
-        )
-        return values[is_text].astype(str).str.strip()
+        return values[text_mask(values)].astype(str).str.strip()
     return None
 
 
