@@ -441,9 +441,9 @@ def read_codebook(path: str | Path) -> Codebook:
 
     Examples
     --------
-    >>> cb = read_codebook("data/raw/synthetic/wave1_kobo.codebook.yaml")  # doctest: +SKIP
-    >>> cb.source  # doctest: +SKIP
-    'wave1_kobo'
+    >>> cb = read_codebook("tests/data/example_survey/wave1_csv.codebook.yaml")
+    >>> cb.source, cb.wave
+    ('example_w1', 1)
     """
     path = Path(path)
     try:
