@@ -119,3 +119,24 @@ def test_monte_carlo_on_a_two_worker_cluster_equals_the_local_run(params, cluste
     pd.testing.assert_frame_equal(remote, local, check_exact=True)
     assert list(local["scenario"].unique()) == ["default", "weak_instrument"]
     assert local["estimate"].notna().sum() > 0
+
+
+def test_cli_stops_with_exit_16_when_no_scheduler_answers(
+    params_dict, tmp_path, monkeypatch
+) -> None:
+    import yaml
+    from typer.testing import CliRunner
+
+    from ctip_research.cli import app
+
+    params_dict["paths"] = {k: str(tmp_path / k) for k in ("raw", "interim", "processed")}
+    params_dict["monte_carlo"].update(scenarios=["default"], draws=2, households_per_province=20)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params_dict), encoding="utf-8")
+    monkeypatch.setattr(parallel, "CONNECT_TIMEOUT", "1s")
+    res = CliRunner().invoke(
+        app, ["monte-carlo", "--params", str(path), "--scheduler", "tcp://127.0.0.1:9"]
+    )
+    assert res.exit_code == SchedulerError.exit_code == 16, res.output
+    assert "no Dask scheduler answered at tcp://127.0.0.1:9" in res.output
+    assert not (tmp_path / "processed" / "monte_carlo").exists()  # nothing was written
