@@ -146,6 +146,8 @@ def _map_distributed(
             len(workers),
             sum(workers.values()),
         )
+        if not workers:
+            log.warning("%s: the cluster has no worker yet; the tasks wait for one", description)
         if not tasks:
             return []
         columns = [list(c) for c in zip(*tasks, strict=True)]
