@@ -9,7 +9,8 @@ Parts (``--parts``, default all):
 - ``scale``: ``ctip synth`` (Parquet raw files, ``synth.output_format: parquet``; not part of the
   target), then ``ctip ingest``, ``clean``, ``features`` and ``fit`` (the core models of
   ``fit.models``; robustness bootstrap reduced with ``--robustness-reps``) at each size of
-  ``--sizes`` households per wave, each stage in its own process: wall time and peak resident
+  ``--sizes`` households per wave (census size: ``--sizes 1000000``), each stage in its own
+  process: wall time and peak resident
   memory (``os.wait4`` rusage ``ru_maxrss``), and the time growth exponent between sizes
   (``log(t2/t1) / log(n2/n1)``; 1 = linear).
 - ``compare``: on the same data in the same run, design-based means (our ``SurveyDesign`` vs
@@ -46,12 +47,14 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 N_PROVINCES = 8
 SCALE_STAGES = ("synth", "ingest", "clean", "features", "fit")
-TARGET_STAGES = ("clean", "features", "fit")  # target: clean + features + core models < 10 min
+TARGET_STAGES = ("ingest", "clean", "features", "fit")  # ingest to fit < 10 min, < 8 GiB
 
 
 # -- helpers ----------------------------------------------------------------------------------
 def run_measured(cmd: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run ``cmd``; wall seconds, peak RSS (MiB) of the process tree's largest child, exit code."""
+    """Run ``cmd``; wall seconds, CPU seconds (user + system: what the stage costs, much less
+    affected than wall time by other work on a shared machine), peak RSS (MiB) of the process
+    tree's largest child, exit code."""
     t0 = time.perf_counter()
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err)
@@ -62,6 +65,7 @@ def run_measured(cmd: list[str], *, cwd: Path, env: dict[str, str] | None = None
         tail = err.read().decode("utf-8", "replace").strip().splitlines()[-3:]
     return {
         "seconds": wall,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
         "peak_mib": usage.ru_maxrss / 1024.0,  # Linux: KiB
         "returncode": proc.returncode,
         "error": " | ".join(tail) if proc.returncode else "",
@@ -144,19 +148,26 @@ def write_scale_params(workdir: Path, households_per_wave: int, robustness_reps:
     return path
 
 
-def bench_scale(sizes: list[int], *, robustness_reps: int, keep: bool) -> pd.DataFrame:
-    """Each scale stage in its own process at each size."""
+def bench_scale(
+    sizes: list[int],
+    *,
+    robustness_reps: int,
+    keep: bool,
+    stages: tuple[str, ...] = SCALE_STAGES,
+) -> pd.DataFrame:
+    """Each scale stage (``stages``, in pipeline order) in its own process at each size."""
     rows = []
     ctip = ctip_exe()
     for n in sizes:
         tmp = Path(tempfile.mkdtemp(prefix=f"ctip-bench-{n}-"))
         try:
             params = write_scale_params(tmp, n, robustness_reps)
-            for stage in SCALE_STAGES:
+            for stage in stages:
                 res = run_measured([ctip, "-q", stage, "--params", str(params)], cwd=tmp)
                 rows.append({"households_per_wave": n, "stage": stage, **res})
                 print(
-                    f"  {n:>9,} {stage:<9} {res['seconds']:8.1f} s {res['peak_mib']:9.0f} MiB"
+                    f"  {n:>9,} {stage:<9} {res['seconds']:8.1f} s (cpu {res['cpu_seconds']:7.1f} s)"
+                    f" {res['peak_mib']:9.0f} MiB"
                     + (f"  FAILED: {res['error']}" if res["returncode"] else ""),
                     flush=True,
                 )
@@ -179,10 +190,11 @@ def bench_scale(sizes: list[int], *, robustness_reps: int, keep: bool) -> pd.Dat
 
 
 def scale_summary(scale: pd.DataFrame) -> pd.DataFrame:
-    """clean + features + fit per size against the issue-9 targets (10 min, 8 GiB)."""
+    """ingest + clean + features + fit per size against the targets (10 min, 8 GiB)."""
     sub = scale.loc[scale["stage"].isin(TARGET_STAGES)]
     agg = sub.groupby("households_per_wave").agg(
         seconds=("seconds", "sum"),
+        cpu_seconds=("cpu_seconds", "sum"),
         peak_mib=("peak_mib", "max"),
         stages_ok=("returncode", lambda r: int((r == 0).sum())),
     )
@@ -308,6 +320,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--repeat", type=int, default=3, help="best of N (part c)")
     ap.add_argument("--robustness-reps", type=int, default=99, help="fit.robustness bootstrap")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directories")
+    ap.add_argument(
+        "--stages",
+        default=",".join(SCALE_STAGES),
+        help="scale stages to run, in pipeline order (e.g. synth,ingest for the census ingest)",
+    )
     ap.add_argument("--out-dir", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
@@ -325,12 +342,17 @@ def main(argv: list[str] | None = None) -> None:
     if "scale" in parts:
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
         print(f"scale: sizes {sizes} ...", flush=True)
-        scale = bench_scale(sizes, robustness_reps=args.robustness_reps, keep=args.keep)
+        stages = tuple(s.strip() for s in args.stages.split(",") if s.strip())
+        scale = bench_scale(
+            sizes, robustness_reps=args.robustness_reps, keep=args.keep, stages=stages
+        )
         scale.to_csv(args.out_dir / "scale.csv", index=False)
         print_table(scale.drop(columns=["error"]), "Stages by size (each its own process)")
         summary = scale_summary(scale)
         summary.to_csv(args.out_dir / "scale_summary.csv", index=False)
-        print_table(summary, "clean + features + fit (targets: 10 min, 8 GiB, exponent <= 1)")
+        print_table(
+            summary, "ingest + clean + features + fit (targets: 10 min, 8 GiB, exponent <= 1)"
+        )
     if "compare" in parts:
         print(f"compare: {args.compare_size:,} households ...", flush=True)
         comp = bench_compare(args.compare_size, args.repeat)

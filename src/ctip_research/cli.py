@@ -44,6 +44,16 @@ _state = {"verbose": False}
 ParamsOpt = Annotated[
     Path, typer.Option("--params", "-p", help="Parameters file.", show_default=True)
 ]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Where the draws run: 'local' (this machine, joblib) or the address of a Dask "
+        "scheduler, e.g. tcp://10.0.0.5:8786 (docs/benchmarks.md). Default: $CTIP_SCHEDULER, "
+        "else local. The outputs do not depend on it.",
+        show_default=False,
+    ),
+]
 
 
 @app.callback()
@@ -70,7 +80,9 @@ def _fail(exc: BaseException, code: int) -> None:
     raise typer.Exit(code)
 
 
-def _run_stage(stage: str, params_path: Path, *, check_pipeline: bool = False) -> None:
+def _run_stage(
+    stage: str, params_path: Path, *, check_pipeline: bool = False, **options: object
+) -> None:
     from ctip_research.config import load_params
 
     try:
@@ -82,7 +94,7 @@ def _run_stage(stage: str, params_path: Path, *, check_pipeline: bool = False) -
             check_dvc_yaml(params, dvc_yaml)
         from ctip_research.stages.runner import run_stage
 
-        run_stage(stage, params)  # locked, recovered, one transaction
+        run_stage(stage, params, **options)  # locked, recovered, one transaction
     except CtipError as exc:
         _fail(exc, exc.exit_code)
     except KeyboardInterrupt:  # pragma: no cover - interactive
@@ -157,7 +169,7 @@ def validate(params: ParamsOpt = Path("params.yaml")) -> None:
 
 
 @app.command("monte-carlo")
-def monte_carlo(params: ParamsOpt = Path("params.yaml")) -> None:
+def monte_carlo(params: ParamsOpt = Path("params.yaml"), scheduler: SchedulerOpt = None) -> None:
     """Monte Carlo validation: every estimator in every synthetic world (scenario), many draws.
 
     Each draw runs synth (raw files), ingest, clean, features and the fit of the validated models
@@ -166,17 +178,17 @@ def monte_carlo(params: ParamsOpt = Path("params.yaml")) -> None:
     data/processed/monte_carlo/ (draws.csv, summary.csv/.md, coverage/bias/rmse/interval_length/
     power metrics per scenario, coverage_by_scenario.png, metrics.json).
     """
-    _run_stage("monte_carlo", params)
+    _run_stage("monte_carlo", params, scheduler=scheduler)
 
 
 @app.command()
-def risk(params: ParamsOpt = Path("params.yaml")) -> None:
+def risk(params: ParamsOpt = Path("params.yaml"), scheduler: SchedulerOpt = None) -> None:
     """Train and evaluate the risk-screening classifier (wave-1 features -> wave-2 risky migration).
 
     Reads: data/processed/analysis/. Writes: data/processed/risk/ (metrics.json, curves for DVC
     plots, model card; aggregates only, no individual scores).
     """
-    _run_stage("risk", params)
+    _run_stage("risk", params, scheduler=scheduler)
 
 
 @app.command()

@@ -4,6 +4,13 @@ Every error a user can cause (bad params, bad raw file, a codebook that does not
 disclosure check) is a :class:`CtipError`. The CLI prints it as one paragraph and exits non-zero,
 without a traceback unless ``--verbose``.
 
+Every class has its own exit code (a test checks it): 1 any other error, 2 params, 3 input file,
+4 codebook, 5 schema, 6 privacy, 7 disclosure, 8 raw file changed, 9 correction, 10 render,
+11 survey design, 12 stage order, 13 pipeline, 14 output write, 15 busy, 16 scheduler,
+17 typeset, 18 model spec (:class:`~ctip_research.models.specs.SpecError`), 19 truth
+(:class:`~ctip_research.models.validation.TruthError`), 20 estimation
+(:class:`~ctip_research.estimation.results.EstimationError`).
+
 Messages name the file, the row (1-based, as a spreadsheet shows it) and the column, never the raw
 value of an identifying or free-text column.
 """
@@ -145,8 +152,21 @@ class BusyError(CtipError):
     exit_code = 15
 
 
+class SchedulerError(CtipError):
+    """No Dask scheduler answers at the address given as ``--scheduler`` (or
+    ``CTIP_SCHEDULER``); nothing was run."""
+
+    exit_code = 16
+
+
 class RenderError(CtipError):
     """A report, figure or the brief cannot be rendered as specified (e.g. the brief is longer
     than ``brief.max_pages``, a notebook fails to execute)."""
 
     exit_code = 10
+
+
+class TypesetError(RenderError):
+    """Typst could not typeset the brief (a template or font problem, not a disclosure one)."""
+
+    exit_code = 17

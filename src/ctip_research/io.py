@@ -448,16 +448,75 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"Object of type {type(obj).__name__} is not JSON serialisable")
 
 
-def dumps_json(obj: Any) -> str:
-    """Serialise ``obj`` deterministically: sorted keys, 2-space indent, trailing newline."""
+#: Significant digits of every float in a published CSV or JSON file (``digits=`` of
+#: :func:`write_csv` / :func:`write_json`). Floating-point results can differ in their last
+#: digits between installs (BLAS kernels, thread counts, compiler flags of a wheel); written at
+#: 10 significant digits they are the same bytes, so a replicator's hashes match the committed
+#: ``dvc.lock``. 10 digits keep far more precision than any estimate has (a relative 5e-11).
+PUBLISHED_DIGITS = 10
+#: Significant digits of the published curves and figure data (risk curves, ``*.data.csv`` of
+#: the figures): what a plot can show.
+CURVE_DIGITS = 6
+
+
+def round_significant(obj: Any, digits: int = PUBLISHED_DIGITS) -> Any:
+    """``obj`` with every float (also inside dicts, lists, tuples and numpy arrays or scalars)
+    rounded to ``digits`` significant digits; NaN and infinities unchanged, other values as
+    they are.
+
+    Examples
+    --------
+    >>> round_significant({"b": 0.1 + 0.2, "a": [2 / 3, 7, "x", None]})
+    {'b': 0.3, 'a': [0.6666666667, 7, 'x', None]}
+    >>> round_significant(123456789012.5, 4)
+    123500000000.0
+    """
+    import numpy as np
+
+    if isinstance(obj, bool | np.bool_):
+        return obj
+    if isinstance(obj, float | np.floating):
+        x = float(obj)
+        return float(f"{x:.{digits}g}") if np.isfinite(x) else x
+    if isinstance(obj, dict):
+        return {k: round_significant(v, digits) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(round_significant(v, digits) for v in obj)
+    if isinstance(obj, np.ndarray) and obj.dtype.kind == "f":
+        return np.vectorize(lambda v: round_significant(v, digits), otypes=[obj.dtype])(obj)
+    return obj
+
+
+def dumps_json(obj: Any, *, digits: int | None = None) -> str:
+    """Serialise ``obj`` deterministically: sorted keys, 2-space indent, trailing newline;
+    with ``digits``, every float rounded to that many significant digits
+    (:func:`round_significant`; published files use :data:`PUBLISHED_DIGITS`)."""
+    if digits is not None:
+        obj = round_significant(_jsonable(obj), digits)
     return (
         json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=_json_default) + "\n"
     )
 
 
-def write_json(target: str | Path, obj: Any) -> Path:
-    """Write ``obj`` as deterministic JSON (see :func:`dumps_json`) atomically."""
-    return write_text(target, dumps_json(obj))
+def _jsonable(obj: Any) -> Any:
+    """``obj`` with numpy scalars and arrays turned into Python values (so they can be rounded)."""
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
+
+
+def write_json(target: str | Path, obj: Any, *, digits: int | None = None) -> Path:
+    """Write ``obj`` as deterministic JSON (see :func:`dumps_json`) atomically; published files
+    pass ``digits=PUBLISHED_DIGITS``."""
+    return write_text(target, dumps_json(obj, digits=digits))
 
 
 def read_json(path: str | Path) -> Any:
@@ -478,8 +537,21 @@ def write_parquet(target: str | Path, df: pd.DataFrame) -> Path:
     return Path(target)
 
 
-def write_csv(target: str | Path, df: pd.DataFrame, **kwargs: Any) -> Path:
-    """Write ``df`` to CSV (UTF-8, ``\\n`` line ends, no index) atomically."""
+def write_csv(
+    target: str | Path, df: pd.DataFrame, *, digits: int | None = None, **kwargs: Any
+) -> Path:
+    """Write ``df`` to CSV (UTF-8, ``\\n`` line ends, no index) atomically.
+
+    With ``digits``, every float is written with that many significant digits (``%.<digits>g``,
+    also floats in object columns); published files pass ``digits=PUBLISHED_DIGITS``.
+    """
+    if digits is not None:
+        kwargs.setdefault("float_format", f"%.{digits}g")
+        objects = [c for c in df.columns if df[c].dtype == object]
+        if objects:
+            df = df.copy()
+            for c in objects:
+                df[c] = df[c].map(lambda v: round_significant(v, digits))
     kwargs.setdefault("index", False)
     kwargs.setdefault("lineterminator", "\n")
     text = df.to_csv(**kwargs)

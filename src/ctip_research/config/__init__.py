@@ -106,8 +106,8 @@ def load_params(path: str | Path = "params.yaml") -> Params:
 
     Examples
     --------
-    >>> params = load_params("params.yaml")  # doctest: +SKIP
-    >>> params.synth.seed  # doctest: +SKIP
+    >>> params = load_params("params.yaml")
+    >>> params.synth.seed
     20221
     """
     path = Path(path)

@@ -518,8 +518,8 @@ def apply_scenario(params: SynthParams, name: str | None = None) -> SynthParams:
     Examples
     --------
     >>> from ctip_research.config import load_params
-    >>> synth = load_params("params.yaml").synth  # doctest: +SKIP
-    >>> apply_scenario(synth, "weak_instrument").effects.instrument_on_mfi  # doctest: +SKIP
+    >>> synth = load_params("params.yaml").synth
+    >>> apply_scenario(synth, "weak_instrument").effects.instrument_on_mfi
     0.02
     """
     name = params.scenario if name is None else name

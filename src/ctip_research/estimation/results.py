@@ -37,7 +37,7 @@ TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_l
 class EstimationError(CtipError):
     """A model cannot be fitted as asked (bad formula, unknown column, no degrees of freedom...)."""
 
-    exit_code = 12
+    exit_code = 20
 
 
 def tidy_table(

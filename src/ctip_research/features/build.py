@@ -76,8 +76,16 @@ def build_analysis_table(
 
     Examples
     --------
-    >>> analysis = build_analysis_table(tables, load_params().features)  # doctest: +SKIP
-    >>> analysis.groupby("wave")["has_mfi_loan"].mean()  # doctest: +SKIP
+    >>> from ctip_research.config import load_params
+    >>> from ctip_research.synth.generate import generate_survey
+    >>> params = load_params("params.yaml")
+    >>> small = params.synth.design.model_copy(update={"households_per_province": 20})
+    >>> survey = generate_survey(params.synth.model_copy(update={"design": small}))
+    >>> tables = {t: getattr(survey, t) for t in ("households", "members", "loans",
+    ...     "migration_episodes")}
+    >>> analysis = build_analysis_table(tables, params.features)
+    >>> analysis.groupby("wave")["has_mfi_loan"].mean().round(2).tolist()
+    [0.39, 0.38]
     """
     check_references(tables)
     hh = _get(tables, "households").sort_values(HH_KEY, kind="mergesort").reset_index(drop=True)
@@ -97,8 +105,16 @@ def build_episode_table(tables: Mapping[str, pd.DataFrame], params: FeaturesPara
 
     Examples
     --------
-    >>> ep = build_episode_table(tables, load_params().features)  # doctest: +SKIP
-    >>> ep.loc[ep["is_international"], "is_forced_labour"].mean()  # doctest: +SKIP
+    >>> from ctip_research.config import load_params
+    >>> from ctip_research.synth.generate import generate_survey
+    >>> params = load_params("params.yaml")
+    >>> small = params.synth.design.model_copy(update={"households_per_province": 20})
+    >>> survey = generate_survey(params.synth.model_copy(update={"design": small}))
+    >>> tables = {t: getattr(survey, t) for t in ("households", "members", "loans",
+    ...     "migration_episodes")}
+    >>> ep = build_episode_table(tables, params.features)
+    >>> round(float(ep.loc[ep["is_international"], "is_forced_labour"].mean()), 2)
+    0.04
     """
     check_references(tables)
     episodes = _get(tables, "migration_episodes")

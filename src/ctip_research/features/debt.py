@@ -103,8 +103,12 @@ def build_debt_features(
     Examples
     --------
     >>> from ctip_research.config import load_params
-    >>> p = load_params("params.yaml").features  # doctest: +SKIP
-    >>> build_debt_features(households, loans, params=p)["has_mfi_loan"].mean()  # doctest: +SKIP
+    >>> from ctip_research.synth.generate import generate_survey
+    >>> params = load_params("params.yaml")
+    >>> small = params.synth.design.model_copy(update={"households_per_province": 20})
+    >>> survey = generate_survey(params.synth.model_copy(update={"design": small}))
+    >>> debt = build_debt_features(survey.households, survey.loans, params=params.features)
+    >>> round(float(debt["has_mfi_loan"].mean()), 2)
     0.38
     """
     hh = households.loc[:, HH_KEY].reset_index(drop=True)

@@ -795,8 +795,8 @@ def feature_dictionary(params: FeaturesParams) -> pd.DataFrame:
     Examples
     --------
     >>> from ctip_research.config import load_params
-    >>> d = feature_dictionary(load_params("params.yaml").features)  # doctest: +SKIP
-    >>> list(d.columns)[:3]  # doctest: +SKIP
+    >>> d = feature_dictionary(load_params("params.yaml").features)
+    >>> list(d.columns)[:3]
     ['name', 'level', 'group']
     """
     rows = [

@@ -50,8 +50,16 @@ def build_migration_features(
 
     Examples
     --------
-    >>> build_migration_features(hh, members, episodes, params=p)["has_migrant"].mean()  # doctest: +SKIP
-    0.31
+    >>> from ctip_research.config import load_params
+    >>> from ctip_research.synth.generate import generate_survey
+    >>> params = load_params("params.yaml")
+    >>> small = params.synth.design.model_copy(update={"households_per_province": 20})
+    >>> survey = generate_survey(params.synth.model_copy(update={"design": small}))
+    >>> m = build_migration_features(
+    ...     survey.households, survey.members, survey.migration_episodes, params=params.features
+    ... )
+    >>> round(float(m["has_migrant"].mean()), 2)
+    0.3
     """
     del params  # no thresholds (yet)
     hh = households.loc[:, HH_KEY].reset_index(drop=True)

@@ -34,8 +34,20 @@ def build_panel(analysis: pd.DataFrame, *, params: FeaturesParams) -> pd.DataFra
 
     Examples
     --------
-    >>> panel = build_panel(analysis, params=p)  # doctest: +SKIP
-    >>> panel[["has_mfi_loan_w1", "has_international_migrant_w2", "d_has_mfi_loan"]].mean()  # doctest: +SKIP
+    >>> from ctip_research.config import load_params
+    >>> from ctip_research.synth.generate import generate_survey
+    >>> params = load_params("params.yaml")
+    >>> small = params.synth.design.model_copy(update={"households_per_province": 20})
+    >>> survey = generate_survey(params.synth.model_copy(update={"design": small}))
+    >>> from ctip_research.features.build import build_analysis_table
+    >>> tables = {t: getattr(survey, t) for t in ("households", "members", "loans",
+    ...     "migration_episodes")}
+    >>> panel = build_panel(build_analysis_table(tables, params.features), params=params.features)
+    >>> panel[["has_mfi_loan_w1", "has_international_migrant_w2", "d_has_mfi_loan"]].mean().round(2)
+    has_mfi_loan_w1                 0.39
+    has_international_migrant_w2    0.21
+    d_has_mfi_loan                 -0.02
+    dtype: Float64
     """
     table = panel_table(params)
     variables = [f.name for f in panel_variables(params)]

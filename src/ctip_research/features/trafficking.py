@@ -50,9 +50,14 @@ def build_trafficking_features(episodes: pd.DataFrame, *, params: FeaturesParams
 
     Examples
     --------
-    >>> ep = build_trafficking_features(episodes, params=p)  # doctest: +SKIP
-    >>> ep.loc[ep["is_international"], "is_forced_labour"].mean()  # doctest: +SKIP
-    0.045
+    >>> from ctip_research.config import load_params
+    >>> from ctip_research.synth.generate import generate_survey
+    >>> params = load_params("params.yaml")
+    >>> small = params.synth.design.model_copy(update={"households_per_province": 20})
+    >>> survey = generate_survey(params.synth.model_copy(update={"design": small}))
+    >>> ep = build_trafficking_features(survey.migration_episodes, params=params.features)
+    >>> round(float(ep.loc[ep["is_international"], "is_forced_labour"].mean()), 2)
+    0.04
     """
     ep = episodes.reset_index(drop=True).copy()
     ilo = [*params.ilo_involuntary, *params.ilo_coercion]
@@ -85,9 +90,15 @@ def build_household_trafficking_features(
 
     Examples
     --------
-    >>> ep = build_trafficking_features(episodes, params=p)  # doctest: +SKIP
-    >>> build_household_trafficking_features(hh, ep)["has_risky_migration"].mean()  # doctest: +SKIP
-    0.16
+    >>> from ctip_research.config import load_params
+    >>> from ctip_research.synth.generate import generate_survey
+    >>> params = load_params("params.yaml")
+    >>> small = params.synth.design.model_copy(update={"households_per_province": 20})
+    >>> survey = generate_survey(params.synth.model_copy(update={"design": small}))
+    >>> ep = build_trafficking_features(survey.migration_episodes, params=params.features)
+    >>> hh = build_household_trafficking_features(survey.households, ep)
+    >>> round(float(hh["has_risky_migration"].mean()), 2)
+    0.13
     """
     hh = households.loc[:, HH_KEY].reset_index(drop=True)
     ep = episode_features.reset_index(drop=True)

@@ -35,6 +35,7 @@ from ctip_research.ingest.codebook import (
     FileKey,
     FileSpec,
     check_codebook,
+    map_distinct,
     normalise_code,
 )
 from ctip_research.ingest.identifiers import format_hits, scan_identifier_values
@@ -148,8 +149,8 @@ def empty_interim_table(table: Table) -> pd.DataFrame:
     Examples
     --------
     >>> from ctip_research.schemas import get_table
-    >>> list(empty_interim_table(get_table("loans")).columns)[-2:]
-    ['_submission_id', '_submission_time']
+    >>> list(empty_interim_table(get_table("loans")).columns)[-3:]
+    ['_submission_id', '_submission_time', '_has_loan_reported']
     """
     cols = {c: pd.Series(dtype=d) for c, d in table.dtypes.items()}
     cols.update({c: pd.Series(dtype=d) for c, d in INTERIM_META_COLUMNS.items()})
@@ -218,7 +219,7 @@ class _FileState:
         self.problems.append(f"{self.where}, column {column!r}: {text}")
 
     def codes(self, column: str) -> pd.Series:
-        return self.raw.data[column].map(normalise_code).astype(object)
+        return map_distinct(self.raw.data[column], normalise_code).astype(object)
 
     def special_mask(self, column: str, spec: ColumnSpec, codes: pd.Series) -> pd.Series:
         """Mark special codes; record them with their reasons. Returns the mask."""
@@ -226,8 +227,10 @@ class _FileState:
         labels = {
             normalise_code(k): str(v) for k, v in self.raw.value_labels.get(column, {}).items()
         }
-        reason = codes.map(lambda c: reasons.get(c) if isinstance(c, str) else None).astype(object)
-        stata = codes.map(lambda c: isinstance(c, str) and bool(_STATA_MISSING.match(c)))
+        reason = map_distinct(
+            codes, lambda c: reasons.get(c) if isinstance(c, str) else None
+        ).astype(object)
+        stata = map_distinct(codes, lambda c: isinstance(c, str) and bool(_STATA_MISSING.match(c)))
         stata = stata.astype(bool) & reason.isna() & (self.cb.format == "stata")
         if stata.any():
             reason[stata] = codes[stata].map(
@@ -313,7 +316,9 @@ class _FileState:
     ) -> tuple[pd.Series, pd.Series]:
         """Apply the reviewed fixes (known misspellings); record each fixed row."""
         fixes = spec.fixes or {}
-        fixed = codes.map(lambda c: fixes.get(c) if isinstance(c, str) else None).astype(object)
+        fixed = map_distinct(codes, lambda c: fixes.get(c) if isinstance(c, str) else None).astype(
+            object
+        )
         hit = fixed.notna()
         if not hit.any():
             return codes, raw_values
@@ -333,7 +338,9 @@ class _FileState:
 
     def record_padding(self, column: str, spec: ColumnSpec, raw_values: pd.Series) -> None:
         """Record categorical text with leading/trailing blanks (trimmed before the value map)."""
-        padded = raw_values.map(lambda v: isinstance(v, str) and v != v.strip()).astype(bool)
+        padded = map_distinct(raw_values, lambda v: isinstance(v, str) and v != v.strip()).astype(
+            bool
+        )
         if padded.any():
             self.fixes.append(
                 pd.DataFrame(
@@ -367,8 +374,10 @@ class _FileState:
                 return vmap[label]
             return _UNKNOWN
 
-        mapped = codes.where(valid).map(lookup).astype(object)
-        unknown = mapped.map(lambda v: v is _UNKNOWN).astype(bool)
+        mapped = map_distinct(codes.where(valid), lookup).astype(object)
+        unknown = pd.Series(
+            [v is _UNKNOWN for v in mapped.to_numpy(dtype=object)], index=mapped.index, dtype=bool
+        )
         if unknown.any():
             distinct = sorted({str(c) for c in codes[unknown]})
             documented = [*vmap, *(lab for lab in labels.values() if lab is not None)]
@@ -448,11 +457,11 @@ class _FileState:
             )
 
     def to_type(self, column: str, canonical: str, ftype: str, values: pd.Series) -> pd.Series:
-        present = values.map(
-            lambda v: v is not None and not (isinstance(v, float) and np.isnan(v))
+        present = map_distinct(
+            values, lambda v: v is not None and not (isinstance(v, float) and np.isnan(v))
         ).astype(bool)
         if ftype in ("int", "float"):
-            if values.map(lambda v: isinstance(v, bool)).any():
+            if map_distinct(values, lambda v: isinstance(v, bool)).any():
                 values = values.map(lambda v: int(v) if isinstance(v, bool) else v)
             num = pd.to_numeric(values.where(present, np.nan), errors="coerce").astype("Float64")
             bad = present & num.isna().to_numpy()
@@ -486,8 +495,10 @@ class _FileState:
                     return False
                 return _UNKNOWN
 
-            out = values.map(as_bool).astype(object)
-            bad = out.map(lambda v: v is _UNKNOWN).astype(bool)
+            out = map_distinct(values, as_bool).astype(object)
+            bad = pd.Series(
+                [v is _UNKNOWN for v in out.to_numpy(dtype=object)], index=out.index, dtype=bool
+            )
             if bad.any():
                 self.problem(
                     column,
@@ -497,7 +508,7 @@ class _FileState:
                 out[bad] = pd.NA
             return out.astype("boolean")
         # text: NFC, blanks trimmed, integral numbers without decimals (a code 12.0 -> "12")
-        return values.map(normalise_code).astype("string")
+        return map_distinct(values, normalise_code).astype("string")
 
 
 class _Unknown:
@@ -550,12 +561,13 @@ def _process_columns(state: _FileState, hmac_key: str, table: Table) -> None:
         if spec.action == "key":
             codes = state.codes(column)
             if spec.canonical == "household_id":
-                state.out["household_id"] = codes.map(
+                state.out["household_id"] = map_distinct(
+                    codes,
                     lambda c: (
                         pseudonymise(state.id_aliases.get(c, c), hmac_key)
                         if isinstance(c, str)
                         else None
-                    )
+                    ),
                 )
             else:
                 assert spec.canonical is not None
@@ -643,9 +655,21 @@ def _convert_money(
                 return np.nan
             return float(by_year[cur])
 
-        per_usd = pd.Series(
-            [rate(y, c) for y, c in zip(years, currency, strict=True)], dtype="Float64"
+        # one rate per distinct (year, currency) pair, in the order the rows first meet them
+        y_codes, y_uniques = pd.factorize(years.reset_index(drop=True), use_na_sentinel=True)
+        c_codes, c_uniques = pd.factorize(
+            currency.reset_index(drop=True).astype(object), use_na_sentinel=True
         )
+        year_of = [None, *list(y_uniques)]  # code + 1 -> value (0: missing)
+        currency_of = [None, *list(c_uniques)]
+        width = len(currency_of)
+        pair = (y_codes.astype(np.int64) + 1) * width + (c_codes + 1)
+        pair_codes, pair_uniques = pd.factorize(pair)
+        pair_rates = np.array(
+            [rate(year_of[int(p) // width], currency_of[int(p) % width]) for p in pair_uniques],
+            dtype=np.float64,
+        )
+        per_usd = pd.Series(pair_rates[pair_codes], dtype="Float64")
         is_usd = currency.map(lambda c: c == "USD").astype(bool).to_numpy()
         no_year = amount.notna() & years.isna().to_numpy() & keep.to_numpy() & ~is_usd
         if no_year.any():
@@ -773,18 +797,21 @@ def household_id_variants(
             ]
             if raw is None or not cols or cols[0] not in raw.data.columns:
                 continue
-            codes = raw.data[cols[0]].map(normalise_code)
-            rows: list[int] = []
+            codes = map_distinct(raw.data[cols[0]], normalise_code)
+            # each distinct spelling once, in the order the rows first meet it: the first
+            # spelling of a key is the one its first row has
+            later: set[str] = set()
             merged: set[str] = set()
-            for code, row in zip(codes, raw.rows, strict=True):
+            for code in pd.unique(codes.to_numpy(dtype=object)):
                 if not isinstance(code, str):
                     continue
                 key = id_key(code)
                 seen = first.setdefault(key, code)
                 if seen != code:
                     aliases[code] = seen
-                    rows.append(int(row))
+                    later.add(code)
                     merged.add(key)
+            rows = [int(r) for r in np.asarray(raw.rows)[codes.isin(later).to_numpy(dtype=bool)]]
             if rows:
                 report.append(
                     {

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ __all__ = [
     "FileSpec",
     "ParentSpec",
     "check_codebook",
+    "map_distinct",
     "normalise_code",
     "parse_codebook",
     "read_codebook",
@@ -50,6 +51,54 @@ SUB_DISTRICT_CODES = ("psu_id", "commune_code")
 #: Interim meta columns a codebook ``meta`` column may fill: submission id and time (duplicate
 #: resolution) and the loan module's filter question (clean's skip-logic check).
 META_COLUMNS = ("_submission_id", "_submission_time", "_has_loan_reported")
+
+
+#: Kinds of an object column (pandas ``infer_dtype``, missing values skipped) whose equal values
+#: are values of one type: 1 and True, or 1 and 1.0, never meet in them.
+_ONE_KIND = frozenset({"string", "integer", "floating", "boolean", "empty"})
+
+
+def map_distinct(values: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
+    """``values.map(func)`` with ``func`` called once per distinct value: the same result.
+
+    A survey column holds a few codes (or one id per household) on many rows; calling a Python
+    function per row is what made ingest slow at census size. ``func`` must be pure. Missing
+    values are mapped once per type (``None``, ``nan``, ``pd.NA``); an object column that mixes
+    kinds whose values compare equal across types (``1 == 1.0 == True``) falls back to
+    ``Series.map``, so the result is always the per-row one.
+
+    Examples
+    --------
+    >>> s = pd.Series(["a", "b", "a", None, "b"])
+    >>> map_distinct(s, lambda v: v.upper() if isinstance(v, str) else "-").tolist()
+    ['A', 'B', 'A', '-', 'B']
+    >>> map_distinct(pd.Series([1, True, 1.0], dtype=object), normalise_code).tolist()
+    ['1', 'true', '1']
+    """
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) not in _ONE_KIND:
+        return values.map(func)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if len(uniques) == len(values) and len(values) > 0:
+        return values.map(func)
+    mapped = pd.Series(np.asarray(uniques, dtype=object), dtype=object).map(func)
+    na = codes < 0
+    if na.any():
+        # each kind of missing value once, in the order of first appearance
+        na_values = values.to_numpy(dtype=object)[na]
+        kinds: dict[type, int] = {}
+        for v in na_values:
+            kinds.setdefault(type(v), len(kinds))
+        na_index = np.fromiter((kinds[type(v)] for v in na_values), dtype=np.intp)
+        extra = pd.Series(
+            [next(v for v in na_values if type(v) is k) for k in kinds], dtype=object
+        ).map(func)
+        mapped = pd.concat([mapped, extra], ignore_index=True) if len(mapped) else extra
+        codes = codes.copy()
+        codes[na] = len(uniques) + na_index
+    out = mapped.take(codes)
+    out.index = values.index
+    out.name = values.name
+    return out
 
 
 def normalise_code(value: Any) -> str | None:
@@ -392,9 +441,9 @@ def read_codebook(path: str | Path) -> Codebook:
 
     Examples
     --------
-    >>> cb = read_codebook("data/raw/synthetic/wave1_kobo.codebook.yaml")  # doctest: +SKIP
-    >>> cb.source  # doctest: +SKIP
-    'wave1_kobo'
+    >>> cb = read_codebook("tests/data/example_survey/wave1_csv.codebook.yaml")
+    >>> cb.source, cb.wave
+    ('example_w1', 1)
     """
     path = Path(path)
     try:

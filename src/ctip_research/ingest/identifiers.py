@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ctip_research.ingest.codebook import Codebook, FileKey, FileSpec
+from ctip_research.ingest.pii import text_mask
 from ctip_research.ingest.readers import RawTable
 from ctip_research.schemas import CANONICAL_TABLES
 
@@ -74,11 +75,17 @@ def _norm(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).casefold().split())
 
 
+_NOT_ASCII_LETTER = re.compile(r"[^A-Za-z]+")
+
+
 def _is_name_like(text: str) -> bool:
     """A pii value worth looking for elsewhere: mostly letters, at least three of them (not a
     timestamp, a device id or a code)."""
-    letters = sum(ch.isalpha() or unicodedata.category(ch).startswith("M") for ch in text)
-    visible = sum(not ch.isspace() for ch in text)
+    visible = len("".join(text.split()))  # str.split() splits on exactly the isspace() chars
+    if text.isascii():  # no combining marks; the letters are A-Z and a-z
+        letters = len(_NOT_ASCII_LETTER.sub("", text))
+    else:
+        letters = sum(ch.isalpha() or unicodedata.category(ch).startswith("M") for ch in text)
     return letters >= 3 and letters * 2 >= visible
 
 
@@ -134,7 +141,7 @@ def _scan_column(
 ) -> dict[str, list[int]]:
     """Rule -> positions (0-based) of hits among ``values``; ``sources`` collects the pii
     columns whose values were found."""
-    text = values[values.map(lambda v: isinstance(v, str))]
+    text = values[text_mask(values)]
     if text.empty:
         return {}
     uniques = pd.unique(text.to_numpy())

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
 from ctip_research.errors import PrivacyError
@@ -217,11 +218,28 @@ def is_name_like(column: str) -> str | None:
     return None
 
 
+def text_mask(values: pd.Series) -> np.ndarray:
+    """Which values are text (``str``), as a boolean array; a column of text and missing values
+    is recognised at C speed instead of one Python call per row.
+
+    Examples
+    --------
+    >>> text_mask(pd.Series(["a", None, 3, "b"], dtype=object)).tolist()
+    [True, False, False, True]
+    """
+    if isinstance(values.dtype, pd.StringDtype) or (
+        values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "string"
+    ):
+        return values.notna().to_numpy(dtype=bool)
+    return np.fromiter(
+        (isinstance(v, str) for v in values.to_numpy(dtype=object)), bool, len(values)
+    )
+
+
 def _text_values(series: pd.Series) -> pd.Series | None:
     if isinstance(series.dtype, pd.StringDtype) or series.dtype == object:
         values = series.dropna()
-        values = values[values.map(lambda v: isinstance(v, str))]
-        return values.astype(str).str.strip()
+        return values[text_mask(values)].astype(str).str.strip()
     return None
 
 
@@ -303,8 +321,11 @@ def scan_pii(
                     "detail": f"{share_unique:.0%} of {n} text values are unique",
                 }
             )
+        # each distinct value matched once, weighted by how often it occurs
+        counts = values.value_counts(sort=False)
+        distinct = counts.index.to_series()
         for rule, pattern in (("phone", _PHONE), ("email", _EMAIL), ("date", _DATE)):
-            share = float(values.str.match(pattern).mean())
+            share = int(counts[distinct.str.match(pattern).to_numpy(dtype=bool)].sum()) / n
             if share > pattern_share:
                 hits.append(
                     {

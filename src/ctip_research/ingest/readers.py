@@ -182,8 +182,13 @@ def list_sheets(path: str | Path) -> list[str]:
 
     Examples
     --------
-    >>> list_sheets("data/raw/synthetic/wave1_kobo.xlsx")  # doctest: +SKIP
-    ['ctip_baseline', 'hh_roster', 'loan_repeat', 'migration_repeat']
+    >>> import tempfile
+    >>> book = Path(tempfile.mkdtemp()) / "export.xlsx"
+    >>> with pd.ExcelWriter(book) as xl:
+    ...     for sheet in ("ctip_baseline", "hh_roster"):
+    ...         pd.DataFrame({"_index": [1, 2]}).to_excel(xl, sheet_name=sheet, index=False)
+    >>> list_sheets(book)
+    ['ctip_baseline', 'hh_roster']
     """
     path = Path(path)
     _check_exists(path)
@@ -214,9 +219,13 @@ def read_xlsx_sheets(path: str | Path, sheets: list[str | None]) -> dict[str | N
 
     Examples
     --------
-    >>> raws = read_xlsx_sheets("data/raw/synthetic/wave1_kobo.xlsx",
-    ...                         ["ctip_baseline", "hh_roster"])  # doctest: +SKIP
-    >>> raws["hh_roster"].rows.iloc[0]  # doctest: +SKIP
+    >>> import tempfile
+    >>> book = Path(tempfile.mkdtemp()) / "export.xlsx"
+    >>> with pd.ExcelWriter(book) as xl:
+    ...     for sheet in ("ctip_baseline", "hh_roster"):
+    ...         pd.DataFrame({"_index": [1, 2]}).to_excel(xl, sheet_name=sheet, index=False)
+    >>> raws = read_xlsx_sheets(book, ["ctip_baseline", "hh_roster"])
+    >>> int(raws["hh_roster"].rows.iloc[0])  # the spreadsheet row of the first record
     2
     """
     path = Path(path)

@@ -1,8 +1,8 @@
 """Fixed effects, IV / 2SLS and household-panel estimators (models 3-5).
 
-All three wrap linearmodels and return :class:`~ctip_research.models.results.RegressionResult`.
-
-Every model is fitted by :func:`ctip_research.estimation.feols`; a spec is translated into a
+All three return :class:`~ctip_research.models.results.RegressionResult`. Every model is fitted
+by :func:`ctip_research.estimation.feols` (the package's own numpy estimator; linearmodels is
+used only for Hansen's J, two-step GMM, and as a reference in the tests); a spec is translated into a
 formula (``outcome ~ exposure + controls | fixed effects | endogenous ~ instruments``), so the
 pipeline and a notebook fit the same estimator.
 

@@ -17,7 +17,7 @@ __all__ = ["DesignParams", "ModelSpec", "SpecError", "select_sample", "spec_colu
 class SpecError(CtipError):
     """A model spec does not fit the data (unknown column, empty sample, too few residual df)."""
 
-    exit_code = 9
+    exit_code = 18
 
 
 def spec_columns(spec: ModelSpec) -> list[str]:

@@ -36,7 +36,7 @@ __all__ = [
 class TruthError(CtipError):
     """``truth.json`` lacks an estimand that ``fit.validation`` refers to."""
 
-    exit_code = 10
+    exit_code = 19
 
 
 def lookup_truth(truth: dict[str, Any], path: str) -> float:

@@ -40,7 +40,7 @@ from typing import Any
 import pandas as pd
 
 from ctip_research.disclosure import DisclosurePolicy, Document, Regressions, disclose
-from ctip_research.errors import DisclosureError, InputFileError
+from ctip_research.errors import InputFileError, TypesetError
 from ctip_research.reporting.figures import ESTIMAND_PHRASES, TOTAL_LABELS
 from ctip_research.reporting.trace import (
     Text,
@@ -1021,8 +1021,8 @@ def typeset_pdf(
             timestamp=timestamp,
             format="pdf",
         )
-    except typst.TypstError as exc:  # pragma: no cover - template errors are bugs
-        raise DisclosureError(f"typst could not typeset the brief: {exc}") from None
+    except typst.TypstError as exc:
+        raise TypesetError(f"typst could not typeset the brief: {exc}") from None
     assert isinstance(pdf, bytes)
     return pdf
 

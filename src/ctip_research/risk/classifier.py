@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,7 @@ __all__ = [
     "fit_classifier",
     "make_design_matrix",
     "predict_risk",
+    "round_fitted",
     "single_threaded",
     "transformed_columns",
 ]
@@ -48,6 +50,48 @@ def single_threaded() -> threadpool_limits:
     keeps the fits bit-for-bit reproducible.
     """
     return threadpool_limits(limits=1)
+
+
+def round_fitted(estimator: Any, digits: int) -> Any:
+    """A copy of a fitted estimator (a pipeline and its steps too) whose learned float values
+    (attributes ending in ``_``: coefficients, scaler means, imputer statistics) are rounded to
+    ``digits`` significant digits, so that its serialised bytes do not change with the last
+    digits a BLAS kernel or a thread count leaves (the saved risk model).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> m = LinearRegression().fit(np.array([[0.0], [1.0], [2.0]]), np.array([0.0, 1.0, 2.0 / 3]))
+    >>> round_fitted(m, 4).coef_
+    array([0.3333])
+    """
+    import copy
+
+    from ctip_research.io import round_significant
+
+    def walk(obj: Any, seen: set[int]) -> None:
+        if id(obj) in seen:
+            return
+        seen.add(id(obj))
+        if isinstance(obj, list | tuple):
+            for item in obj:
+                walk(item, seen)
+            return
+        if not hasattr(obj, "get_params"):
+            return
+        for name, value in list(vars(obj).items()):
+            if name.endswith("_") and not name.startswith("_"):
+                if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+                    setattr(obj, name, round_significant(value, digits))
+                elif isinstance(value, float | np.floating):
+                    setattr(obj, name, round_significant(value, digits))
+            if isinstance(value, list | tuple) or hasattr(value, "get_params"):
+                walk(value, seen)
+
+    out = copy.deepcopy(estimator)
+    walk(out, set())
+    return out
 
 
 #: Name of the final pipeline step (sample weights are routed to ``"<step>__sample_weight"``).

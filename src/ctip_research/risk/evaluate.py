@@ -12,8 +12,9 @@ do by default (its cross-validation scoring ignores sample weights, scikit-learn
   reached when the top ``k`` of households by score are served, against ``k`` for random targeting).
 * **Intervals** from a Rao-Wu (rescaling) bootstrap of PSUs within strata (``n_h - 1`` PSUs drawn
   with replacement per stratum, weights rescaled by ``n_h / (n_h - 1)`` times the multiplicity), run
-  with joblib (threads: numpy releases the GIL, no process start-up); each replicate has its own seed, so the result does not depend on the number of
-  workers. The intervals are conditional on the fitted fold models (the evaluation sample varies,
+  with joblib (threads: numpy releases the GIL, no process start-up) or on a Dask cluster
+  (:mod:`ctip_research.parallel`); each replicate has its own seed, so the result does not
+  depend on the number of workers nor on where they run. The intervals are conditional on the fitted fold models (the evaluation sample varies,
   the models are not refitted). The targeting curve gets a pointwise percentile band from the same
   replicates (each replicate's curve on the out-of-fold scores with the replicate's weights).
 * **Permutation importance** on the out-of-fold predictions (drop in weighted ROC-AUC).
@@ -38,9 +39,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 
 from ctip_research.disclosure import Cells, DisclosurePolicy, disclose
+from ctip_research.parallel import DISTRIBUTED_CHUNKS, is_local, map_tasks
 from ctip_research.risk.bootstrap import _PsuDesign
 from ctip_research.risk.folds import CrossValidation
 from ctip_research.risk.importance import permutation_importance_weighted
@@ -406,6 +407,7 @@ def evaluate_classifier(
     seed: int,
     n_permutation_repeats: int,
     n_jobs: int = 1,
+    scheduler: str | None = "local",
 ) -> RiskEvaluation:
     """Evaluate out-of-fold risk scores as a survey statistician would.
 
@@ -436,6 +438,10 @@ def evaluate_classifier(
         Repeats of permutation importance (0 skips it).
     n_jobs
         joblib workers for the bootstrap (the result does not depend on it).
+    scheduler
+        Where the bootstrap runs: ``"local"`` (joblib threads, ``n_jobs`` of them) or the address
+        of a Dask scheduler (:mod:`ctip_research.parallel`; ``None`` reads ``$CTIP_SCHEDULER``).
+        The result does not depend on it.
 
     Returns
     -------
@@ -464,13 +470,20 @@ def evaluate_classifier(
 
     seed_seq = np.random.SeedSequence([seed, 1])
     boot_seeds = seed_seq.spawn(n_bootstrap)
-    n_chunks = max(1, min(n_jobs, n_bootstrap))
+    local = is_local(scheduler)
+    n_chunks = max(1, min(n_jobs if local else DISTRIBUTED_CHUNKS, n_bootstrap))
     chunks = [boot_seeds[i::n_chunks] for i in range(n_chunks)]
-    results = Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(_bootstrap_chunk)(
-            chunk, design, cells, inv, n_levels, y_arr, s_arr, w_arr, top_share, share_arr
-        )
-        for chunk in chunks
+    results = map_tasks(
+        _bootstrap_chunk,
+        [
+            (chunk, design, cells, inv, n_levels, y_arr, s_arr, w_arr, top_share, share_arr)
+            for chunk in chunks
+        ],
+        scheduler=scheduler,
+        n_jobs=n_jobs,
+        prefer="threads",
+        description="risk bootstrap",
+        progress=not local,
     )
     # restore replicate order (chunk i holds replicates i, i + n_chunks, ...)
     reps = np.empty((n_bootstrap, len(cells.keys), len(METRICS)))

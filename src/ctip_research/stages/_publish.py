@@ -14,7 +14,7 @@ from typing import Any
 
 from ctip_research.disclosure import RECORD_SUFFIX, DisclosurePolicy, Document, disclose
 from ctip_research.errors import DisclosureError, InputFileError
-from ctip_research.io import file_sha256, read_json, write_json
+from ctip_research.io import PUBLISHED_DIGITS, file_sha256, read_json, write_json
 
 __all__ = ["combine_records", "read_record", "write_record"]
 
@@ -33,7 +33,7 @@ def write_record(
     if not listed:
         raise DisclosureError(f"record {stem or 'disclosure'!r} vouches for no file")
     name = f"{stem}{RECORD_SUFFIX}" if stem else "disclosure.json"
-    return write_json(directory / name, {**record, "files": listed})
+    return write_json(directory / name, {**record, "files": listed}, digits=PUBLISHED_DIGITS)
 
 
 def combine_records(

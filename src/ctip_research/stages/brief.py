@@ -10,8 +10,9 @@ Writes to ``<processed>/brief/``: ``brief.pdf`` (Typst, fixed document date from
 sentence, the template it came from and the conditions it was chosen on, and every number printed
 with its source) and ``brief.disclosure.json`` (the check record: the inputs' records passed and
 every number on the page is traced). Fails with :class:`~ctip_research.errors.DisclosureError`
-when a check fails and with :class:`~ctip_research.errors.RenderError` when the PDF exceeds
-``brief.max_pages``.
+when a check fails, with :class:`~ctip_research.errors.RenderError` when the PDF exceeds
+``brief.max_pages`` and with :class:`~ctip_research.errors.TypesetError` when Typst cannot
+typeset it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,14 @@ from ctip_research.config import Params, params_hash
 from ctip_research.disclosure import DisclosurePolicy
 from ctip_research.errors import InputFileError, RenderError
 from ctip_research.identity import IDENTITY_FILE, data_notices, read_identity, survey_description
-from ctip_research.io import file_sha256, read_json, write_bytes, write_json, write_text
+from ctip_research.io import (
+    PUBLISHED_DIGITS,
+    file_sha256,
+    read_json,
+    write_bytes,
+    write_json,
+    write_text,
+)
 from ctip_research.log import get_logger
 from ctip_research.reporting.brief import (
     BriefInputs,
@@ -151,7 +159,7 @@ def run_brief(params: Params) -> None:
     files = [
         write_bytes(out / "brief.pdf", pdf),
         write_text(out / "brief.html", render_html(content, figure_png=pngs)),
-        write_json(out / "brief.json", {**content, "pages": pages}),
+        write_json(out / "brief.json", {**content, "pages": pages}, digits=PUBLISHED_DIGITS),
     ]
     write_record(out, "brief", record, files)
     log.info("brief: %d page(s), typeset in %.1f s -> %s", pages, seconds, out)

@@ -29,7 +29,15 @@ from ctip_research.disclosure import DisclosurePolicy
 from ctip_research.errors import InputFileError
 from ctip_research.features.definitions import band_labels
 from ctip_research.identity import IDENTITY_FILE, read_identity, source_label
-from ctip_research.io import file_sha256, write_bytes, write_csv, write_json, write_text
+from ctip_research.io import (
+    CURVE_DIGITS,
+    PUBLISHED_DIGITS,
+    file_sha256,
+    write_bytes,
+    write_csv,
+    write_json,
+    write_text,
+)
 from ctip_research.literals import PROVINCES
 from ctip_research.log import get_logger, track
 from ctip_research.reporting.figures import (
@@ -264,7 +272,7 @@ def write_exhibit(exhibit: Exhibit, out: Path, *, formats: list[str], dpi: int) 
         )
     files["caption"] = write_text(out / f"{exhibit.name}.caption.md", exhibit.caption + "\n")
     files["alt"] = write_text(out / f"{exhibit.name}.alt.txt", exhibit.alt_text + "\n")
-    files["data"] = write_csv(out / f"{exhibit.name}.data.csv", exhibit.data, float_format="%.6g")
+    files["data"] = write_csv(out / f"{exhibit.name}.data.csv", exhibit.data, digits=CURVE_DIGITS)
     files["disclosure"] = write_record(out, exhibit.name, exhibit.record, files.values())
     return {p.name: file_sha256(p) for p in files.values()}
 
@@ -299,7 +307,7 @@ def run_figures(params: Params) -> None:
             }
         )
         log.info("figure %s: %d cell(s) suppressed", ex.name, len(ex.record.get("suppressed", [])))
-    path = write_json(out / "manifest.json", manifest)
+    path = write_json(out / "manifest.json", manifest, digits=PUBLISHED_DIGITS)
     write_record(
         out,
         "manifest",

@@ -39,7 +39,7 @@ from ctip_research.config import Params
 from ctip_research.config.fit import ModelSpec
 from ctip_research.disclosure import Cells, DisclosurePolicy, Document, Regressions, disclose
 from ctip_research.errors import InputFileError
-from ctip_research.io import write_bytes, write_csv, write_json
+from ctip_research.io import PUBLISHED_DIGITS, write_bytes, write_csv, write_json
 from ctip_research.log import get_logger, track
 from ctip_research.runs import require_upstream
 from ctip_research.stages._publish import combine_records, write_record
@@ -631,7 +631,7 @@ def run_fit(params: Params) -> None:
         balance_safe, balance_record = gate_balance(
             prog_sample, balance, policy, treatment=prog.treatment
         )
-    write_csv(out / "balance.csv", balance_safe)
+    write_csv(out / "balance.csv", balance_safe, digits=PUBLISHED_DIGITS)
     programme_info.update(
         balance_imbalanced=balance_safe.loc[
             balance_safe["imbalanced"].astype(bool) & (balance_safe["status"] == "published"),
@@ -662,7 +662,7 @@ def run_fit(params: Params) -> None:
             method=prog.method,
             conclusion=conclusion,
         )
-    write_json(out / "programme.json", programme_info)
+    write_json(out / "programme.json", programme_info, digits=PUBLISHED_DIGITS)
 
     # model 7: robustness families over the published variants ------------------------------------
     rob_rows = []
@@ -708,7 +708,7 @@ def run_fit(params: Params) -> None:
     rob_record = disclose(
         Regressions(robustness, "robustness", upstream=[reg.record]), policy
     ).record
-    write_csv(out / "robustness.csv", robustness)
+    write_csv(out / "robustness.csv", robustness, digits=PUBLISHED_DIGITS)
 
     # few clusters: wild cluster bootstrap ---------------------------------------------------------
     wild = _wild_bootstrap(params, hw, published, suppressed)
@@ -726,7 +726,7 @@ def run_fit(params: Params) -> None:
         ),
         policy,
     ).record
-    write_csv(out / "wild_bootstrap.csv", wild, float_format="%.10g")
+    write_csv(out / "wild_bootstrap.csv", wild, digits=PUBLISHED_DIGITS)
 
     # estimates, results, tables ------------------------------------------------------------------
     estimates = pd.concat(
@@ -741,8 +741,8 @@ def run_fit(params: Params) -> None:
         ],
         ignore_index=True,
     ).loc[:, PUBLISHED_ESTIMATE_COLUMNS]
-    write_csv(out / "estimates.csv", estimates, float_format="%.10g")
-    write_csv(out / "descriptive.csv", desc_table)
+    write_csv(out / "estimates.csv", estimates, digits=PUBLISHED_DIGITS)
+    write_csv(out / "descriptive.csv", desc_table, digits=PUBLISHED_DIGITS)
     write_json(
         out / "results.json",
         {
@@ -756,6 +756,7 @@ def run_fit(params: Params) -> None:
             },
             "suppressed": reg.record["suppressed"],
         },
+        digits=PUBLISHED_DIGITS,
     )
 
     groups = {
@@ -831,6 +832,7 @@ def run_fit(params: Params) -> None:
             "not_estimated": not_estimated,
             "notes": notes,
         },
+        digits=PUBLISHED_DIGITS,
     )
 
     # check records -------------------------------------------------------------------------------

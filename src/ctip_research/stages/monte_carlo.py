@@ -10,7 +10,7 @@ directory), and every model of ``fit.validation.estimands`` is fitted as the fit
 that draw's ``truth.json`` (:func:`~ctip_research.models.
 validation.compare_to_truth`, as ``ctip validate`` does). A draw is a pure function of
 ``(scenario, seed)`` (:func:`simulate_draw`, top level and picklable); the draws are mapped with
-joblib (:func:`run_draws`). The seeds are spawned from ``monte_carlo.seed`` and are the same in
+joblib on this machine or on a Dask cluster (:func:`run_draws`, :mod:`ctip_research.parallel`). The seeds are spawned from ``monte_carlo.seed`` and are the same in
 every scenario, so scenarios differ only by their departure.
 
 Writes ``<processed>/monte_carlo/`` (committed to git, not DVC-cached):
@@ -39,6 +39,7 @@ import pandas as pd
 from ctip_research.config import Params
 from ctip_research.disclosure import Aggregates, DisclosurePolicy, disclose
 from ctip_research.io import (
+    PUBLISHED_DIGITS,
     direct_writes,
     discard_output,
     read_json,
@@ -47,7 +48,7 @@ from ctip_research.io import (
     write_json,
     write_text,
 )
-from ctip_research.log import get_logger, quiet, track
+from ctip_research.log import get_logger, quiet
 from ctip_research.stages._publish import combine_records, write_record
 
 log = get_logger("monte_carlo")
@@ -194,33 +195,33 @@ def simulate_draw(params: Params, scenario: str, seed: int) -> list[dict[str, An
 
 
 def run_draws(
-    params: Params, tasks: list[tuple[str, int]], *, n_jobs: int | None = None
+    params: Params,
+    tasks: list[tuple[str, int]],
+    *,
+    n_jobs: int | None = None,
+    scheduler: str | None = None,
 ) -> pd.DataFrame:
-    """Map :func:`simulate_draw` over ``tasks`` (scenario, seed) with joblib processes.
+    """Map :func:`simulate_draw` over ``tasks`` (scenario, seed), here or on a Dask cluster.
 
-    Returns the draws table (``models.validation.DRAW_COLUMNS``) in task order, with ``draw`` the
-    index of the seed within its scenario. Progress: a bar on a terminal and a log line every 10%.
+    ``scheduler`` is ``"local"`` (joblib processes, ``n_jobs`` of them; default
+    ``monte_carlo.n_jobs``) or the address of a Dask scheduler (``tcp://host:8786``); ``None``
+    reads ``$CTIP_SCHEDULER`` (:mod:`ctip_research.parallel`). The result is the same either way:
+    each task carries its seed. Returns the draws table (``models.validation.DRAW_COLUMNS``) in
+    task order, with ``draw`` the index of the seed within its scenario. Progress: a bar on a
+    terminal and a log line every 10%.
     """
-    from joblib import Parallel, delayed
-
     from ctip_research.models.validation import DRAW_COLUMNS
+    from ctip_research.parallel import map_tasks
 
     jobs = params.monte_carlo.n_jobs if n_jobs is None else n_jobs
-    start = time.perf_counter()
-    results: list[list[dict[str, Any]]] = []
-    step = max(1, len(tasks) // 10)
-    runner = Parallel(n_jobs=jobs, return_as="generator")
-    out = runner(delayed(simulate_draw)(params, scenario, seed) for scenario, seed in tasks)
-    for i, rows in enumerate(track(out, "Monte Carlo draws", total=len(tasks)), start=1):
-        results.append(rows)
-        if i % step == 0 or i == len(tasks):
-            log.info(
-                "monte carlo: %d/%d draws (%s) in %.0f s",
-                i,
-                len(tasks),
-                rows[0]["scenario"] if rows else "",
-                time.perf_counter() - start,
-            )
+    results = map_tasks(
+        simulate_draw,
+        [(params, scenario, seed) for scenario, seed in tasks],
+        scheduler=scheduler,
+        n_jobs=jobs,
+        prefer="processes",
+        description="Monte Carlo draws",
+    )
     index: dict[str, dict[int, int]] = {}
     for scenario, seed in tasks:
         index.setdefault(scenario, {})
@@ -299,12 +300,18 @@ def _metric_files(summary: pd.DataFrame, out: Path) -> list[Path]:
                 str(r["model"]): (None if pd.isna(r[metric]) else round(float(r[metric]), 6))
                 for r in g.to_dict(orient="records")
             }
-            files.append(write_json(out / metric / f"{scenario}.json", values))
+            files.append(
+                write_json(out / metric / f"{scenario}.json", values, digits=PUBLISHED_DIGITS)
+            )
     return files
 
 
-def run_monte_carlo(params: Params) -> None:
-    """Run every scenario's draws and write the summary, metrics, report table and figure."""
+def run_monte_carlo(params: Params, *, scheduler: str | None = None) -> None:
+    """Run every scenario's draws and write the summary, metrics, report table and figure.
+
+    ``scheduler``: where the draws run, ``"local"`` or a Dask scheduler's address (``None``:
+    ``$CTIP_SCHEDULER``, else local); the outputs do not depend on it (:func:`run_draws`).
+    """
     from ctip_research.models.validation import scenario_verdicts, summarise_draws
     from ctip_research.reporting.figures import plot_coverage_by_scenario
     from ctip_research.reporting.style import render_figure
@@ -313,14 +320,13 @@ def run_monte_carlo(params: Params) -> None:
     seeds = draw_seeds(mc.seed, mc.draws)
     tasks = [(scenario, seed) for scenario in mc.scenarios for seed in seeds]
     log.info(
-        "monte carlo: %d scenarios x %d draws of %d households per province (%d jobs)",
+        "monte carlo: %d scenarios x %d draws of %d households per province",
         len(mc.scenarios),
         mc.draws,
         mc.households_per_province,
-        mc.n_jobs,
     )
     start = time.perf_counter()
-    draws = run_draws(params, tasks)
+    draws = run_draws(params, tasks, scheduler=scheduler)
     alpha = params.fit.alpha
     summary = summarise_draws(
         draws,
@@ -338,9 +344,9 @@ def run_monte_carlo(params: Params) -> None:
     )
     out = params.paths.processed / OUT_DIR
     files = [
-        write_csv(out / "draws.csv", draws, float_format="%.10g"),
-        write_csv(out / "summary.csv", summary, float_format="%.10g"),
-        write_csv(out / "verdicts.csv", verdicts, float_format="%.10g"),
+        write_csv(out / "draws.csv", draws, digits=PUBLISHED_DIGITS),
+        write_csv(out / "summary.csv", summary, digits=PUBLISHED_DIGITS),
+        write_csv(out / "verdicts.csv", verdicts, digits=PUBLISHED_DIGITS),
     ]
     files.append(
         write_text(
@@ -375,6 +381,7 @@ def run_monte_carlo(params: Params) -> None:
                 "n_failed_fits": int(draws["estimate"].isna().sum()),
                 "verdicts": counts,
             },
+            digits=PUBLISHED_DIGITS,
         )
     )
     # Synthetic draws only, but published like every other artefact: every row of the draws and

@@ -27,7 +27,7 @@ import pandas as pd
 from ctip_research.config import Params
 from ctip_research.disclosure import Aggregates, Cells, DisclosurePolicy, disclose
 from ctip_research.errors import InputFileError
-from ctip_research.io import write_bytes, write_csv, write_json, write_text
+from ctip_research.io import PUBLISHED_DIGITS, write_bytes, write_csv, write_json, write_text
 from ctip_research.log import get_logger
 from ctip_research.runs import require_upstream
 from ctip_research.stages._publish import combine_records, write_record
@@ -172,7 +172,7 @@ def run_power(params: Params) -> None:
         "power", [_calibration_record(data, p, policy), _grid_record(table, policy)], policy
     )
     files = [
-        write_csv(out / "power.csv", table.round(6)),
+        write_csv(out / "power.csv", table.round(6), digits=PUBLISHED_DIGITS),
         write_text(
             out / "power.md", _markdown(table, effect=p.effect, power=p.power, alpha=p.alpha)
         ),
@@ -187,6 +187,7 @@ def run_power(params: Params) -> None:
                 "calibration": cal.to_dict(),
                 "settings": p.model_dump(),
             },
+            digits=PUBLISHED_DIGITS,
         )
     )
     write_record(out, "power", record, files)

@@ -26,7 +26,7 @@ from ctip_research.config import Params, params_hash
 from ctip_research.disclosure import DisclosurePolicy, is_record
 from ctip_research.errors import DisclosureError, InputFileError
 from ctip_research.identity import data_notices, read_identity
-from ctip_research.io import file_sha256, read_json, write_json, write_text
+from ctip_research.io import PUBLISHED_DIGITS, file_sha256, read_json, write_json, write_text
 from ctip_research.log import get_logger, track
 from ctip_research.reporting.index import render_index
 from ctip_research.reporting.notebook import collect_disclosure, execute_notebook, render_html
@@ -195,7 +195,7 @@ def run_report(params: Params) -> None:
         }
     linked = [records[n] for n in rendered] + _linked_records(processed)
     index_files = [
-        write_json(out / "provenance.json", prov),
+        write_json(out / "provenance.json", prov, digits=PUBLISHED_DIGITS),
         write_text(
             out / "index.html",
             render_index(

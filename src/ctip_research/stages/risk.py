@@ -31,7 +31,14 @@ from ctip_research.config.risk import RiskParams
 from ctip_research.disclosure import Aggregates, Curve, DisclosurePolicy, disclose
 from ctip_research.errors import InputFileError
 from ctip_research.identity import read_identity, source_label
-from ctip_research.io import write_csv, write_json, write_text, write_with
+from ctip_research.io import (
+    CURVE_DIGITS,
+    PUBLISHED_DIGITS,
+    write_csv,
+    write_json,
+    write_text,
+    write_with,
+)
 from ctip_research.literals import PROVINCES, ClassifierKind
 from ctip_research.log import get_logger
 from ctip_research.risk.classifier import (
@@ -39,6 +46,7 @@ from ctip_research.risk.classifier import (
     build_classifier,
     fit_classifier,
     make_design_matrix,
+    round_fitted,
 )
 from ctip_research.risk.evaluate import RiskEvaluation, evaluate_classifier
 from ctip_research.risk.folds import cross_validate_weighted, make_psu_folds
@@ -152,8 +160,13 @@ def _publication_record(
     return combine_records("risk outputs", [*gated, *checks], policy)
 
 
-def run_risk(params: Params) -> None:
-    """Train and evaluate the risk-screening model; write metrics, curves and the model card."""
+def run_risk(params: Params, *, scheduler: str | None = None) -> None:
+    """Train and evaluate the risk-screening model; write metrics, curves and the model card.
+
+    ``scheduler``: where the bootstrap runs, ``"local"`` or a Dask scheduler's address
+    (``None``: ``$CTIP_SCHEDULER``, else local; :mod:`ctip_research.parallel`). The outputs do
+    not depend on it.
+    """
     require_upstream("features", params.paths, consumer="risk")
     rp = params.risk
     policy = DisclosurePolicy.from_privacy(params.privacy)
@@ -227,11 +240,15 @@ def run_risk(params: Params) -> None:
             seed=rp.seed,
             n_permutation_repeats=rp.n_permutation_repeats if primary else 0,
             n_jobs=rp.n_jobs,
+            scheduler=scheduler,
         )
         if primary and rp.save_model:
             import joblib
 
-            final = fit_classifier(build_classifier(spec), X, y, sample_weight=w)
+            # learned values rounded as published numbers are: the same bytes on any install
+            final = round_fitted(
+                fit_classifier(build_classifier(spec), X, y, sample_weight=w), PUBLISHED_DIGITS
+            )
             target = params.paths.interim / "risk" / "model.joblib"
             write_with(target, lambda tmp, m=final: joblib.dump(m, tmp))  # type: ignore[misc]
             log.info("risk: model refitted on all households saved to %s (not published)", target)
@@ -253,9 +270,9 @@ def run_risk(params: Params) -> None:
 
     frames = _publishable(ev)
     disclosure = _publication_record(ev, frames, policy)
-    written = [write_json(out_dir / "metrics.json", metrics)]
+    written = [write_json(out_dir / "metrics.json", metrics, digits=PUBLISHED_DIGITS)]
     for name, frame in frames.items():
-        written.append(write_csv(out_dir / name, frame, float_format="%.6g"))
+        written.append(write_csv(out_dir / name, frame, digits=CURVE_DIGITS))
     group_labels: dict[str, dict[str, str]] = {
         "province_code": {str(k): f"{v} ({k:02d})" for k, v in PROVINCES.items()}
     }

@@ -30,6 +30,7 @@ import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 from ctip_research.config import Params
 from ctip_research.errors import BusyError, CtipError, OutputWriteError
@@ -51,7 +52,7 @@ def data_dirs(params: Params) -> list[Path]:
     Examples
     --------
     >>> from ctip_research.config import load_params
-    >>> [p.as_posix() for p in data_dirs(load_params("params.yaml"))]  # doctest: +SKIP
+    >>> [p.as_posix() for p in data_dirs(load_params("params.yaml"))]
     ['data/interim', 'data/processed']
     """
     out: list[Path] = []
@@ -113,13 +114,12 @@ def _os_error(exc: OSError, stage: str) -> OutputWriteError:
     )
 
 
-def run_stage(stage: str, params: Params) -> None:
-    """Run ``run_<stage>(params)`` locked, recovered and as one transaction (module docstring).
+def run_stage(stage: str, params: Params, **options: Any) -> None:
+    """Run ``run_<stage>(params, **options)`` locked, recovered and as one transaction (module
+    docstring). ``options`` are the stage's keyword options that are not analysis choices (such
+    as where the work runs, ``scheduler``).
 
-    Examples
-    --------
-    >>> from ctip_research.config import load_params
-    >>> run_stage("ingest", load_params("params.yaml"))  # doctest: +SKIP
+    ``run_stage("ingest", load_params("params.yaml"))`` is what ``ctip ingest`` runs.
     """
     module = importlib.import_module(f"ctip_research.stages.{stage}")
     func = getattr(module, f"run_{stage}")
@@ -136,7 +136,7 @@ def run_stage(stage: str, params: Params) -> None:
             if done["removed"]:
                 log.info("removed %d temporary file(s) of killed runs", done["removed"])
             with transaction(dirs[0] / JOURNAL_NAME):
-                func(params)
+                func(params, **options)
         except CtipError:
             raise
         except OSError as exc:

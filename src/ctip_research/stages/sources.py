@@ -137,7 +137,7 @@ def planned_dependencies(params: Params, *, root: Path = Path(".")) -> dict[str,
     Examples
     --------
     >>> from ctip_research.config import load_params
-    >>> planned_dependencies(load_params("params.yaml"))["ingest"]  # doctest: +SKIP
+    >>> planned_dependencies(load_params("params.yaml"))["ingest"]
     ['data/raw/synthetic']
     """
     reg = registered_sources(params, root=root)

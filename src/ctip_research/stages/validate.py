@@ -33,7 +33,7 @@ import pandas as pd
 from ctip_research.config import Params
 from ctip_research.disclosure import DisclosurePolicy, Document, Regressions, disclose
 from ctip_research.errors import InputFileError
-from ctip_research.io import read_json, write_csv, write_json, write_text
+from ctip_research.io import PUBLISHED_DIGITS, read_json, write_csv, write_json, write_text
 from ctip_research.log import get_logger
 from ctip_research.stages._publish import write_record
 
@@ -91,12 +91,18 @@ def _write_not_applicable(
     from ctip_research.models.validation import VALIDATION_COLUMNS
 
     files = [
-        write_csv(out / "validation.csv", pd.DataFrame(columns=list(VALIDATION_COLUMNS))),
+        write_csv(
+            out / "validation.csv",
+            pd.DataFrame(columns=list(VALIDATION_COLUMNS)),
+            digits=PUBLISHED_DIGITS,
+        ),
         write_text(
             out / "validation.md",
             f"# Estimates against the synthetic ground truth\n\nNot applicable: {sentence}\n",
         ),
-        write_json(out / "metrics.json", {"applicable": False, "reason": reason}),
+        write_json(
+            out / "metrics.json", {"applicable": False, "reason": reason}, digits=PUBLISHED_DIGITS
+        ),
     ]
     # nothing is compared, so nothing from the data is printed: a document without parts
     record = disclose(Document("validation (not applicable)"), policy).record
@@ -171,12 +177,12 @@ def run_validate(params: Params) -> None:
     ).record
     levels = estimates.get("conf_level", pd.Series([1 - params.fit.alpha])).dropna()
     files = [
-        write_csv(out / "validation.csv", table, float_format="%.10g"),
+        write_csv(out / "validation.csv", table, digits=PUBLISHED_DIGITS),
         write_text(
             out / "validation.md",
             validation_markdown(table, summary, conf_level=float(levels.iloc[0])),
         ),
-        write_json(out / "metrics.json", summary),
+        write_json(out / "metrics.json", summary, digits=PUBLISHED_DIGITS),
     ]
     write_record(out, "validation", record, files)
     for r in table.itertuples(index=False):

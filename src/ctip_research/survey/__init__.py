@@ -1,8 +1,12 @@
 """Survey design and design-based estimation (Taylor linearisation or jackknife).
 
->>> from ctip_research.survey import SurveyDesign  # doctest: +SKIP
->>> design = SurveyDesign(df, weight="weight_household", strata="stratum_id", psu="psu_id")  # doctest: +SKIP
->>> design.mean("has_migrant", by="province_code")  # doctest: +SKIP
+>>> import pandas as pd
+>>> from ctip_research.survey import SurveyDesign
+>>> df = pd.DataFrame({"y": [1.0, 0.0, 1.0, 1.0], "w": [1.0, 2.0, 1.0, 2.0],
+...     "stratum": [1, 1, 2, 2], "psu": [1, 2, 3, 4]})
+>>> design = SurveyDesign(df, weight="w", strata="stratum", psu="psu")
+>>> round(float(design.mean("y").tidy()["estimate"].iloc[0]), 4)
+0.6667
 """
 
 from ctip_research.survey.design import SurveyDesign

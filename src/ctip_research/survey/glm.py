@@ -326,7 +326,14 @@ class SurveyGLMResults(ModelResult):
 
         Examples
         --------
-        >>> res.marginal_effects(["has_mfi_loan"]).tidy()  # doctest: +SKIP
+        >>> from ctip_research.models.simulate import simulate_households
+        >>> from ctip_research.survey import SurveyDesign
+        >>> df = simulate_households(n_villages=60, households_per_village=10, seed=3)
+        >>> design = SurveyDesign(df, weight="weight_household", strata="province_code",
+        ...     psu="psu_id")
+        >>> res = design.glm("has_international_migrant ~ has_mfi_loan", family="binomial")
+        >>> res.marginal_effects(["has_mfi_loan"]).tidy()["term"].tolist()
+        ['has_mfi_loan']
         """
         if at == "mean":
             if vce != "delta":
@@ -376,9 +383,14 @@ def fit_survey_glm(
 
     Examples
     --------
-    >>> from ctip_research.survey import SurveyDesign  # doctest: +SKIP
-    >>> res = SurveyDesign(df, "w", "s", "v").glm("y ~ x", family="binomial", link="probit")  # doctest: +SKIP
-    >>> res.marginal_effects().tidy()  # doctest: +SKIP
+    >>> from ctip_research.models.simulate import simulate_households
+    >>> from ctip_research.survey import SurveyDesign
+    >>> df = simulate_households(n_villages=60, households_per_village=10, seed=3)
+    >>> design = SurveyDesign(df, weight="weight_household", strata="province_code", psu="psu_id")
+    >>> res = design.glm("has_international_migrant ~ has_mfi_loan", family="binomial",
+    ...     link="probit")
+    >>> round(float(res.marginal_effects().tidy()["estimate"].iloc[0]), 3)
+    0.107
     """
     if family not in _ALLOWED:
         raise SurveyDesignError(f"family must be one of {sorted(_ALLOWED)}, got {family!r}")

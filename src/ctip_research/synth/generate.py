@@ -411,9 +411,12 @@ def generate_survey(params: SynthParams, *, hmac_key: str | None = None) -> Synt
     Examples
     --------
     >>> from ctip_research.config import load_params
-    >>> survey = generate_survey(load_params("params.yaml").synth)  # doctest: +SKIP
-    >>> survey.truth["effects"]["mfi_international_migration"]["wave_1"]["ate_weighted"]  # doctest: +SKIP
-    0.08...
+    >>> params = load_params("params.yaml")
+    >>> small = params.synth.design.model_copy(update={"households_per_province": 20})
+    >>> survey = generate_survey(params.synth.model_copy(update={"design": small}))
+    >>> truth = survey.truth["estimands"]["mfi_international_migration"]["wave_1"]
+    >>> round(truth["ate_weighted"], 3), truth["n_households"]
+    (0.055, 300)
     """
     world = apply_scenario(params)
     return _Generator(world, DEMO_HMAC_KEY if hmac_key is None else hmac_key).run()
