@@ -51,7 +51,7 @@ REACH_TEMPLATES: dict[str, str] = {
     "brief.female": "In {female} of supported households the programme's representative is a "
     "woman ({level} CI {low} to {high}).",
     "brief.trained": "The programme trained {trained} household members ({level} CI {low} to "
-    "{high}), {per_household} per supported household.",
+    "{high}).",
     "brief.suppressed": "The survey estimate of the programme's reach does not pass the "
     "disclosure rules and is not published.",
     "brief.admin.inside": "The programme's own count, {admin} households, lies inside the survey "
@@ -92,11 +92,6 @@ def _pct(row: Mapping[str, Any], column: str, src: str = REACH_SOURCE) -> Traced
 
 def _level(row: Mapping[str, Any], src: str = REACH_SOURCE) -> Traced:
     return level(row["conf_level"], src, row=_loc(row), column="conf_level")
-
-
-def _per_household(row: Mapping[str, Any]) -> Traced:
-    v = float(row["estimate"])
-    return Traced(f"{v:.1f}", v, REACH_SOURCE, {"row": _loc(row), "column": "estimate"}, "number")
 
 
 def _text(t: Traced) -> Text:
@@ -264,8 +259,7 @@ def reach_brief_section(
             )
         )
     trained = _overall(table, "members_trained")
-    per = _overall(table, "members_trained_per_supported_household")
-    if trained is not None and per is not None:
+    if trained is not None:
         parts.append(
             _say(
                 "brief.trained",
@@ -274,7 +268,6 @@ def reach_brief_section(
                 level=_level(trained),
                 low=_count(trained, "conf_low"),
                 high=_count(trained, "conf_high"),
-                per_household=_per_household(per),
             )
         )
     rows: list[list[Text]] = []
