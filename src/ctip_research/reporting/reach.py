@@ -27,6 +27,7 @@ __all__ = [
     "reach_brief_section",
     "reach_notes",
     "read_reach",
+    "show_reach",
 ]
 
 #: The gated table every number below is read from (relative to the processed layer).
@@ -280,3 +281,61 @@ def reach_brief_section(
         interval = join([_text(value(r, "conf_low")), Text("to"), _text(value(r, "conf_high"))])
         rows.append([label, _text(value(r, "estimate")), interval])
     return lead, join(parts), rows
+
+
+def show_reach(processed: Path | str, *, policy: DisclosurePolicy | None = None) -> None:
+    """The "Programme reach" section of a report notebook: the gated table (checked again by the
+    disclosure authority as it is shown), the figure with its caption, and the notes (what the
+    survey does not record; the programme's own counts beside the survey's intervals)."""
+    import json
+
+    from IPython.display import Image, display
+
+    from ctip_research.reporting.notebook import show_markdown, show_table
+
+    out = Path(processed) / "reach"
+    if not (out / "reach.csv").exists():
+        show_markdown("*Programme reach: `ctip reach` has not run on this data.*")
+        return
+    table = read_reach(processed)
+    meta = json.loads((out / "reach.json").read_text(encoding="utf-8"))
+    shown = table.assign(
+        domain=table["domain"].where(table["domain"] != "all", "all households")
+    )
+    show_table(
+        shown,
+        name="programme reach",
+        policy=policy,
+        dims=["indicator", "domain", "level"],
+        caption="The programme's indicators estimated from the survey (wave "
+        f"{int(meta['wave'])}): design-based totals and shares with their confidence intervals "
+        "and design effects; households = unweighted households behind each estimate.",
+        hide=(
+            "kind",
+            "is_flagged",
+            "indicator",
+            "n_denominator",
+            "suppression_reason",
+            "conf_level",
+            *(() if table["admin_count"].notna().any() else ("admin_count", "admin_in_interval")),
+        ),
+        rename={"label": "indicator", "n_obs": "households", "n_numerator": "with attribute"},
+        digits=6,
+    )
+    for note in meta.get("notes", []):
+        show_markdown("*" + note + "*")
+    admin = table[table["admin_count"].notna()] if "admin_count" in table.columns else table[:0]
+    for r in admin.to_dict("records"):
+        verdict = (
+            "not compared (the survey estimate is suppressed)"
+            if pd.isna(r["admin_in_interval"])
+            else "inside the survey interval"
+            if str(r["admin_in_interval"]).lower() == "true"
+            else "outside the survey interval: the monitoring data and the survey disagree"
+        )
+        show_markdown(f"*{r['label']}: the programme's own count is {verdict}.*")
+    figure = out / f"{REACH_FIGURE}.png"
+    if figure.exists():
+        display(Image(filename=str(figure), width=640))
+        caption = (out / f"{REACH_FIGURE}.caption.md").read_text(encoding="utf-8").strip()
+        show_markdown("*" + caption + "*")
