@@ -80,7 +80,9 @@ def test_provinces_outside_the_programme_are_suppressed_not_zero(run: Path) -> N
     table = pd.read_csv(run / "data/processed/reach/reach.csv", dtype={"level": str})
     truth = json.loads((run / "data/raw/synthetic/truth.json").read_text())
     by_prov = truth["programme_indicators"]["households_supported_total_by_province"]
-    rows = table[(table["indicator"] == "households_supported") & (table["domain"] == "province_code")]
+    rows = table[
+        (table["indicator"] == "households_supported") & (table["domain"] == "province_code")
+    ]
     for prov, value in by_prov.items():
         row = rows[rows["level"] == prov].iloc[0]
         if value == 0:

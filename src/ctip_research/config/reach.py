@@ -35,8 +35,7 @@ class ReachParams(Section):
         unknown = sorted(set(v) - set(totals))
         if unknown:
             raise ValueError(
-                f"unknown indicator(s) {unknown}: administrative counts are for the totals "
-                f"{totals}"
+                f"unknown indicator(s) {unknown}: administrative counts are for the totals {totals}"
             )
         negative = sorted(k for k, x in v.items() if not x >= 0)
         if negative:

@@ -101,6 +101,25 @@ def _order(level: Any) -> tuple[int, float, str]:
         return (1, 0.0, str(level))
 
 
+def _design_estimate(svy: Any, ind: ProgrammeIndicator, by: str | None) -> pd.DataFrame:
+    """The design-based estimate of ``ind`` (tidy rows), overall or by the column ``by``;
+    indicators over supported households are domain estimates on the full design."""
+    y = f"_y_{ind.name}"
+    by_cols = [] if by is None else [by]
+    if ind.base == "supported":
+        by_cols = ["_base_supported", *by_cols]
+    if ind.statistic == "total":
+        out = svy.total(y, by=by_cols or None)
+    elif ind.statistic == "share":
+        out = svy.proportion(y, level=1.0, by=by_cols or None)
+    else:
+        out = svy.mean(y, by=by_cols or None)
+    table = out if isinstance(out, pd.DataFrame) else out.tidy()
+    if ind.base == "supported":
+        table = table[table["_base_supported"] == "1"]
+    return table.reset_index(drop=True)
+
+
 def _recorded(frame: pd.DataFrame, ind: ProgrammeIndicator) -> bool:
     if ind.source not in frame.columns:
         return False
@@ -174,60 +193,38 @@ def estimate_reach(
     conf_level = 1.0 - alpha
     rows: list[dict[str, Any]] = []
     for ind in recorded:
-        y = f"_y_{ind.name}"
-        values = frame[y]
+        values = frame[f"_y_{ind.name}"]
         observed = values.notna().to_numpy()
         attribute = (values > 0).to_numpy() & observed
-
-        def row(
-            est: Any, dom: str, lev: str, mask: np.ndarray, ind: ProgrammeIndicator = ind
-        ) -> dict[str, Any]:
-            d = mask & observed
-            n_num = int((mask & attribute).sum())
-            return {
-                "indicator": ind.name,
-                "label": ind.label,
-                "unit": ind.unit,
-                "kind": ind.cell_kind,
-                "domain": dom,
-                "level": lev,
-                "estimate": est["estimate"],
-                "std_error": est["std_error"],
-                "conf_low": est["conf_low"],
-                "conf_high": est["conf_high"],
-                "conf_level": conf_level,
-                "deff": est["deff"],
-                "df": est["df"],
-                "n_obs": int(d.sum()),
-                "n_denominator": int(d.sum()),
-                "n_numerator": n_num,
-            }
-
-        def estimate(by: str | None, ind: ProgrammeIndicator = ind, y: str = y) -> pd.DataFrame:
-            if ind.base == "supported":
-                by_cols = ["_base_supported"] if by is None else ["_base_supported", by]
-            else:
-                by_cols = [] if by is None else [by]
-            if ind.statistic == "total":
-                out = svy.total(y, by=by_cols or None)
-            elif ind.statistic == "share":
-                out = svy.proportion(y, level=1.0, by=by_cols or None)
-            else:
-                out = svy.mean(y, by=by_cols or None)
-            table = out if isinstance(out, pd.DataFrame) else out.tidy()
-            if ind.base == "supported":
-                table = table[table["_base_supported"] == "1"]
-            return table.reset_index(drop=True)
-
-        overall = estimate(None)
         everyone = np.ones(len(frame), dtype=bool)
-        rows.append(row(overall.iloc[0], "all", "all", everyone))
+        overall = _design_estimate(svy, ind, None)
+        cells = [(overall.iloc[0].to_dict(), "all", "all", everyone)]
         if ind.by_domain:
             for dom, col in domain_cols.items():
-                for r in sorted(estimate(col).to_dict("records"), key=lambda r: _order(r[col])):
+                found = _design_estimate(svy, ind, col).to_dict("records")
+                for r in sorted(found, key=lambda r: _order(r[col])):
                     lev = str(r[col])
                     mask = (frame[col] == lev).fillna(False).to_numpy(dtype=bool)
-                    rows.append(row(r, dom, lev, mask))
+                    cells.append((r, dom, lev, mask))
+        for est, dom, lev, mask in cells:
+            n = int((mask & observed).sum())
+            rows.append(
+                {
+                    "indicator": ind.name,
+                    "label": ind.label,
+                    "unit": ind.unit,
+                    "kind": ind.cell_kind,
+                    "domain": dom,
+                    "level": lev,
+                    **{k: est[k] for k in ("estimate", "std_error", "conf_low", "conf_high")},
+                    "conf_level": conf_level,
+                    "deff": est["deff"],
+                    "df": est["df"],
+                    "n_obs": n,
+                    "n_denominator": n,
+                    "n_numerator": int((mask & attribute).sum()),
+                }
+            )
     columns = [
         "indicator",
         "label",

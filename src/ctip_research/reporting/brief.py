@@ -794,9 +794,7 @@ def compose_brief(
             say=lambda key, cond, **v: page.say(f"reach.{key.removeprefix('brief.')}", cond, **v),
         )
         if reach is not None:
-            findings.append(
-                {"lead": reach[0], "text": reach[1], "figure": "", "table": reach[2]}
-            )
+            findings.append({"lead": reach[0], "text": reach[1], "figure": "", "table": reach[2]})
     lead, text, d_prog = _programme(page, prog, model_labels, instruments)
     findings.append({"lead": lead, "text": text, "figure": "programme_effect"})
 

@@ -122,11 +122,10 @@ def build_reach_figure(
     name = REACH_FIGURE
     src = f"reach/{name}.data.csv"
     data = table[
-        (table["indicator"] == "households_supported") & table["domain"].isin(["all", "province_code"])
+        (table["indicator"] == "households_supported")
+        & table["domain"].isin(["all", "province_code"])
     ].reset_index(drop=True)
-    record = disclose(
-        Cells(data, f"{name}", dims=["indicator", "domain", "level"]), policy
-    ).record
+    record = disclose(Cells(data, f"{name}", dims=["indicator", "domain", "level"]), policy).record
     labels = []
     for r in data.to_dict("records"):
         if r["domain"] == "all":
@@ -134,7 +133,9 @@ def build_reach_figure(
         else:
             code = int(float(r["level"]))
             labels.append(L.PROVINCES.get(code, str(code)))
-    shown = data.assign(group=labels, **{c: data[c] / 1000.0 for c in ("estimate", "conf_low", "conf_high")})
+    shown = data.assign(
+        group=labels, **{c: data[c] / 1000.0 for c in ("estimate", "conf_low", "conf_high")}
+    )
     title = REACH_TEMPLATES["figure.title"]
     fig = plot_group_estimates(
         shown,
@@ -143,7 +144,7 @@ def build_reach_figure(
         title=title,
         percent=False,
     )
-    overall = data[data["domain"] == "all"].iloc[0].to_dict()
+    overall = {str(k): v for k, v in data[data["domain"] == "all"].iloc[0].to_dict().items()}
     wave_t = count(wave, "params.yaml", path="reach.wave")
     published = str(overall["status"]) != "suppressed"
     parts: list[Text] = []
@@ -184,7 +185,9 @@ def build_reach_figure(
             high=_count(overall, "conf_high", src),
         )
         if published
-        else Text("Dot chart of households supported by province; the overall estimate is suppressed.")
+        else Text(
+            "Dot chart of households supported by province; the overall estimate is suppressed."
+        )
     )
     numbers = {
         "households_supported": float(overall["estimate"]) if published else float("nan"),
@@ -214,7 +217,7 @@ def reach_brief_section(
 
     def _say(key: str, cond: Mapping[str, Any] | None = None, **values: Any) -> Text:
         if say is not None:
-            return say(key, cond or {}, **values)  # type: ignore[no-any-return]
+            return say(key, cond or {}, **values)
         return fill(REACH_TEMPLATES[key], **values)
 
     if table.empty or not (table["indicator"] == "households_supported").any():
@@ -299,9 +302,7 @@ def show_reach(processed: Path | str, *, policy: DisclosurePolicy | None = None)
         return
     table = read_reach(processed)
     meta = json.loads((out / "reach.json").read_text(encoding="utf-8"))
-    shown = table.assign(
-        domain=table["domain"].where(table["domain"] != "all", "all households")
-    )
+    shown = table.assign(domain=table["domain"].where(table["domain"] != "all", "all households"))
     show_table(
         shown,
         name="programme reach",

@@ -159,9 +159,7 @@ def run_report(params: Params) -> None:
             if not p.exists():
                 raise InputFileError("input of a report notebook is missing", file=p)
         inputs += [
-            processed / rel
-            for rel in OPTIONAL_INPUTS.get(name, ())
-            if (processed / rel).exists()
+            processed / rel for rel in OPTIONAL_INPUTS.get(name, ()) if (processed / rel).exists()
         ]
         start = time.perf_counter()
         nb = execute_notebook(
