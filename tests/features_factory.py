@@ -54,6 +54,9 @@ HOUSEHOLD: dict[str, Any] = {
     "received_livelihood_grant": False,
     "representative_is_female": False,
     "n_members_trained": 0,
+    "n_trained_tip_safe_migration": 0,
+    "n_trained_market_linkage": 0,
+    "n_trained_livelihood": 0,
     "dist_mfi_branch_km": 4.0,
     "mfi_branches_per_1000hh": 1.0,
 }

@@ -213,6 +213,17 @@ def power(params: ParamsOpt = Path("params.yaml")) -> None:
 
 
 @app.command()
+def reach(params: ParamsOpt = Path("params.yaml")) -> None:
+    """Estimate the programme's own indicators (reach, women's representation, training).
+
+    Reads: data/processed/analysis/household_wave.parquet. Writes: data/processed/reach/
+    (reach.csv/.md/.docx/.json with totals, shares, intervals and design effects behind the
+    disclosure gate; the figure of households supported by province).
+    """
+    _run_stage("reach", params)
+
+
+@app.command()
 def report(params: ParamsOpt = Path("params.yaml")) -> None:
     """Execute and render the report notebooks behind the disclosure gate; write the index page.
 

@@ -193,3 +193,9 @@ GlmHessian = Literal["observed", "expected"]
 #: enumerated when 2^G <= reps) or Webb's six-point distribution (more distinct draws with few
 #: clusters; Webb 2023, Roodman et al. 2019).
 WildWeightType = Literal["rademacher", "webb"]
+
+# Training modules of the livelihood programme ----------------------------------------------------
+#: The programme's training modules, in the order its indicators list them: trafficking in persons
+#: and safe migration, market linkage, livelihood. The households table counts the members trained
+#: in each (``n_trained_<module>``).
+TRAINING_MODULES: tuple[str, ...] = ("tip_safe_migration", "market_linkage", "livelihood")

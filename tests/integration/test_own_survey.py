@@ -256,3 +256,22 @@ def test_report_renders_with_zero_quality_issues(followed) -> None:
     assert quality["summary"]["n_corrections"] == 1
     page = (root / "data/processed/reports/data_quality.html").read_text("utf-8")
     assert "No quality issues found." in page
+
+
+def test_reach_says_the_survey_records_no_training_module(followed) -> None:
+    """The example survey records members trained but not the training module: the reach stage
+    estimates the rest and says so (in its table notes and in the programme report) instead of
+    failing."""
+    root, _ = followed
+    reach = root / "data/processed/reach"
+    meta = json.loads((reach / "reach.json").read_text("utf-8"))
+    assert meta["not_recorded"] == [
+        "members_trained_tip_safe_migration",
+        "members_trained_market_linkage",
+        "members_trained_livelihood",
+    ]
+    table = pd.read_csv(reach / "reach.csv")
+    assert "households_supported" in set(table["indicator"])
+    note = "The survey does not record the training module"
+    assert note in (reach / "reach.md").read_text("utf-8")
+    assert note in (root / "data/processed/reports/programme.html").read_text("utf-8")

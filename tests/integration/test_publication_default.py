@@ -44,6 +44,7 @@ STAGES = (
     "fit",
     "validate",
     "power",
+    "reach",
     "figures",
     "brief",
     "report",
@@ -56,6 +57,7 @@ LEVEL_STAGES = (
     "fit",
     "validate",
     "monte_carlo",
+    "reach",
     "figures",
     "brief",
     "report",
@@ -100,12 +102,13 @@ def default_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def level_run(default_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default run's data, with every interval at 90%: fit.alpha 0.10, figures.conf_level
-    and risk.ci_level 0.90 (fewer bootstrap draws: only the printed levels are tested here)."""
+    """The default run's data, with every interval at 90%: fit.alpha 0.10, figures.conf_level,
+    risk.ci_level and reach.conf_level 0.90 (fewer bootstrap draws: only the printed levels are tested here)."""
     params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text(encoding="utf-8"))
     params["fit"]["alpha"] = 0.10
     params["figures"]["conf_level"] = 0.90
     params["risk"]["ci_level"] = 0.90
+    params["reach"]["conf_level"] = 0.90
     params["risk"]["n_bootstrap"] = 50
     params["risk"]["n_permutation_repeats"] = 1
     params["fit"]["robustness"]["bootstrap_reps"] = 99

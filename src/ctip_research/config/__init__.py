@@ -26,6 +26,7 @@ from ctip_research.config.monte_carlo import MonteCarloParams
 from ctip_research.config.paths import PathsParams
 from ctip_research.config.power import PowerParams
 from ctip_research.config.privacy import PrivacyParams
+from ctip_research.config.reach import ReachParams
 from ctip_research.config.report import ReportParams
 from ctip_research.config.risk import RiskParams
 from ctip_research.config.synth import DEFAULT_SCENARIO, SynthParams
@@ -51,6 +52,7 @@ class Params(Section):
     brief: BriefParams
     power: PowerParams
     monte_carlo: MonteCarloParams
+    reach: ReachParams
 
     @model_validator(mode="after")
     def _check_monte_carlo(self) -> Params:

@@ -353,6 +353,25 @@ class ProgrammeParams(Section):
         ge=0, le=1, description="P(the programme representative is female)."
     )
     max_trained: int = Field(ge=0, description="Most members trained per treated household.")
+    training_modules: dict[str, float] = Field(
+        description="P(a trained member attended the module), per training module "
+        "(literals.TRAINING_MODULES); a member who drew none attended the first module."
+    )
+
+    @field_validator("training_modules")
+    @classmethod
+    def _known_modules(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(L.TRAINING_MODULES))
+        missing = [m for m in L.TRAINING_MODULES if m not in v]
+        if unknown or missing:
+            raise ValueError(
+                f"training_modules must name exactly {list(L.TRAINING_MODULES)}; "
+                f"unknown {unknown}, missing {missing}"
+            )
+        bad = [m for m, r in v.items() if not 0.0 <= r <= 1.0]
+        if bad:
+            raise ValueError(f"training_modules: rates must be in [0, 1] ({bad})")
+        return {m: float(v[m]) for m in L.TRAINING_MODULES}
 
 
 class DefectParams(Section):

@@ -17,6 +17,7 @@ PUBLISHED_DIRS: tuple[str, ...] = (
     "validation",
     "monte_carlo",
     "power",
+    "reach",
     "figures",
     "brief",
     "reports",

@@ -42,6 +42,7 @@ import pandas as pd
 from ctip_research.disclosure import DisclosurePolicy, Document, Regressions, disclose
 from ctip_research.errors import InputFileError, TypesetError
 from ctip_research.reporting.figures import ESTIMAND_PHRASES, TOTAL_LABELS
+from ctip_research.reporting.reach import REACH_TEMPLATES, reach_brief_section
 from ctip_research.reporting.trace import (
     Text,
     Traced,
@@ -193,6 +194,16 @@ TEMPLATES: dict[str, str] = {
     "figure.label": "Figure {n}.",
 }
 
+# programme reach (the programme's own indicators, from reach/reach.csv) ---------------------
+TEMPLATES.update(
+    {
+        f"reach.{key.removeprefix('brief.')}": msg
+        for key, msg in REACH_TEMPLATES.items()
+        if key.startswith("brief.")
+    }
+)
+REACH_TABLE_HEADER = ("Indicator", "Estimate", "Confidence interval")
+
 #: What each template claims: ``mechanism`` sentences assert why two quantities move together
 #: and may appear only when models in the run estimate that mechanism.
 CLAIMS: dict[str, str] = {
@@ -340,6 +351,9 @@ class BriefInputs:
         ``risk/metrics.json`` (or None when the risk stage did not run).
     records
         Check records of the inputs (they must all have passed).
+    reach
+        ``reach/reach.csv`` (the programme's own indicators), or None when the reach stage did
+        not run.
     """
 
     estimates: pd.DataFrame
@@ -348,6 +362,7 @@ class BriefInputs:
     figure_data: Mapping[str, pd.DataFrame]
     risk_metrics: Mapping[str, Any] | None
     records: Sequence[Mapping[str, Any]]
+    reach: pd.DataFrame | None = None
 
 
 class _Page:
@@ -773,6 +788,13 @@ def compose_brief(
     tgt = _targeting(page, inputs.risk_metrics)
     if tgt is not None:
         findings.append({"lead": tgt[0], "text": tgt[1], "figure": "targeting_curve"})
+    if inputs.reach is not None:
+        reach = reach_brief_section(
+            inputs.reach,
+            say=lambda key, cond, **v: page.say(f"reach.{key.removeprefix('brief.')}", cond, **v),
+        )
+        if reach is not None:
+            findings.append({"lead": reach[0], "text": reach[1], "figure": "", "table": reach[2]})
     lead, text, d_prog = _programme(page, prog, model_labels, instruments)
     findings.append({"lead": lead, "text": text, "figure": "programme_effect"})
 
@@ -855,6 +877,14 @@ def compose_brief(
         content["findings"].append(
             {"lead": f["lead"].text, "text": f["text"].text, "figure": f["figure"]}
         )
+        if f.get("table"):
+            content["findings"][-1]["table"] = {
+                "header": list(REACH_TABLE_HEADER),
+                "rows": [
+                    [block(f"findings[{i}].table[{r}][{c}]", cell) for c, cell in enumerate(row)]
+                    for r, row in enumerate(f["table"])
+                ],
+            }
     content["recommendations"] = [block(f"recommendations[{i}]", r) for i, r in enumerate(recs)]
     content["methods"] = [block(f"methods[{i}]", m) for i, m in enumerate(methods)]
     content["protection"] = block("protection", protection)
@@ -1096,6 +1126,13 @@ def render_html(content: Mapping[str, Any], *, figure_png: Mapping[str, bytes]) 
     out.append("</ul></section><h2>Findings</h2>")
     for f in content["findings"]:
         out.append(f"<p><strong>{e(f['lead'])}</strong> {e(f['text'])}</p>")
+        if f.get("table"):
+            head = "".join(f"<th>{e(h)}</th>" for h in f["table"]["header"])
+            body = "".join(
+                "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>"
+                for row in f["table"]["rows"]
+            )
+            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
         out.append(figure(f.get("figure", "")))
     out += [figure(f["name"]) for f in content["figures"]]
     out.append("<h2>Recommendations</h2><ol>")

@@ -46,6 +46,24 @@ def _data_paragraph(identity: Mapping[str, Any]) -> str:
     )
 
 
+def _reach_section(reach: Mapping[str, Any]) -> list[str]:
+    e = html.escape
+    name = e(reach["figure"])
+    return [
+        "<h2>Programme reach</h2><table><tr><th>figure</th><th>caption</th><th>files</th>"
+        "<th>stage</th><th>data (sha256)</th></tr>",
+        f'<tr><td><img class="thumb" src="../reach/{name}.png" alt="{e(reach["alt_text"])}">'
+        f"<br>{e(reach['title'])}</td><td>{e(reach['caption'])}</td>"
+        '<td>table: <a href="../reach/reach.csv">CSV</a> · <a href="../reach/reach.md">Markdown</a>'
+        ' · <a href="../reach/reach.docx">Word</a> · '
+        '<a href="../reach/reach.disclosure.json">disclosure record</a><br>figure: '
+        f'<a href="../reach/{name}.png">PNG</a> · <a href="../reach/{name}.svg">SVG</a> · '
+        f'<a href="../reach/{name}.data.csv">data</a> · '
+        f'<a href="../reach/{name}.disclosure.json">disclosure record</a></td>'
+        f"<td><code>ctip reach</code></td><td>{_hashes(reach['inputs'])}</td></tr></table>",
+    ]
+
+
 def render_index(
     *,
     reports: Sequence[Mapping[str, Any]],
@@ -55,6 +73,7 @@ def render_index(
     title: str = "ctip_research: reports, figures and policy brief",
     notice: str | None = None,
     identity: Mapping[str, Any] | None = None,
+    reach: Mapping[str, Any] | None = None,
 ) -> str:
     """The index page as HTML (links are relative to ``reports/``).
 
@@ -74,6 +93,9 @@ def render_index(
     identity
         The data identity (:mod:`ctip_research.identity`): the survey, its waves, provinces and
         sources are named at the top.
+    reach
+        The programme-reach exhibit (``title``, ``caption``, ``alt_text``, ``figure``,
+        ``inputs``: path -> sha256), or None.
 
     Examples
     --------
@@ -109,6 +131,8 @@ def render_index(
             f"<td><code>ctip brief</code></td><td><code>{e(str(brief['params_hash']))}</code></td>"
             f"<td>{_hashes(brief['inputs'])}</td></tr></table>",
         ]
+    if reach is not None:
+        out += _reach_section(reach)
     out.append(
         "<h2>Reports</h2><table><tr><th>report</th><th>tables (suppressed cells)</th>"
         "<th>stage</th><th>params hash</th><th>data (sha256)</th></tr>"

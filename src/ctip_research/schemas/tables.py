@@ -177,6 +177,24 @@ HOUSEHOLDS = make_table(
             minimum=0,
             maximum=30,
         ),
+        *(
+            Field(
+                f"n_trained_{module}",
+                "int",
+                f"Members trained: {label}",
+                f"Members given the programme's {label} training (a member may attend several "
+                "modules, so the modules can add up to more than n_members_trained). Missing "
+                "where the survey does not record the training module.",
+                unit="persons",
+                minimum=0,
+                maximum=30,
+            )
+            for module, label in zip(
+                L.TRAINING_MODULES,
+                ("trafficking-in-persons and safe-migration", "market-linkage", "livelihood"),
+                strict=True,
+            )
+        ),
         Field(
             "dist_mfi_branch_km", "float", "Distance to nearest MFI branch", unit="km", minimum=0
         ),

@@ -3,7 +3,7 @@
 Reads (all published artefacts, each with its passing check record): ``<processed>/models/
 estimates.csv`` and ``metrics.json`` (fit), ``<processed>/figures/manifest.json``, the figures it
 shows and the descriptive figures' ``data.csv`` (figures), ``<processed>/risk/metrics.json``
-(risk).
+(risk), ``<processed>/reach/reach.csv`` (reach; the programme's own indicators, when present).
 
 Writes to ``<processed>/brief/``: ``brief.pdf`` (Typst, fixed document date from
 ``brief.source_date_epoch``), ``brief.html`` (self-contained), ``brief.json`` (the content: every
@@ -87,7 +87,13 @@ def run_brief(params: Params) -> None:
     if risk_path.exists():
         records.append(_record(risk_path.parent / "disclosure.json", "risk"))
         risk_metrics = read_json(risk_path)
+    reach_path = processed / "reach" / "reach.csv"
+    reach = None
+    if reach_path.exists():
+        records.append(_record(reach_path.parent / "reach.disclosure.json", "reach"))
+        reach = pd.read_csv(reach_path, dtype={"level": str})
     inputs = BriefInputs(
+        reach=reach,
         estimates=pd.read_csv(estimates_path),
         sample=read_json(sample_path).get("sample", {}) if sample_path.exists() else {},
         figures=read_json(manifest_path)["figures"],

@@ -69,6 +69,8 @@ NOTEBOOK_INPUTS: dict[str, tuple[str, ...]] = {
         "monte_carlo/coverage_by_scenario.png",
     ),
 }
+#: Inputs read when present (a stage the notebook shows, if it ran): hashed for the index too.
+OPTIONAL_INPUTS: dict[str, tuple[str, ...]] = {"programme": ("reach/reach.csv",)}
 TITLES: dict[str, str] = {
     "data_quality": "Data quality: what the cleaning found and did",
     "descriptive": "Descriptive statistics by province (design-based)",
@@ -93,7 +95,7 @@ def notebooks_to_render(
 def _linked_records(processed: Path) -> list[dict[str, Any]]:
     """The check records of the figures and the brief the index links (each must have passed)."""
     out = []
-    for folder in ("figures", "brief"):
+    for folder in ("figures", "brief", "reach"):
         for path in sorted((processed / folder).glob("*")):
             if path.is_file() and is_record(path):
                 rec = read_json(path)
@@ -103,6 +105,25 @@ def _linked_records(processed: Path) -> list[dict[str, Any]]:
                     )
                 out.append({k: rec[k] for k in ("artefact", "passed") if k in rec})
     return out
+
+
+def _reach_entry(processed: Path) -> dict[str, Any] | None:
+    """The programme-reach exhibit the index links (``<processed>/reach``), or None when the
+    reach stage did not run."""
+    out = processed / "reach"
+    if not (out / "reach.csv").exists():
+        return None
+    figure = read_json(out / "reach_by_province.json")
+    return {
+        "title": figure["title"],
+        "caption": figure["caption"],
+        "alt_text": figure["alt_text"],
+        "figure": figure["name"],
+        "inputs": {
+            f"reach/{name}": file_sha256(out / name)
+            for name in ("reach.csv", "reach_by_province.data.csv")
+        },
+    }
 
 
 def run_report(params: Params) -> None:
@@ -137,6 +158,9 @@ def run_report(params: Params) -> None:
         for p in inputs:
             if not p.exists():
                 raise InputFileError("input of a report notebook is missing", file=p)
+        inputs += [
+            processed / rel for rel in OPTIONAL_INPUTS.get(name, ()) if (processed / rel).exists()
+        ]
         start = time.perf_counter()
         nb = execute_notebook(
             path,
@@ -193,6 +217,7 @@ def run_report(params: Params) -> None:
                 "figures/manifest.json": file_sha256(processed / "figures" / "manifest.json"),
             },
         }
+    reach = _reach_entry(processed)
     linked = [records[n] for n in rendered] + _linked_records(processed)
     index_files = [
         write_json(out / "provenance.json", prov, digits=PUBLISHED_DIGITS),
@@ -202,6 +227,7 @@ def run_report(params: Params) -> None:
                 reports=entries,
                 figures=figures,
                 brief=brief,
+                reach=reach,
                 provenance=prov,
                 notice=data_notices(identity, params.brief.data_notice),
                 identity=identity,

@@ -1120,7 +1120,8 @@ class _Generator:
         from ctip_research.synth.truth import build_truth
 
         tables, latent, weights = build_tables(self, w1, w2)
-        truth = build_truth(self, w1, w2, weights)
+        hh = tables["households"]
+        truth = build_truth(self, w1, w2, weights, hh[hh["wave"] == 2])
         keys = pd.DataFrame(
             {
                 "hh": np.arange(self.n),

@@ -64,6 +64,24 @@ def build_tables(
     return tables, pd.concat(lat_tabs, ignore_index=True), weights
 
 
+def _training_modules(
+    rng: np.random.Generator, trained: np.ndarray, p: Any
+) -> dict[str, np.ndarray]:
+    """Members trained in each module: each trained member attends each module with its
+    probability (``programme.training_modules``); one who drew none attended the first module.
+
+    Drawn from its own stream, so every other column keeps its draws.
+    """
+    rates = np.array([p.programme.training_modules[m] for m in L.TRAINING_MODULES])
+    width = max(int(trained.max(initial=0)), 1)
+    u = rng.random((len(trained), width, len(rates)))
+    attends = u < rates
+    attends[..., 0] |= ~attends.any(axis=2)
+    member = np.arange(width)[None, :] < trained[:, None]
+    counts = (attends & member[..., None]).sum(axis=1).astype(np.int64)
+    return {f"n_trained_{m}": counts[:, k] for k, m in enumerate(L.TRAINING_MODULES)}
+
+
 def _wave_tables(
     g: _Generator, w: dict[str, Any], observed: np.ndarray, weight: np.ndarray
 ) -> tuple[pd.DataFrame, ...]:
@@ -121,6 +139,7 @@ def _wave_tables(
     rp = g.s(f"programme_details_w{t}")
     rep_female = rp.random(n) < p.programme.female_representative_rate
     trained = rp.integers(1, max(p.programme.max_trained, 1) + 1, n)
+    modules = _training_modules(g.s(f"programme_training_w{t}"), np.where(treated, trained, 0), p)
     cope = w["cope"]
     prefix = "KB" if t == 1 else "SF"
     enumerator = (
@@ -164,6 +183,7 @@ def _wave_tables(
                 np.where(treated, rep_female, False), dtype="boolean"
             ),
             "n_members_trained": np.where(treated, trained, 0),
+            **modules,
             "dist_mfi_branch_km": fr["dist_mfi_branch_km"].to_numpy(),
             "mfi_branches_per_1000hh": w["density"],
         }

@@ -16,13 +16,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
+from ctip_research import literals as L
+from ctip_research.config.synth import SynthParams
 from ctip_research.synth._random import FloatArray
 
 if TYPE_CHECKING:  # pragma: no cover
     from ctip_research.synth.generate import _Generator
 
-__all__ = ["ESTIMANDS", "build_truth"]
+__all__ = ["ESTIMANDS", "build_truth", "programme_indicator_truth"]
 
 #: Definitions of the headline estimands (written into truth.json).
 ESTIMANDS: dict[str, dict[str, str]] = {
@@ -97,10 +100,58 @@ def _summary(
     return out
 
 
+def programme_indicator_truth(households: pd.DataFrame, p: SynthParams) -> dict[str, Any]:
+    """The programme's own indicators in the synthetic population (wave 2).
+
+    ``households`` is the generator's wave-2 households table, before any defect is planted in
+    the raw files; its ``weight_household`` makes each interviewed household stand for the
+    households it represents, as for the other estimands. ``expected_*`` entries are what the
+    generator draws from (the parameters), the quantity behind the realised values.
+    """
+    w = households["weight_household"].to_numpy(float)
+    treated = households["received_livelihood_grant"].to_numpy(bool)
+    female = households["representative_is_female"].astype("boolean").fillna(False).to_numpy(bool)
+    trained = households["n_members_trained"].to_numpy(float)
+    wt = w[treated]
+    total = float(wt.sum())
+    prov = households["province_code"].to_numpy()
+    out: dict[str, Any] = {
+        "description": "Programme indicators of the wave-2 population (interviewed households "
+        "weighted by weight_household): households supported (received_livelihood_grant), the "
+        "share of them with a female representative, and members trained, in all and by module.",
+        "households_supported_total": total,
+        "households_supported_share": total / float(w.sum()),
+        "households_supported_total_by_province": {
+            str(int(k)): float(w[treated & (prov == k)].sum()) for k in sorted(set(prov.tolist()))
+        },
+        "female_representative_share": _avg(female[treated].astype(float), wt),
+        "members_trained_total": float((w * trained).sum()),
+        "members_trained_per_supported_household": _avg(trained[treated], wt),
+        "members_trained_total_by_module": {
+            m: float((w * households[f"n_trained_{m}"].to_numpy(float)).sum())
+            for m in L.TRAINING_MODULES
+        },
+        "n_supported": int(treated.sum()),
+        "expected_female_representative_share": p.programme.female_representative_rate,
+        "expected_members_trained_per_supported_household": (
+            (1 + max(p.programme.max_trained, 1)) / 2
+        ),
+    }
+    return out
+
+
 def build_truth(
-    g: _Generator, w1: dict[str, Any], w2: dict[str, Any], weights: dict[int, np.ndarray]
+    g: _Generator,
+    w1: dict[str, Any],
+    w2: dict[str, Any],
+    weights: dict[int, np.ndarray],
+    households_w2: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """Compute the truth dictionary (JSON-serialisable)."""
+    """Compute the truth dictionary (JSON-serialisable).
+
+    ``households_w2`` (the generator's wave-2 households table) adds the programme indicators
+    (:func:`programme_indicator_truth`).
+    """
     p = g.p
     observed = {1: np.ones(g.n, dtype=bool), 2: ~g.attrited}
     estimands: dict[str, dict[str, Any]] = {}
@@ -250,4 +301,9 @@ def build_truth(
             "n_programme": int(g.programme.sum()),
         },
         "params": p.model_dump(mode="json", exclude={"scenarios"}),
+        **(
+            {"programme_indicators": programme_indicator_truth(households_w2, p)}
+            if households_w2 is not None
+            else {}
+        ),
     }
