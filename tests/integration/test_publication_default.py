@@ -212,7 +212,9 @@ def test_no_forced_labour_cell_below_eleven_nor_complement_below_ten(default_run
     assert forced and all("head_is_female" not in m["terms"]["term"] for m in forced)
     assert all(len(m["covariance"]) == len(m["terms"]["term"]) for m in forced)
     for table in (models / "tables").glob("robustness_*.md"):
-        row = next(r for r in table.read_text().splitlines() if r.startswith("| head_is_female"))
+        lines = table.read_text().splitlines()  # rows carry labels; the note names the column
+        assert "Household head is female = head_is_female" in lines[-1]
+        row = next(r for r in lines if r.startswith("| Household head is female |"))
         assert row.rstrip(" |").split("|")[-1].strip() != "" and row.endswith("|  |"), row
     assert int(((hw["head_is_female"] == True) & (hw["has_forced_labour_case"] == True)).sum()) < 11  # noqa: E712
 

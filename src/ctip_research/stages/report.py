@@ -78,6 +78,19 @@ TITLES: dict[str, str] = {
     "validation": "Validation against the synthetic ground truth",
 }
 
+#: What each report answers (the index's "Start here" list, in :data:`READING_ORDER`).
+DESCRIPTIONS: dict[str, str] = {
+    "debt_migration": "does an MFI loan make migration more likely? The regression table, "
+    "the effect by estimator and the robustness checks.",
+    "descriptive": "how many households borrow, are over-indebted or have a migrant, by province.",
+    "risk_screening": "how well a baseline risk score would target support, and its model card.",
+    "programme": "what the livelihood programme changed.",
+    "validation": "whether each estimator recovers the effect built into the synthetic survey.",
+    "data_quality": "what the cleaning found and corrected, before any estimate.",
+}
+#: The order a first-time reader should open the reports in (others follow in params order).
+READING_ORDER = ("debt_migration", "descriptive", "risk_screening", "programme", "validation")
+
 
 def notebooks_to_render(
     notebooks: list[str], synthetic_only: list[str], processed: Path
@@ -159,6 +172,7 @@ def run_report(params: Params) -> None:
             {
                 "name": name,
                 "title": title,
+                "description": DESCRIPTIONS.get(name, ""),
                 "href": f"{name}.html",
                 "disclosure": f"{name}.disclosure.json",
                 "params_hash": phash,
@@ -199,7 +213,14 @@ def run_report(params: Params) -> None:
         write_text(
             out / "index.html",
             render_index(
-                reports=entries,
+                reports=sorted(
+                    entries,
+                    key=lambda r: (
+                        READING_ORDER.index(r["name"])
+                        if r["name"] in READING_ORDER
+                        else len(READING_ORDER)
+                    ),
+                ),
                 figures=figures,
                 brief=brief,
                 provenance=prov,
