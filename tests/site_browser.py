@@ -60,6 +60,7 @@ class PageReport:
     missing_alt: list[str] = field(default_factory=list)
     overflow: dict[int, int] = field(default_factory=dict)  # width -> scrollWidth
     serious: list[str] = field(default_factory=list)  # axe ids (impact serious/critical)
+    outside: list[str] = field(default_factory=list)  # watched elements whose box leaves the page
     screenshots: list[Path] = field(default_factory=list)
 
 
@@ -93,13 +94,25 @@ def _resolves(request: Any, url: str) -> bool:
     return bool(response.ok)
 
 
+_BOX_JS = """(sel) => { const el = document.querySelector(sel); if (!el) return null;
+  const box = (el.closest('.ctip-table-wrap') || el).getBoundingClientRect();
+  return {left: box.left, right: box.right}; }"""
+
+
 def check_site(
-    root: Path, start: str, *, shots: Path, widths: tuple[int, ...] = WIDTHS
+    root: Path,
+    start: str,
+    *,
+    shots: Path,
+    widths: tuple[int, ...] = WIDTHS,
+    watch: dict[str, str] | None = None,
 ) -> list[PageReport]:
     """Open ``start`` (relative to ``root``) and every same-site HTML page it links.
 
     Links to other files of the site (PDF, JSON, CSV, SVG) are requested and must answer 200;
     external links are not followed (the site has none; one would be reported as broken).
+    ``watch`` maps a page's file name to a CSS selector: that element (or the scrolling box
+    around it) must lie inside the page at every width, and it gets its own screenshot.
     """
     from axe_playwright_python.sync_playwright import Axe
     from playwright.sync_api import sync_playwright
@@ -154,6 +167,16 @@ def check_site(
                     shot = shots / f"{stem}@{width}.png"
                     page.screenshot(path=str(shot), full_page=True)
                     report.screenshots.append(shot)
+                    selector = (watch or {}).get(Path(urllib.parse.urlparse(url).path).name)
+                    if selector:
+                        box = page.evaluate(_BOX_JS, selector)
+                        if box is None or box["left"] < 0 or box["right"] > width:
+                            report.outside.append(f"{selector} at {width}px: {box}")
+                        else:
+                            el_shot = shots / f"{stem}@{width}-{selector.strip('#.')}.png"
+                            page.locator(selector).scroll_into_view_if_needed()
+                            page.screenshot(path=str(el_shot), full_page=False)
+                            report.screenshots.append(el_shot)
                 page.set_viewport_size({"width": widths[0], "height": 900})
         finally:
             browser.close()
@@ -170,4 +193,5 @@ def problems(reports: list[PageReport]) -> list[str]:
         out += [f"{name}: image without alt text {x}" for x in r.missing_alt]
         out += [f"{name}: {s}px wide at a {w}px viewport" for w, s in r.overflow.items()]
         out += [f"{name}: accessibility (serious/critical) {x}" for x in r.serious]
+        out += [f"{name}: outside the page: {x}" for x in r.outside]
     return out

@@ -31,6 +31,7 @@ from reliability_support import REPO_ROOT, RUNNER
 from ctip_research.config import load_params, params_hash
 from ctip_research.disclosure import audit_publication, number_tokens
 from page_text import visible_text
+from site_browser import ARTEFACTS, check_site, problems
 
 pytestmark = pytest.mark.slow
 
@@ -418,3 +419,25 @@ def test_at_ninety_percent_the_brief_captions_and_notebooks_never_say_95(level_r
     est = pd.read_csv(processed / "models/estimates.csv")
     assert set(est["conf_level"].round(10)) == {0.9}
     assert audit_publication(processed)["passed"]
+
+
+def test_the_site_passes_the_browser_check_with_the_regression_table_inside_the_page(
+    default_run: Path,
+) -> None:
+    """The published site in headless Chromium at 1280 and 390 px: every link and image
+    resolves, no page is wider than the window, every image has alt text, axe-core finds no
+    serious or critical violation; the main regression table (and the box it scrolls in) lies
+    inside the page. Screenshots of every page go to ``test-artefacts/browser/``."""
+    processed = default_run / "data" / "processed"
+    reports = check_site(
+        processed,
+        "reports/index.html",
+        shots=ARTEFACTS / "browser",
+        watch={"debt_migration.html": "#tab_main"},
+    )
+    pages = {Path(r.url).name for r in reports}
+    rendered = {p.name for p in (processed / "reports").glob("*.html")}
+    assert rendered | {"brief.html"} <= pages
+    assert not problems(reports), "\n".join(problems(reports))
+    shots = [s.name for r in reports for s in r.screenshots]
+    assert "reports__debt_migration.html@1280-tab_main.png" in shots
