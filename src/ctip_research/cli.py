@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -70,11 +70,20 @@ def _fail(exc: BaseException, code: int) -> None:
     raise typer.Exit(code)
 
 
-def _run_stage(stage: str, params_path: Path, *, check_pipeline: bool = False) -> None:
+def _run_stage(
+    stage: str,
+    params_path: Path,
+    *,
+    check_pipeline: bool = False,
+    override: dict[str, dict[str, Any]] | None = None,
+) -> None:
     from ctip_research.config import load_params
 
     try:
         params = load_params(params_path)
+        for section, values in (override or {}).items():  # a command-line option, one run
+            updated = getattr(params, section).model_copy(update=values)
+            params = params.model_copy(update={section: updated})
         dvc_yaml = params_path.parent / "dvc.yaml"
         if check_pipeline and dvc_yaml.is_file():
             from ctip_research.stages.sources import check_dvc_yaml
@@ -212,13 +221,30 @@ def report(params: ParamsOpt = Path("params.yaml")) -> None:
 
 
 @app.command()
-def brief(params: ParamsOpt = Path("params.yaml")) -> None:
+def brief(
+    params: ParamsOpt = Path("params.yaml"),
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="km, en or both (default: brief.languages in params.yaml).",
+        ),
+    ] = None,
+) -> None:
     """Typeset the policy brief (PDF and HTML) from the estimates, behind the disclosure gate.
 
     Reads: data/processed/models/estimates.csv, data/processed/figures/. Writes:
-    data/processed/brief/ (brief.pdf, brief.html, brief.json, brief.disclosure.json).
+    data/processed/brief/ (brief.pdf, brief.html, brief.json, brief.disclosure.json; in Khmer
+    brief.km.pdf, .html, .json and brief.km.disclosure.json).
     """
-    _run_stage("brief", params)
+    choices = {"en": ["en"], "km": ["km"], "both": ["en", "km"]}
+    if lang is not None and lang not in choices:
+        raise typer.BadParameter(f"one of {', '.join(choices)}, not {lang!r}", param_hint="--lang")
+    _run_stage(
+        "brief",
+        params,
+        override={"brief": {"languages": choices[lang]}} if lang is not None else None,
+    )
 
 
 @app.command()

@@ -42,6 +42,7 @@ __all__ = [
     "Usage",
     "catalog_path",
     "current_language",
+    "current_usage",
     "localise_number",
     "load_catalog",
     "translate",
@@ -90,6 +91,11 @@ def use_language(lang: str) -> Iterator[Usage]:
     finally:
         _LANGUAGE.reset(token)
         _USAGE.reset(token_u)
+
+
+def current_usage() -> Usage | None:
+    """The :class:`Usage` of the innermost :func:`use_language` block (None outside one)."""
+    return _USAGE.get()
 
 
 def current_language() -> str:
