@@ -38,6 +38,11 @@ sources_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(sources_app, name="sources")
+translations_app = typer.Typer(
+    help="The message catalogue of the brief, captions and labels (docs/translation.md).",
+    no_args_is_help=True,
+)
+app.add_typer(translations_app, name="translations")
 
 _state = {"verbose": False}
 
@@ -355,6 +360,35 @@ def sources_list(params: ParamsOpt = Path("params.yaml")) -> None:
         for item in items:
             typer.echo(f"{label}: {item}")
     typer.echo(f"corrections log: {reg.corrections or '(none)'}")
+
+
+@translations_app.command("extract")
+def translations_extract(params: ParamsOpt = Path("params.yaml")) -> None:
+    """Write the catalogue template (locale/ctip.pot) from the package's messages and the
+    params.yaml texts, and merge it into every language's .po file (new messages untranslated,
+    translations kept)."""
+    from ctip_research.config import load_params
+    from ctip_research.reporting.catalog import write_catalogs
+
+    try:
+        for path in write_catalogs(load_params(params)):
+            typer.echo(f"wrote {path}")
+    except CtipError as exc:
+        _fail(exc, exc.exit_code)
+
+
+@translations_app.command("status")
+def translations_status() -> None:
+    """Messages per language: reviewed, unreviewed (fuzzy drafts) and untranslated."""
+    from ctip_research.i18n import LANGUAGES
+    from ctip_research.reporting.catalog import translation_status
+
+    for lang in LANGUAGES:
+        status = translation_status(lang)
+        typer.echo(
+            f"{lang}: {len(status['reviewed'])} reviewed, {len(status['unreviewed'])} "
+            f"unreviewed, {len(status['untranslated'])} untranslated"
+        )
 
 
 def main() -> None:

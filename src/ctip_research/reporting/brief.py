@@ -1070,6 +1070,7 @@ def _khmer_font_face() -> str:
     font = next((Path(fontpkg_noto_sans_khmer.ROOT) / "files").glob("*.ttf")).read_bytes()
     return (
         '@font-face{font-family:"Noto Sans Khmer";font-weight:100 900;'
+        "unicode-range:U+1780-17FF,U+19E0-19FF,U+200B-200D,U+25CC;"
         f"src:url(data:font/ttf;base64,{base64.b64encode(font).decode('ascii')}) "
         'format("truetype")}'
     )
@@ -1142,11 +1143,13 @@ def render_html(content: Mapping[str, Any], *, figure_png: Mapping[str, bytes]) 
     """
     e = html.escape
     lang = str(content.get("lang", "en"))
+    # the Khmer face first, limited to the Khmer blocks: a browser then sets every Khmer run in
+    # it (a fallback font chosen per run may lack some Khmer signs) and Latin in DejaVu Sans
     heads = {**HEADINGS, **dict(content.get("headings", {}))}
     css = (
         _CSS
         if lang == "en"
-        else _khmer_font_face() + _CSS.replace('"DejaVu Sans",', '"DejaVu Sans","Noto Sans Khmer",')
+        else _khmer_font_face() + _CSS.replace('"DejaVu Sans",', '"Noto Sans Khmer","DejaVu Sans",')
     )
     figs = {f["name"]: f for f in content["figures"]}
     shown: set[str] = set()

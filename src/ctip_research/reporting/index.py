@@ -70,7 +70,8 @@ def render_index(
     figures
         The figures stage's manifest entries.
     brief
-        ``pdf``, ``html`` (hrefs), ``pages``, ``params_hash``, ``inputs``; or None.
+        ``pdf``, ``html`` (hrefs), ``pages``, ``params_hash``, ``inputs``, ``translations``
+        (``lang``, ``name`` in that language, ``pdf``, ``html``); or None.
     provenance
         The run's provenance (see :mod:`ctip_research.reporting.provenance`).
     notice
@@ -104,8 +105,9 @@ def render_index(
             f'and recommendations in plain words. <a href="{e(brief["pdf"])}">PDF</a> · '
             f'<a href="{e(brief["html"])}">HTML</a>'
             + "".join(
-                f' · <a href="{e(str(href))}">{e(str(lang))}</a>'
-                for lang, href in dict(brief.get("languages", {})).items()
+                f' · <span lang="{e(str(t["lang"]))}">{e(str(t["name"]))}</span>: '
+                f'<a href="{e(str(t["pdf"]))}">PDF</a> · <a href="{e(str(t["html"]))}">HTML</a>'
+                for t in brief.get("translations", [])
             )
             + "</li>"
         )

@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from babel import Locale
 
 from ctip_research.config import Params, params_hash
 from ctip_research.disclosure import DisclosurePolicy, is_record
 from ctip_research.errors import DisclosureError, InputFileError
+from ctip_research.i18n import LANGUAGES
 from ctip_research.identity import data_notices, read_identity
 from ctip_research.io import file_sha256, read_json, write_json, write_text
 from ctip_research.log import get_logger, track
@@ -201,6 +203,16 @@ def run_report(params: Params) -> None:
             "html": "../brief/brief.html",
             "disclosure": "../brief/brief.disclosure.json",
             "pages": content.get("pages", 0),
+            "translations": [
+                {
+                    "lang": lang,
+                    "name": Locale.parse(lang).display_name,
+                    "pdf": f"../brief/brief.{lang}.pdf",
+                    "html": f"../brief/brief.{lang}.html",
+                }
+                for lang in LANGUAGES
+                if lang != "en" and (brief_dir / f"brief.{lang}.pdf").exists()
+            ],
             "params_hash": params_hash(params, "privacy", "brief", "figures"),
             "inputs": {
                 "models/estimates.csv": file_sha256(processed / "models" / "estimates.csv"),
