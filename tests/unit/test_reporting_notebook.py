@@ -137,6 +137,23 @@ def test_index_links_every_report_figure_and_the_brief() -> None:
     ):
         assert f'href="{href}"' in page
     assert "ffffffffffff" in page and "c0ffee" in page
+    # a reader meets what to open first; the hashes wait, folded, under Provenance
+    start = page.index("<h2>Start here</h2>")
+    assert start < page.index('href="../brief/brief.pdf"') < page.index('href="r1.html"')
+    folded = page.index("<details>", page.index("<h2>Provenance</h2>"))
+    assert start < folded < page.index("ffffffffffff")
+    translated = render_index(
+        reports=reports,
+        figures=figures,
+        brief={
+            **brief,
+            "translations": [
+                {"lang": "km", "name": "ខ្មែរ", "pdf": "../brief/brief.km.pdf", "html": "k.html"}
+            ],
+        },
+        provenance=prov,
+    )
+    assert '<span lang="km">ខ្មែរ</span>: <a href="../brief/brief.km.pdf">PDF</a>' in translated
 
 
 def test_validation_notebook_only_when_validate_compared_with_a_truth(tmp_path) -> None:
