@@ -25,7 +25,7 @@ from functools import lru_cache
 
 from ctip_research.i18n import translate
 
-__all__ = ["TERM_LABELS", "label_map", "variable_label", "variable_labels"]
+__all__ = ["STATISTIC_LABELS", "TERM_LABELS", "label_map", "variable_label", "variable_labels"]
 
 _WAVE = re.compile(r"^(.+)_w(\d)$")
 
@@ -34,6 +34,20 @@ TERM_LABELS: dict[str, str] = {
     "Intercept": "Constant",
     "const": "Constant",
     "wave_2": "Wave 2 (vs wave 1)",
+}
+
+
+#: Columns of result tables (estimates and their uncertainty, counts, disclosure status).
+STATISTIC_LABELS: dict[str, str] = {
+    "estimate": "Estimate",
+    "std_error": "Standard error",
+    "conf_low": "CI low",
+    "conf_high": "CI high",
+    "statistic": "Test statistic",
+    "p_value": "p-value",
+    "deff": "Design effect",
+    "status": "Disclosure status",
+    "suppression_reason": "Suppression reason",
 }
 
 
@@ -55,6 +69,7 @@ def variable_labels() -> dict[str, str]:
     for feat in ALL_FEATURES:
         out[feat.name] = feat.label
     out.update(TERM_LABELS)
+    out.update(STATISTIC_LABELS)
     return out
 
 

@@ -48,7 +48,7 @@ def messages(params: Params | None = None) -> Iterator[tuple[str, str, str]]:
     """Every published message as ``(context, msgid, where)`` (``where``: the declaration)."""
     from ctip_research.features.definitions import ALL_FEATURES
     from ctip_research.identity import DEMO_NOTICE
-    from ctip_research.labels import TERM_LABELS
+    from ctip_research.labels import STATISTIC_LABELS, TERM_LABELS
     from ctip_research.reporting import brief, figures
 
     for key, text in brief.TEMPLATES.items():
@@ -68,6 +68,8 @@ def messages(params: Params | None = None) -> Iterator[tuple[str, str, str]]:
         yield f"variable:{feat.name}", feat.label, "ctip_research.features.definitions"
     for name, text in TERM_LABELS.items():
         yield f"variable:{name}", text, "ctip_research.labels.TERM_LABELS"
+    for name, text in STATISTIC_LABELS.items():
+        yield f"variable:{name}", text, "ctip_research.labels.STATISTIC_LABELS"
     yield "variable:wave", "{label} (wave {wave})", "ctip_research.labels.variable_label"
     yield "notice:demonstration", DEMO_NOTICE, "ctip_research.identity.DEMO_NOTICE"
     if params is not None:
