@@ -50,4 +50,5 @@ def test_label_table_relabels_columns_and_name_values_and_keeps_the_names() -> N
     assert names == {
         "Has an outstanding MFI loan": "has_mfi_loan",
         "Province (NIS code)": "province_code",
+        "Estimate": "estimate",
     }
