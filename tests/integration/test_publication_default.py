@@ -242,7 +242,7 @@ def test_published_cell_tables_keep_numerators_and_complements_above_the_minimum
     assert n_tables >= 4  # estimates.csv, descriptive.csv and the two descriptive figures
     # the descriptive report shows no forced-labour province under 11 cases
     page = (processed / "reports/descriptive.html").read_text(encoding="utf-8")
-    start = page.index("has_forced_labour_case: weighted share by province")
+    start = page.index("(has_forced_labour_case): weighted share by province")  # label (name)
     table = page[page.index("<table", start) : page.index("</table>", start)]
     cases = _wave1(default_run).groupby("province_code")["has_forced_labour_case"].sum()
     n_rows = 0

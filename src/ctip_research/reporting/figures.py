@@ -995,12 +995,14 @@ def build_effects_figure(
             str(first["exposure"]),
             "models/estimates.csv",
             {**at_first, "column": "exposure"},
+            "phrase",  # the column's declared label, named after the column it was read from
         ),
         "outcome": Traced(
             _named(str(first["outcome"])),
             str(first["outcome"]),
             "models/estimates.csv",
             {**at_first, "column": "outcome"},
+            "phrase",  # the column's declared label, named after the column it was read from
         ),
     }
     parts: list[Text | None] = []

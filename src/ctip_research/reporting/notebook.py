@@ -9,8 +9,9 @@ check record (a frame displayed around the gate) or an error output fails the st
 
 :func:`execute_notebook` runs a notebook with papermill (parameters injected, a fixed
 ``SOURCE_DATE_EPOCH`` in the kernel's environment) and :func:`render_html` converts it with
-nbconvert, code cells hidden for the reviewer version, volatile metadata removed so that the same
-inputs give the same HTML.
+nbconvert for reviewers (code folded under "Show code", a table of contents, tables that scroll
+inside their box, each table's check record folded under a one-line summary), volatile metadata
+removed so that the same inputs give the same HTML.
 """
 
 from __future__ import annotations
@@ -429,6 +430,7 @@ h1,h2,h3{color:#004488} .jp-Notebook h1{font-size:1.8rem}
 .ctip-table-wrap,.jp-OutputArea-output{max-width:100%;overflow-x:auto}
 .jp-RenderedHTMLCommon table,.ctip-table-wrap table{max-width:none;font-size:.8rem}
 .jp-RenderedHTMLCommon td,.jp-RenderedHTMLCommon th{white-space:normal}
+.ctip-table-wrap .gt_stub{min-width:11rem}
 .jp-RenderedHTMLCommon pre,pre{white-space:pre-wrap;word-break:break-word;max-width:100%}
 img{max-width:100%;height:auto}
 details.ctip-code>summary,details.ctip-disclosure>summary{cursor:pointer;color:#225577;
