@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -38,6 +38,11 @@ sources_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(sources_app, name="sources")
+translations_app = typer.Typer(
+    help="The message catalogue of the brief, captions and labels (docs/translation.md).",
+    no_args_is_help=True,
+)
+app.add_typer(translations_app, name="translations")
 
 _state = {"verbose": False}
 
@@ -81,12 +86,20 @@ def _fail(exc: BaseException, code: int) -> None:
 
 
 def _run_stage(
-    stage: str, params_path: Path, *, check_pipeline: bool = False, **options: object
+    stage: str,
+    params_path: Path,
+    *,
+    check_pipeline: bool = False,
+    override: dict[str, dict[str, Any]] | None = None,
+    **options: object,
 ) -> None:
     from ctip_research.config import load_params
 
     try:
         params = load_params(params_path)
+        for section, values in (override or {}).items():  # a command-line option, one run
+            updated = getattr(params, section).model_copy(update=values)
+            params = params.model_copy(update={section: updated})
         dvc_yaml = params_path.parent / "dvc.yaml"
         if check_pipeline and dvc_yaml.is_file():
             from ctip_research.stages.sources import check_dvc_yaml
@@ -235,13 +248,30 @@ def report(params: ParamsOpt = Path("params.yaml")) -> None:
 
 
 @app.command()
-def brief(params: ParamsOpt = Path("params.yaml")) -> None:
+def brief(
+    params: ParamsOpt = Path("params.yaml"),
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="km, en or both (default: brief.languages in params.yaml).",
+        ),
+    ] = None,
+) -> None:
     """Typeset the policy brief (PDF and HTML) from the estimates, behind the disclosure gate.
 
     Reads: data/processed/models/estimates.csv, data/processed/figures/. Writes:
-    data/processed/brief/ (brief.pdf, brief.html, brief.json, brief.disclosure.json).
+    data/processed/brief/ (brief.pdf, brief.html, brief.json, brief.disclosure.json; in Khmer
+    brief.km.pdf, .html, .json and brief.km.disclosure.json).
     """
-    _run_stage("brief", params)
+    choices = {"en": ["en"], "km": ["km"], "both": ["en", "km"]}
+    if lang is not None and lang not in choices:
+        raise typer.BadParameter(f"one of {', '.join(choices)}, not {lang!r}", param_hint="--lang")
+    _run_stage(
+        "brief",
+        params,
+        override={"brief": {"languages": choices[lang]}} if lang is not None else None,
+    )
 
 
 @app.command()
@@ -352,6 +382,35 @@ def sources_list(params: ParamsOpt = Path("params.yaml")) -> None:
         for item in items:
             typer.echo(f"{label}: {item}")
     typer.echo(f"corrections log: {reg.corrections or '(none)'}")
+
+
+@translations_app.command("extract")
+def translations_extract(params: ParamsOpt = Path("params.yaml")) -> None:
+    """Write the catalogue template (locale/ctip.pot) from the package's messages and the
+    params.yaml texts, and merge it into every language's .po file (new messages untranslated,
+    translations kept)."""
+    from ctip_research.config import load_params
+    from ctip_research.reporting.catalog import write_catalogs
+
+    try:
+        for path in write_catalogs(load_params(params)):
+            typer.echo(f"wrote {path}")
+    except CtipError as exc:
+        _fail(exc, exc.exit_code)
+
+
+@translations_app.command("status")
+def translations_status() -> None:
+    """Messages per language: reviewed, unreviewed (fuzzy drafts) and untranslated."""
+    from ctip_research.i18n import LANGUAGES
+    from ctip_research.reporting.catalog import translation_status
+
+    for lang in LANGUAGES:
+        status = translation_status(lang)
+        typer.echo(
+            f"{lang}: {len(status['reviewed'])} reviewed, {len(status['unreviewed'])} "
+            f"unreviewed, {len(status['untranslated'])} untranslated"
+        )
 
 
 def main() -> None:

@@ -117,8 +117,8 @@ def test_clean_stage_pii_scan_stops_identifying_column(tmp_path, params, monkeyp
 
 
 def test_clean_stage_without_interim_tables_names_the_missing_file(tmp_path, params):
-    p = params.model_copy(
-        update={"paths": params.paths.model_copy(update={"interim": tmp_path / "nothing"})}
-    )
+    # the processed layer in tmp_path too: the failed run's record must not land in the repository
+    paths = {"interim": tmp_path / "nothing", "processed": tmp_path / "processed"}
+    p = params.model_copy(update={"paths": params.paths.model_copy(update=paths)})
     with pytest.raises(InputFileError, match="households.parquet.*run `ctip ingest` first"):
         run_clean(p)

@@ -31,6 +31,7 @@ from reliability_support import REPO_ROOT, RUNNER
 from ctip_research.config import load_params, params_hash
 from ctip_research.disclosure import audit_publication, number_tokens
 from page_text import visible_text
+from site_browser import ARTEFACTS, check_site, problems
 
 pytestmark = pytest.mark.slow
 
@@ -215,7 +216,9 @@ def test_no_forced_labour_cell_below_eleven_nor_complement_below_ten(default_run
     assert forced and all("head_is_female" not in m["terms"]["term"] for m in forced)
     assert all(len(m["covariance"]) == len(m["terms"]["term"]) for m in forced)
     for table in (models / "tables").glob("robustness_*.md"):
-        row = next(r for r in table.read_text().splitlines() if r.startswith("| head_is_female"))
+        lines = table.read_text().splitlines()  # rows carry labels; the note names the column
+        assert "Household head is female = head_is_female" in lines[-1]
+        row = next(r for r in lines if r.startswith("| Household head is female |"))
         assert row.rstrip(" |").split("|")[-1].strip() != "" and row.endswith("|  |"), row
     assert int(((hw["head_is_female"] == True) & (hw["has_forced_labour_case"] == True)).sum()) < 11  # noqa: E712
 
@@ -242,7 +245,7 @@ def test_published_cell_tables_keep_numerators_and_complements_above_the_minimum
     assert n_tables >= 4  # estimates.csv, descriptive.csv and the two descriptive figures
     # the descriptive report shows no forced-labour province under 11 cases
     page = (processed / "reports/descriptive.html").read_text(encoding="utf-8")
-    start = page.index("has_forced_labour_case: weighted share by province")
+    start = page.index("(has_forced_labour_case): weighted share by province")  # label (name)
     table = page[page.index("<table", start) : page.index("</table>", start)]
     cases = _wave1(default_run).groupby("province_code")["has_forced_labour_case"].sum()
     n_rows = 0
@@ -419,3 +422,25 @@ def test_at_ninety_percent_the_brief_captions_and_notebooks_never_say_95(level_r
     est = pd.read_csv(processed / "models/estimates.csv")
     assert set(est["conf_level"].round(10)) == {0.9}
     assert audit_publication(processed)["passed"]
+
+
+def test_the_site_passes_the_browser_check_with_the_regression_table_inside_the_page(
+    default_run: Path,
+) -> None:
+    """The published site in headless Chromium at 1280 and 390 px: every link and image
+    resolves, no page is wider than the window, every image has alt text, axe-core finds no
+    serious or critical violation; the main regression table (and the box it scrolls in) lies
+    inside the page. Screenshots of every page go to ``test-artefacts/browser/``."""
+    processed = default_run / "data" / "processed"
+    reports = check_site(
+        processed,
+        "reports/index.html",
+        shots=ARTEFACTS / "browser",
+        watch={"debt_migration.html": "#tab_main"},
+    )
+    pages = {Path(r.url).name for r in reports}
+    rendered = {p.name for p in (processed / "reports").glob("*.html")}
+    assert rendered | {"brief.html"} <= pages
+    assert not problems(reports), "\n".join(problems(reports))
+    shots = [s.name for r in reports for s in r.screenshots]
+    assert "reports__debt_migration.html@1280-tab_main.png" in shots

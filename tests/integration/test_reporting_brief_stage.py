@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -14,9 +15,11 @@ from reporting_factory import REPO_PARAMS, make_params, write_inputs
 
 from ctip_research.disclosure import number_tokens
 from ctip_research.errors import RenderError
+from ctip_research.reporting.brief import pdf_page_count
 from ctip_research.stages.brief import run_brief
 from ctip_research.stages.figures import run_figures
 from page_text import visible_text
+from pdf_text import pdf_text
 
 
 @pytest.fixture(scope="module")
@@ -109,3 +112,48 @@ def test_brief_stage_fails_when_longer_than_max_pages(built: Path) -> None:
     d["brief"]["max_pages"] = 1
     with pytest.raises(RenderError, match="pages"):
         run_brief(make_params(d, built))
+
+
+def _numbers(text: str) -> Counter[str]:
+    """Every number printed (digit groups), with how often it is printed."""
+    return Counter(m.rstrip(".,") for m in re.findall(r"\d[\d,.]*", text))
+
+
+@pytest.mark.slow
+def test_khmer_brief_extracts_as_khmer_with_every_number_of_the_english_brief(
+    built: Path,
+) -> None:
+    """The Khmer PDF, read as a viewer that honours /ActualText reads it (tests/pdf_text.py):
+    most of its letters are Khmer script (U+1780-U+17FF), it has 3-4 pages, and it prints
+    exactly the numbers of the English brief, as often (the same traced values, the same
+    locale symbols: CLDR's Khmer locale uses Latin digits and the English separators)."""
+    out = built / "processed" / "brief"
+    km_text, en_text = pdf_text(out / "brief.km.pdf"), pdf_text(out / "brief.pdf")
+    letters = [c for c in km_text if c.isalpha()]
+    khmer = sum("\u1780" <= c <= "\u17ff" for c in letters)
+    assert khmer / len(letters) > 0.5
+    assert sum("\u1780" <= c <= "\u17ff" for c in en_text) == 0
+    assert 3 <= pdf_page_count((out / "brief.km.pdf").read_bytes()) <= 4
+    assert _numbers(km_text) == _numbers(en_text) and sum(_numbers(en_text).values()) > 30
+
+
+@pytest.mark.slow
+def test_khmer_brief_lists_its_unreviewed_messages_and_passes_its_own_check(built: Path) -> None:
+    out = built / "processed" / "brief"
+    content = json.loads((out / "brief.km.json").read_text())
+    record = json.loads((out / "brief.km.disclosure.json").read_text())
+    assert record["passed"] and set(record["files"]) == {
+        "brief.km.pdf",
+        "brief.km.html",
+        "brief.km.json",
+    }
+    listed = content["translation"]["unreviewed"]
+    # every message of the Khmer catalogue is still a draft: every template the brief chose is
+    # listed as unreviewed, with the headings
+    chosen = {s["template"] for s in content["sentences"]}
+    assert chosen <= set(listed) and "heading:key_points" in listed
+    assert content["translation"]["text"].endswith(", ".join(listed))
+    page = (out / "brief.km.html").read_text()
+    assert '<html lang="km">' in page and "@font-face" in page
+    assert content["translation"]["heading"] in page
+    assert json.loads((out / "brief.json").read_text())["translation"] is None

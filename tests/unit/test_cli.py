@@ -50,3 +50,20 @@ def test_missing_params_file_exits_nonzero(tmp_path: Path) -> None:
     result = runner.invoke(app, ["synth", "--params", str(tmp_path / "missing.yaml")])
     assert result.exit_code == 2
     assert "not found" in result.output
+
+
+def test_brief_lang_option_sets_the_languages_of_one_run(monkeypatch, repo_root: Path) -> None:
+    import ctip_research.stages.runner as runner_module
+
+    seen: list[list[str]] = []
+    monkeypatch.setattr(
+        runner_module, "run_stage", lambda stage, params: seen.append(params.brief.languages)
+    )
+    params = str(repo_root / "params.yaml")
+    for option, languages in (("km", ["km"]), ("en", ["en"]), ("both", ["en", "km"])):
+        assert runner.invoke(app, ["brief", "--params", params, "--lang", option]).exit_code == 0
+        assert seen[-1] == languages
+    assert runner.invoke(app, ["brief", "--params", params]).exit_code == 0
+    assert seen[-1] == yaml.safe_load((repo_root / "params.yaml").read_text())["brief"]["languages"]
+    bad = runner.invoke(app, ["brief", "--params", params, "--lang", "fr"])
+    assert bad.exit_code == 2 and "--lang" in bad.output

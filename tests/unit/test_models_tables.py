@@ -29,9 +29,13 @@ def test_markdown_has_stars_errors_fe_rows_and_design_rows(fitted) -> None:
     t = results[0].term()
     stars = sum(t["p_value"] < cut for cut in (0.01, 0.05, 0.10))
     cell = f"{t['estimate']:.3f}" + "\\*" * stars + f" ({t['std_error']:.3f})"
-    row = next(line for line in md.splitlines() if line.startswith("| has_mfi_loan |"))
+    # rows carry the declared labels; the note under the table names each variable
+    row = next(
+        line for line in md.splitlines() if line.startswith("| Has an outstanding MFI loan |")
+    )
     assert row.split(" | ")[1] == cell
-    assert "FE: psu_id" in md and "FE: household_id" in md
+    assert "Has an outstanding MFI loan = has_mfi_loan" in md.splitlines()[-1]
+    assert "FE: Primary sampling unit (village)" in md and "FE: Pseudonymous household id" in md
     for row in (
         "Observations",
         "Clusters (PSUs)",

@@ -137,6 +137,23 @@ def test_index_links_every_report_figure_and_the_brief() -> None:
     ):
         assert f'href="{href}"' in page
     assert "ffffffffffff" in page and "c0ffee" in page
+    # a reader meets what to open first; the hashes wait, folded, under Provenance
+    start = page.index("<h2>Start here</h2>")
+    assert start < page.index('href="../brief/brief.pdf"') < page.index('href="r1.html"')
+    folded = page.index("<details>", page.index("<h2>Provenance</h2>"))
+    assert start < folded < page.index("ffffffffffff")
+    translated = render_index(
+        reports=reports,
+        figures=figures,
+        brief={
+            **brief,
+            "translations": [
+                {"lang": "km", "name": "ខ្មែរ", "pdf": "../brief/brief.km.pdf", "html": "k.html"}
+            ],
+        },
+        provenance=prov,
+    )
+    assert '<span lang="km">ខ្មែរ</span>: <a href="../brief/brief.km.pdf">PDF</a>' in translated
 
 
 def test_validation_notebook_only_when_validate_compared_with_a_truth(tmp_path) -> None:
@@ -151,3 +168,56 @@ def test_validation_notebook_only_when_validate_compared_with_a_truth(tmp_path) 
     assert notebooks_to_render(names, synthetic_only, tmp_path) == ["descriptive"]
     pd.DataFrame({"model": ["panel_fe"], "truth": [0.07]}).to_csv(csv, index=False)
     assert notebooks_to_render(names, synthetic_only, tmp_path) == names
+
+
+def _executed_like() -> nbf.NotebookNode:
+    """A notebook as papermill leaves it: parameters cells, headings, a gated table output."""
+    nb = nbf.v4.new_notebook()
+    params = nbf.v4.new_code_cell("processed_dir = '../data'")
+    params.metadata["tags"] = ["parameters"]
+    injected = nbf.v4.new_code_cell("processed_dir = '/secret/path'")
+    injected.metadata["tags"] = ["injected-parameters"]
+    table = nbf.v4.new_code_cell("show_table(est, name='demo')")
+    table.outputs = [nbf.from_dict(_display(TABLE_HTML, {"passed": True, "checks": []}))]
+    nb.cells = [
+        nbf.v4.new_markdown_cell("# The report"),
+        params,
+        injected,
+        nbf.v4.new_markdown_cell("## First section"),
+        table,
+        nbf.v4.new_markdown_cell("### A detail"),
+    ]
+    return nb
+
+
+def test_render_html_folds_code_adds_contents_and_drops_parameters() -> None:
+    page = render_html(_executed_like(), title="Demo", hide_code=True)
+    assert page.count('<details class="ctip-code">') == 1  # the table's cell only
+    folded = page[page.index('<details class="ctip-code">') :]
+    assert "show_table" in folded[: folded.index("</details>")]  # one click away, not removed
+    assert "/secret/path" not in page
+    nav = page[page.index('<nav class="ctip-toc"') : page.index("</nav>")]
+    assert 'href="#First-section"' in nav and 'href="#A-detail"' in nav
+    assert page.index("</h1>") < page.index('<nav class="ctip-toc"')
+    assert "overflow-x:auto" in page  # tables scroll inside their box
+
+
+def test_show_table_collapses_the_record_and_labels_columns_with_the_name_on_hover() -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    from ctip_research.reporting.notebook import DisclosureRecord, show_table
+
+    InteractiveShell.instance()
+    t = pd.DataFrame(
+        {"province_code": ["1", "2"], "has_mfi_loan": [0.31, 0.42], "n_obs": [120, 130]}
+    )
+    with capture_output() as cap:
+        record = show_table(t, name="demo", artefact_type="aggregates")
+    html = cap.outputs[0].data["text/html"]
+    assert '<th title="has_mfi_loan">Has an outstanding MFI loan</th>' in html
+    assert "Has an outstanding MFI loan = <code>has_mfi_loan</code>" in html
+    summary = html[html.index("<details") :]
+    assert summary.startswith('<details class="ctip-disclosure"><summary>Passed disclosure control')
+    assert isinstance(record, DisclosureRecord) and record["passed"]
+    assert record._ipython_display_() is None  # the last value of a cell shows nothing more

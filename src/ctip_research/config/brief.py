@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from ctip_research.config.base import Section
@@ -36,3 +38,10 @@ class BriefParams(Section):
         min_length=1, max_length=4, description="Figure stems (figures stage) shown, in order."
     )
     max_pages: int = Field(ge=1, description="The stage fails if the PDF is longer.")
+    languages: list[Literal["en", "km"]] = Field(
+        default=["en"],
+        min_length=1,
+        description="Languages the brief is written in (English is the source; other languages "
+        "come from the message catalogue, ctip_research/locale; docs/translation.md). "
+        "`ctip brief --lang` overrides it for one run.",
+    )

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from ctip_research.determinism import normalise_office_zip
+from ctip_research.labels import label_map
 from ctip_research.models.results import RegressionResult
 
 __all__ = ["etable", "regression_table", "render_table", "table_to_markdown"]
@@ -75,6 +76,10 @@ def regression_table(
         if any(key in r.info for r in results)
     }
     fes = sorted({fe for r in results for fe in r.fixed_effects})
+    terms = list(dict.fromkeys(t for r in results for t in r.tidy()["term"].astype(str)))
+    labels = label_map([*terms, *(r.outcome for r in results)])
+    outcomes = list(dict.fromkeys(r.outcome for r in results))
+    named = [f"{labels[t]} = {t}" for t in [*outcomes, *terms] if t in labels]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return mt.ETable(
@@ -86,10 +91,12 @@ def regression_table(
             caption=caption,
             tab_label=label,
             keep=keep or [],
-            felabels={fe: f"FE: {fe}" for fe in fes},
+            labels=labels,
+            felabels={fe: f"FE: {label_map([fe]).get(fe, fe)}" for fe in fes},
             notes=(
                 "Standard errors in parentheses. * p < 0.10, ** p < 0.05, *** p < 0.01. "
                 "Linear probability models: coefficients are changes in probability."
+                + (f" Variables: {'; '.join(named)}." if named else "")
             ),
         )
 

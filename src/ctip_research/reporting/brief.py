@@ -41,6 +41,7 @@ import pandas as pd
 
 from ctip_research.disclosure import DisclosurePolicy, Document, Regressions, disclose
 from ctip_research.errors import InputFileError, TypesetError
+from ctip_research.i18n import current_language, current_usage, translate, unreviewed_used
 from ctip_research.reporting.figures import ESTIMAND_PHRASES, TOTAL_LABELS
 from ctip_research.reporting.reach import REACH_TEMPLATES, reach_brief_section
 from ctip_research.reporting.trace import (
@@ -276,9 +277,45 @@ SHARE_PHRASES: dict[str, str] = {
     "broker, or with a sign of forced labour)",
 }
 
+#: The phrase tables by name (their entries are messages of context ``<name>:<column>``).
+PHRASE_TABLES: dict[str, dict[str, str]] = {
+    "exposure": EXPOSURES,
+    "exposure_group": EXPOSURE_GROUPS,
+    "topic": TOPICS,
+    "member": MEMBERS,
+    "instrument": INSTRUMENTS,
+    "share": SHARE_PHRASES,
+}
+#: Headings and fixed words of the page (messages of context ``heading:<key>``); ``page_of`` is
+#: a Typst numbering pattern (each ``1`` is a page counter; no other counting symbol such as a
+#: Latin letter may appear in it).
+HEADINGS: dict[str, str] = {
+    "key_points": "Key points",
+    "findings": "Findings",
+    "recommendations": "Recommendations",
+    "methods": "Methods and data",
+    "protection": "Data protection",
+    "page": "page",
+    "page_of": "1 of 1",
+    "and": " and ",
+    "the_instrument": "the instrument",
+    "translation": "About this translation",
+    "translation.unreviewed": "This brief is translated from the English source. The "
+    "translation has not yet been reviewed by a native speaker; the messages not yet reviewed "
+    "are, by their catalogue context:",
+    "translation.reviewed": "This brief is translated from the English source; every message "
+    "was reviewed by a native speaker.",
+}
+
 
 def _word(table: Mapping[str, str], column: str) -> str:
-    return table.get(column, column.replace("_", " "))
+    english = table.get(column, column.replace("_", " "))
+    name = next((k for k, v in PHRASE_TABLES.items() if v is table), None)
+    return translate(english, context=f"{name}:{column}" if name else None)
+
+
+def _estimand(estimand: str) -> str:
+    return translate(ESTIMAND_PHRASES.get(estimand, estimand), context=f"estimand:{estimand}")
 
 
 def effect_row(estimates: pd.DataFrame, model: str) -> dict[str, Any]:
@@ -418,12 +455,13 @@ def _conditions(row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _param(value: Any, path: str) -> Traced:
-    return traced_text(str(value), "params.yaml", path=path)
+def _param(value: Any, path: str, *, context: str | None = None) -> Traced:
+    text = translate(str(value), context=context or f"param:{path}") if str(value) else ""
+    return traced_text(text, "params.yaml", path=path)
 
 
 def _label(model: str, labels: Mapping[str, str]) -> Traced:
-    return _param(labels.get(model, model), f"fit.models[{model}].label")
+    return _param(labels.get(model, model), f"fit.models[{model}].label", context=f"model:{model}")
 
 
 def _column(row: Mapping[str, Any], column: str, table: Mapping[str, str]) -> Traced:
@@ -470,9 +508,7 @@ def _headline(
         values["member"] = _column(head, "outcome", MEMBERS)
     parts = [page.say(f"effect.{d}", cond, **values)]
     estimand = str(head.get("estimand"))
-    parts.append(
-        page.say("effect.estimand", cond, estimand=ESTIMAND_PHRASES.get(estimand, estimand))
-    )
+    parts.append(page.say("effect.estimand", cond, estimand=_estimand(estimand)))
     parts += _assumption(page, head, instruments)
     return lead, join(parts), d
 
@@ -491,9 +527,11 @@ def _assumption(
         values["topic"] = _column(row, "outcome", TOPICS)
     if "{instrument}" in msg:
         cols = instruments.get(str(row["model"]), [])
-        words = " and ".join(INSTRUMENTS.get(c, c.replace("_", " ")) for c in cols)
-        values["instrument"] = _param(
-            words or "the instrument", f"fit.models[{row['model']}].instruments"
+        words = translate(" and ", context="heading:and").join(_word(INSTRUMENTS, c) for c in cols)
+        values["instrument"] = traced_text(
+            words or translate("the instrument", context="heading:the_instrument"),
+            "params.yaml",
+            path=f"fit.models[{row['model']}].instruments",
         )
     return [page.say(f"assumption.{estimand}", _conditions(row), **values)]
 
@@ -526,9 +564,7 @@ def _comparison(
         cond["same_estimand"] = False
         return (
             page.say("lead.comparison.other", cond),
-            page.say(
-                "comparison.other", cond, estimand=ESTIMAND_PHRASES.get(estimand, estimand), **base
-            ),
+            page.say("comparison.other", cond, estimand=_estimand(estimand), **base),
         )
     cond["same_estimand"] = True
     values = {
@@ -637,7 +673,7 @@ def _descriptive(
                 {"figure": name, "indicator": ind, "estimate": float(row["estimate"])},
                 **values,
                 share=share,
-                phrase=SHARE_PHRASES.get(ind, ind.replace("_", " ")),
+                phrase=_word(SHARE_PHRASES, ind),
                 level=level(row["conf_level"], src, row=loc, column="conf_level"),
                 low=pct(row["conf_low"], src, row=loc, column="conf_low"),
                 high=pct(row["conf_high"], src, row=loc, column="conf_high"),
@@ -833,6 +869,9 @@ def compose_brief(
         if name not in by_name:
             raise InputFileError(f"figure {name!r} is not in the figures manifest")
         f = by_name[name]
+        lang = current_language()
+        if lang != "en":  # the figures stage writes the captions in every language
+            f = {**f, **dict(f.get("translations", {}).get(lang, {}))}
         trace = f.get("trace", {})
         figs.append(
             {
@@ -899,6 +938,25 @@ def compose_brief(
         }
         for f in figs
     ]
+    lang = current_language()
+    content["lang"] = lang
+    content["headings"] = {k: translate(v, context=f"heading:{k}") for k, v in HEADINGS.items()}
+    content["translation"] = None
+    if lang != "en":
+        usage = current_usage()
+        keys = unreviewed_used(usage) if usage is not None else []
+        intro = content["headings"]["translation.unreviewed" if keys else "translation.reviewed"]
+        listed = traced_text(
+            ", ".join(keys),
+            f"locale/{lang}/LC_MESSAGES/ctip.po",
+            derivation="contexts of the printed messages flagged fuzzy (unreviewed) or untranslated",
+        )
+        colophon = Text(f"{intro} {listed.text}".strip(), (listed.entry(),) if keys else ())
+        content["translation"] = {
+            "heading": content["headings"]["translation"],
+            "text": block("translation", colophon),
+            "unreviewed": keys,
+        }
     content["sentences"] = page.sentences
     content["blocks"] = blocks
     return content
@@ -1025,9 +1083,27 @@ def check_brief(
 
 
 def _font_dirs() -> list[str]:
+    """DejaVu Sans (shipped with matplotlib) and Noto Sans Khmer (``fontpkg-noto-sans-khmer``)."""
+    import fontpkg_noto_sans_khmer
     import matplotlib
 
-    return [str(Path(matplotlib.get_data_path()) / "fonts" / "ttf")]
+    return [
+        str(Path(matplotlib.get_data_path()) / "fonts" / "ttf"),
+        str(Path(fontpkg_noto_sans_khmer.ROOT) / "files"),
+    ]
+
+
+def _khmer_font_face() -> str:
+    """A CSS ``@font-face`` embedding Noto Sans Khmer (the HTML brief reads on any machine)."""
+    import fontpkg_noto_sans_khmer
+
+    font = next((Path(fontpkg_noto_sans_khmer.ROOT) / "files").glob("*.ttf")).read_bytes()
+    return (
+        '@font-face{font-family:"Noto Sans Khmer";font-weight:100 900;'
+        "unicode-range:U+1780-17FF,U+19E0-19FF,U+200B-200D,U+25CC;"
+        f"src:url(data:font/ttf;base64,{base64.b64encode(font).decode('ascii')}) "
+        'format("truetype")}'
+    )
 
 
 def typeset_pdf(
@@ -1080,6 +1156,7 @@ h1{margin:.3rem 0;font-size:1.8rem} .subtitle{font-size:1.1rem;color:#333}
 .box{background:#eef3f8;padding:.6rem 1rem;margin:1rem 0}
 .grey{background:#f2f2f2} figure{margin:1.2rem 0} figure img{max-width:100%}
 figcaption{font-size:.85rem;color:#333} h2{color:#004488;font-size:1.2rem;margin-top:1.5rem}
+.colophon{font-size:.8rem;color:#333;overflow-wrap:anywhere}
 """
 
 
@@ -1095,6 +1172,15 @@ def render_html(content: Mapping[str, Any], *, figure_png: Mapping[str, bytes]) 
     True
     """
     e = html.escape
+    lang = str(content.get("lang", "en"))
+    # the Khmer face first, limited to the Khmer blocks: a browser then sets every Khmer run in
+    # it (a fallback font chosen per run may lack some Khmer signs) and Latin in DejaVu Sans
+    heads = {**HEADINGS, **dict(content.get("headings", {}))}
+    css = (
+        _CSS
+        if lang == "en"
+        else _khmer_font_face() + _CSS.replace('"DejaVu Sans",', '"Noto Sans Khmer","DejaVu Sans",')
+    )
     figs = {f["name"]: f for f in content["figures"]}
     shown: set[str] = set()
 
@@ -1112,18 +1198,18 @@ def render_html(content: Mapping[str, Any], *, figure_png: Mapping[str, bytes]) 
 
     out = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{e(lang)}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(content['title'])}</title><style>{_CSS}</style></head><body>",
+        f"<title>{e(content['title'])}</title><style>{css}</style></head><body>",
         f'<header><div class="org">{e(content["organisation"])} · {e(content["date"])}</div>',
         f"<h1>{e(content['title'])}</h1>",
         f'<p class="subtitle">{e(content["subtitle"])}</p></header>',
     ]
     if content["data_notice"]:
         out.append(f'<p class="notice">{e(content["data_notice"])}</p>')
-    out.append('<section class="box"><h2>Key points</h2><ul>')
+    out.append(f'<section class="box"><h2>{e(heads["key_points"])}</h2><ul>')
     out += [f"<li>{e(k)}</li>" for k in content["key_points"]]
-    out.append("</ul></section><h2>Findings</h2>")
+    out.append(f"</ul></section><h2>{e(heads['findings'])}</h2>")
     for f in content["findings"]:
         out.append(f"<p><strong>{e(f['lead'])}</strong> {e(f['text'])}</p>")
         if f.get("table"):
@@ -1135,10 +1221,17 @@ def render_html(content: Mapping[str, Any], *, figure_png: Mapping[str, bytes]) 
             out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
         out.append(figure(f.get("figure", "")))
     out += [figure(f["name"]) for f in content["figures"]]
-    out.append("<h2>Recommendations</h2><ol>")
+    out.append(f"<h2>{e(heads['recommendations'])}</h2><ol>")
     out += [f"<li>{e(r)}</li>" for r in content["recommendations"]]
-    out.append('</ol><section class="box grey"><h2>Methods and data</h2><ul>')
+    out.append(f'</ol><section class="box grey"><h2>{e(heads["methods"])}</h2><ul>')
     out += [f"<li>{e(m)}</li>" for m in content["methods"]]
-    out.append('</ul></section><section class="box grey"><h2>Data protection</h2>')
-    out.append(f"<p>{e(content['protection'])}</p></section></body></html>")
+    out.append(f'</ul></section><section class="box grey"><h2>{e(heads["protection"])}</h2>')
+    out.append(f"<p>{e(content['protection'])}</p></section>")
+    note = content.get("translation")
+    if note:
+        out.append(
+            f'<section class="colophon"><h2>{e(note["heading"])}</h2>'
+            f"<p>{e(note['text'])}</p></section>"
+        )
+    out.append("</body></html>")
     return "\n".join(x for x in out if x) + "\n"

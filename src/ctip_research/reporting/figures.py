@@ -24,6 +24,8 @@ from matplotlib.figure import Figure
 
 from ctip_research.disclosure import Cells, Curve, DisclosurePolicy, Regressions, disclose
 from ctip_research.errors import DisclosureError
+from ctip_research.i18n import translate
+from ctip_research.labels import variable_label
 from ctip_research.reporting.style import COLOURS, GREY, MARKERS, figure_style, new_figure
 from ctip_research.reporting.tables import summarise_by
 from ctip_research.reporting.trace import (
@@ -226,6 +228,12 @@ def _gate_note(policy: DisclosurePolicy, name: str) -> Text:
         minimum_trafficking=thr("min_cell_count_trafficking"),
         flag=thr("reliability_flag_below"),
     )
+
+
+def _named(column: str) -> str:
+    """A column as a reader sees it: its label, with the variable name in parentheses."""
+    label = variable_label(column)
+    return f"“{label}” ({column})" if label != column else column
 
 
 def _words(values: Sequence[str]) -> str:
@@ -983,16 +991,18 @@ def build_effects_figure(
     head_values: dict[str, Traced | Text | str] = {
         "title": traced_text(title, "params.yaml", path=title_path),
         "exposure": Traced(
-            str(first["exposure"]),
+            _named(str(first["exposure"])),
             str(first["exposure"]),
             "models/estimates.csv",
             {**at_first, "column": "exposure"},
+            "phrase",  # the column's declared label, named after the column it was read from
         ),
         "outcome": Traced(
-            str(first["outcome"]),
+            _named(str(first["outcome"])),
             str(first["outcome"]),
             "models/estimates.csv",
             {**at_first, "column": "outcome"},
+            "phrase",  # the column's declared label, named after the column it was read from
         ),
     }
     parts: list[Text | None] = []
@@ -1006,7 +1016,10 @@ def build_effects_figure(
                 fill(
                     CAPTIONS["effects.estimand"],
                     model=label_of(r),
-                    estimand=ESTIMAND_PHRASES.get(str(r["estimand"]), str(r["estimand"])),
+                    estimand=translate(
+                        ESTIMAND_PHRASES.get(str(r["estimand"]), str(r["estimand"])),
+                        context=f"estimand:{r['estimand']}",
+                    ),
                 )
             )
     if has_truth:

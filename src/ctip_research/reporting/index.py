@@ -12,10 +12,14 @@ __all__ = ["render_index"]
 _CSS = """
 body{font-family:"DejaVu Sans",Verdana,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;
 color:#111;line-height:1.45} h1{color:#004488} h2{color:#004488;margin-top:2rem}
+.wrap{max-width:100%;overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-size:.85rem} th,td{border-bottom:1px solid #ddd;
 padding:.35rem .5rem;text-align:left;vertical-align:top} th{background:#eef3f8}
-code{font-size:.8rem} img.thumb{width:220px;border:1px solid #ccc}
+code{font-size:.8rem;overflow-wrap:anywhere} img.thumb{width:220px;max-width:100%;border:1px solid #ccc}
 .note{background:#fff4d6;border-left:4px solid #DDAA33;padding:.5rem .8rem}
+ol.start li{margin:.4rem 0} .figs{display:flex;flex-wrap:wrap;gap:1rem}
+.figs figure{flex:1 1 18rem;margin:0;border:1px solid #ddd;padding:.5rem}
+.figs figcaption{font-size:.8rem} details>summary{cursor:pointer;color:#225577}
 """
 
 
@@ -85,7 +89,8 @@ def render_index(
     figures
         The figures stage's manifest entries.
     brief
-        ``pdf``, ``html`` (hrefs), ``pages``, ``params_hash``, ``inputs``; or None.
+        ``pdf``, ``html`` (hrefs), ``pages``, ``params_hash``, ``inputs``, ``translations``
+        (``lang``, ``name`` in that language, ``pdf``, ``html``); or None.
     provenance
         The run's provenance (see :mod:`ctip_research.reporting.provenance`).
     notice
@@ -109,32 +114,73 @@ def render_index(
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{e(title)}</title><style>{_CSS}</style></head><body><main>",
         f"<h1>{e(title)}</h1>",
-        f"<p>Package <code>ctip_research {e(str(provenance['package_version']))}</code>, code "
-        f"<code>{e(str(provenance['code_sha256'])[:12])}</code>, parameters hash "
-        f"<code>{e(str(provenance['params_hash']))}</code>, run date "
-        f"{e(str(provenance['run_date']))}. Every exhibit passed the disclosure gate; its check "
-        "record is linked beside it.</p>",
     ]
     if notice:
         out.append(f'<p class="note">{e(notice)}</p>')
+    start = []
+    if brief is not None:
+        start.append(
+            f"<li><strong>The policy brief</strong> ({int(brief['pages'])} pages): the findings "
+            f'and recommendations in plain words. <a href="{e(brief["pdf"])}">PDF</a> · '
+            f'<a href="{e(brief["html"])}">HTML</a>'
+            + "".join(
+                f' · <span lang="{e(str(t["lang"]))}">{e(str(t["name"]))}</span>: '
+                f'<a href="{e(str(t["pdf"]))}">PDF</a> · <a href="{e(str(t["html"]))}">HTML</a>'
+                for t in brief.get("translations", [])
+            )
+            + "</li>"
+        )
+    for r in reports:
+        start.append(
+            f'<li><a href="{e(r["href"])}"><strong>{e(r["title"])}</strong></a>'
+            + (f": {e(str(r['description']))}" if r.get("description") else "")
+            + "</li>"
+        )
+    out.append(
+        "<h2>Start here</h2><p>Read the policy brief first; the reports, in this order, show "
+        "the tables and figures behind it (code is folded under each exhibit, one click "
+        "away). Every exhibit passed the disclosure control.</p>"
+        f'<ol class="start">{"".join(start)}</ol>'
+    )
     if identity is not None:
         out.append(_data_paragraph(identity))
+    out.append('<h2>Figures</h2><div class="figs">')
+    for f in figures:
+        name = e(f["name"])
+        out.append(
+            f'<figure><img class="thumb" src="../figures/{name}.png" alt="{e(f["alt_text"])}">'
+            f"<figcaption><strong>{e(f['title'])}</strong>. {e(f['caption'])}<br>"
+            f'<a href="../figures/{name}.png">PNG</a> · <a href="../figures/{name}.svg">SVG</a>'
+            f' · <a href="../figures/{name}.data.csv">data</a> · '
+            f'<a href="../figures/{name}.disclosure.json">disclosure record</a>'
+            "</figcaption></figure>"
+        )
+    out.append("</div>")
+    out += [
+        "<h2>Provenance</h2>",
+        f"<p>Package <code>ctip_research {e(str(provenance['package_version']))}</code>, code "
+        f"<code>{e(str(provenance['code_sha256'])[:12])}</code>, parameters hash "
+        f"<code>{e(str(provenance['params_hash']))}</code>, run date "
+        f"{e(str(provenance['run_date']))}.</p>",
+        "<details><summary>Stage, parameters hash and data hashes behind every exhibit, with "
+        "its disclosure record</summary>",
+    ]
     if brief is not None:
-        out += [
-            "<h2>Policy brief</h2><table><tr><th>brief</th><th>stage</th><th>params hash</th>"
-            "<th>data (sha256)</th></tr>",
-            f'<tr><td><a href="{e(brief["pdf"])}">PDF</a> ({int(brief["pages"])} pages) · '
-            f'<a href="{e(brief["html"])}">HTML</a> · '
+        out.append(
+            '<div class="wrap"><table><tr><th>brief</th><th>stage</th><th>params hash</th>'
+            "<th>data (sha256)</th></tr>"
+            f'<tr><td><a href="{e(brief["pdf"])}">PDF</a> · '
             f'<a href="{e(brief["disclosure"])}">disclosure record</a></td>'
             f"<td><code>ctip brief</code></td><td><code>{e(str(brief['params_hash']))}</code></td>"
-            f"<td>{_hashes(brief['inputs'])}</td></tr></table>",
-        ]
+            f"<td>{_hashes(brief['inputs'])}</td></tr></table></div>"
+        )
     if reach is not None:
         out += _reach_section(reach)
     out.append(
-        "<h2>Reports</h2><table><tr><th>report</th><th>tables (suppressed cells)</th>"
+        '<div class="wrap"><table><tr><th>report</th><th>tables (suppressed cells)</th>'
         "<th>stage</th><th>params hash</th><th>data (sha256)</th></tr>"
     )
     for r in reports:
@@ -145,21 +191,15 @@ def render_index(
             f"<td><code>ctip report</code></td><td><code>{e(str(r['params_hash']))}</code></td>"
             f"<td>{_hashes(r['inputs'])}</td></tr>"
         )
-    out.append("</table>")
+    out.append("</table></div>")
     out.append(
-        "<h2>Figures</h2><table><tr><th>figure</th><th>caption</th><th>files</th><th>stage</th>"
-        "<th>params hash</th><th>data (sha256)</th></tr>"
+        '<div class="wrap"><table><tr><th>figure</th><th>stage</th><th>params hash</th>'
+        "<th>data (sha256)</th></tr>"
     )
     for f in figures:
-        name = e(f["name"])
         out.append(
-            f'<tr><td><img class="thumb" src="../figures/{name}.png" alt="{e(f["alt_text"])}">'
-            f"<br>{e(f['title'])}</td><td>{e(f['caption'])}</td>"
-            f'<td><a href="../figures/{name}.png">PNG</a> · <a href="../figures/{name}.svg">SVG</a>'
-            f' · <a href="../figures/{name}.data.csv">data</a> · '
-            f'<a href="../figures/{name}.disclosure.json">disclosure record</a></td>'
-            f"<td><code>ctip {e(f.get('stage', 'figures'))}</code></td>"
+            f"<tr><td>{e(f['title'])}</td><td><code>ctip {e(f.get('stage', 'figures'))}</code></td>"
             f"<td><code>{e(str(f['params_hash']))}</code></td><td>{_hashes(f['inputs'])}</td></tr>"
         )
-    out.append("</table></body></html>")
+    out.append("</table></div></details></main></body></html>")
     return "\n".join(out) + "\n"

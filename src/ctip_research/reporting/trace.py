@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ctip_research.disclosure import number_tokens
+from ctip_research.i18n import localise_number, translate
 
 __all__ = [
     "Text",
@@ -38,9 +39,9 @@ __all__ = [
 
 
 def template(msgid: str) -> str:
-    """The template of ``msgid`` in the output language (English: itself; the hook for a
-    message catalogue)."""
-    return msgid
+    """The template of ``msgid`` in the output language (English: itself; otherwise the
+    language's message catalogue, see :mod:`ctip_research.i18n`)."""
+    return translate(msgid)
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def pp(
     """A difference of shares printed in percentage points, one decimal (``0.0853 -> 8.5``;
     ``abs`` of the value unless ``signed``)."""
     v = float(value)
-    text = f"{100 * (v if signed else abs(v)):.1f}".replace("-0.0", "0.0")
+    text = localise_number(f"{100 * (v if signed else abs(v)):.1f}".replace("-0.0", "0.0"))
     return Traced(
         text, v, source, _locator(row, column, path, derivation), "pp1" if signed else "abs_pp1"
     )
@@ -131,7 +132,13 @@ def pct(
 ) -> Traced:
     """A share printed as a whole percentage (``0.364 -> 36%``)."""
     v = float(value)
-    return Traced(f"{100 * v:.0f}%", v, source, _locator(row, column, path, derivation), "pct0")
+    return Traced(
+        localise_number(f"{100 * v:.0f}%"),
+        v,
+        source,
+        _locator(row, column, path, derivation),
+        "pct0",
+    )
 
 
 def level(
@@ -144,7 +151,7 @@ def level(
 ) -> Traced:
     """A confidence level printed as a percentage (``0.9 -> 90%``; ``0.975 -> 97.5%``)."""
     v = float(value)
-    text = f"{100 * v:.1f}".rstrip("0").rstrip(".") + "%"
+    text = localise_number(f"{100 * v:.1f}".rstrip("0").rstrip(".") + "%")
     return Traced(text, v, source, _locator(row, column, path, None), "level")
 
 
@@ -159,7 +166,9 @@ def count(
 ) -> Traced:
     """A count printed with thousands separators (``3995 -> 3,995``)."""
     v = int(round(float(value)))
-    return Traced(f"{v:,}", v, source, _locator(row, column, path, derivation), "count")
+    return Traced(
+        localise_number(f"{v:,}"), v, source, _locator(row, column, path, derivation), "count"
+    )
 
 
 def traced_text(

@@ -5,7 +5,8 @@ estimates.csv`` and ``metrics.json`` (fit), ``<processed>/figures/manifest.json`
 shows and the descriptive figures' ``data.csv`` (figures), ``<processed>/risk/metrics.json``
 (risk), ``<processed>/reach/reach.csv`` (reach; the programme's own indicators, when present).
 
-Writes to ``<processed>/brief/``: ``brief.pdf`` (Typst, fixed document date from
+Writes to ``<processed>/brief/``, once per language of ``brief.languages`` (English as
+``brief.*``, another language ``<lang>`` as ``brief.<lang>.*``): ``brief.pdf`` (Typst, fixed document date from
 ``brief.source_date_epoch``), ``brief.html`` (self-contained), ``brief.json`` (the content: every
 sentence, the template it came from and the conditions it was chosen on, and every number printed
 with its source) and ``brief.disclosure.json`` (the check record: the inputs' records passed and
@@ -27,7 +28,14 @@ import pandas as pd
 from ctip_research.config import Params, params_hash
 from ctip_research.disclosure import DisclosurePolicy
 from ctip_research.errors import InputFileError, RenderError
-from ctip_research.identity import IDENTITY_FILE, data_notices, read_identity, survey_description
+from ctip_research.i18n import current_language, translate, use_language
+from ctip_research.identity import (
+    DEMO_NOTICE,
+    IDENTITY_FILE,
+    data_notices,
+    read_identity,
+    survey_description,
+)
 from ctip_research.io import (
     PUBLISHED_DIGITS,
     file_sha256,
@@ -134,38 +142,57 @@ def run_brief(params: Params) -> None:
             phash, "params.yaml", derivation="params hash of privacy, brief, figures"
         ),
     }
-    content = compose_brief(
-        inputs,
-        title=bp.title,
-        subtitle=bp.subtitle,
-        organisation=bp.organisation,
-        date_label=bp.date_label,
-        headline_model=bp.headline_model,
-        naive_model=bp.naive_model,
-        comparison_model=bp.comparison_model,
-        programme_model=bp.programme_model,
-        figure_names=bp.figures,
-        model_labels={m.name: m.label for m in params.fit.models},
-        instruments={m.name: list(m.instruments) for m in params.fit.models},
-        policy=policy,
-        data_notice=data_notice,
-        survey=survey,
-        provenance=provenance,
-        wave=params.figures.wave,
-    )
-    record = check_brief(content, policy, records)
-    start = time.perf_counter()
-    pdf = typeset_pdf(content, figures_root=fig_dir, timestamp=bp.source_date_epoch)
-    seconds = time.perf_counter() - start
-    pages = pdf_page_count(pdf)
-    if pages > bp.max_pages:
-        raise RenderError(f"the brief has {pages} pages; brief.max_pages is {bp.max_pages}")
     pngs = {name: (fig_dir / f"{name}.png").read_bytes() for name in bp.figures}
     out = processed / "brief"
-    files = [
-        write_bytes(out / "brief.pdf", pdf),
-        write_text(out / "brief.html", render_html(content, figure_png=pngs)),
-        write_json(out / "brief.json", {**content, "pages": pages}, digits=PUBLISHED_DIGITS),
-    ]
-    write_record(out, "brief", record, files)
-    log.info("brief: %d page(s), typeset in %.1f s -> %s", pages, seconds, out)
+    for lang in bp.languages:
+        with use_language(lang):
+            content = compose_brief(
+                inputs,
+                title=bp.title,
+                subtitle=bp.subtitle,
+                organisation=bp.organisation,
+                date_label=bp.date_label,
+                headline_model=bp.headline_model,
+                naive_model=bp.naive_model,
+                comparison_model=bp.comparison_model,
+                programme_model=bp.programme_model,
+                figure_names=bp.figures,
+                model_labels={m.name: m.label for m in params.fit.models},
+                instruments={m.name: list(m.instruments) for m in params.fit.models},
+                policy=policy,
+                data_notice=_translated_notice(data_notice),
+                survey=survey,
+                provenance=provenance,
+                wave=params.figures.wave,
+            )
+        record = check_brief(content, policy, records)
+        start = time.perf_counter()
+        pdf = typeset_pdf(content, figures_root=fig_dir, timestamp=bp.source_date_epoch)
+        seconds = time.perf_counter() - start
+        pages = pdf_page_count(pdf)
+        if pages > bp.max_pages:
+            raise RenderError(
+                f"the {lang} brief has {pages} pages; brief.max_pages is {bp.max_pages}"
+            )
+        stem = brief_stem(lang)
+        files = [
+            write_bytes(out / f"{stem}.pdf", pdf),
+            write_text(out / f"{stem}.html", render_html(content, figure_png=pngs)),
+            write_json(out / f"{stem}.json", {**content, "pages": pages}, digits=PUBLISHED_DIGITS),
+        ]
+        write_record(out, stem, record, files)
+        log.info("brief (%s): %d page(s), typeset in %.1f s -> %s", lang, pages, seconds, out)
+
+
+def brief_stem(lang: str) -> str:
+    """File stem of the brief in ``lang``: ``brief`` for English, ``brief.<lang>`` otherwise."""
+    return "brief" if lang == "en" else f"brief.{lang}"
+
+
+def _translated_notice(notice: Text | None) -> Text | None:
+    """The data notice in the output language (the demonstration sentence is a message; an
+    extra notice from params.yaml is printed as written)."""
+    if notice is None or current_language() == "en":
+        return notice
+    text = notice.text.replace(DEMO_NOTICE, translate(DEMO_NOTICE, context="notice:demonstration"))
+    return Text(text, notice.trace)

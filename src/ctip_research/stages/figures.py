@@ -21,6 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -28,6 +29,7 @@ from ctip_research.config import Params, params_hash
 from ctip_research.disclosure import DisclosurePolicy
 from ctip_research.errors import InputFileError
 from ctip_research.features.definitions import band_labels
+from ctip_research.i18n import LANGUAGES, translate, use_language
 from ctip_research.identity import IDENTITY_FILE, read_identity, source_label
 from ctip_research.io import (
     CURVE_DIGITS,
@@ -214,10 +216,10 @@ def build_exhibits(params: Params) -> tuple[list[Exhibit], dict[str, list[Path]]
         exhibits.append(
             build_effects_figure(
                 estimates,
-                models={m: labels.get(m, m) for m in models},
+                models={m: translate(labels.get(m, m), context=f"model:{m}") for m in models},
                 policy=policy,
                 source=source,
-                title=title,
+                title=translate(title, context=f"param:{title_path}"),
                 xlabel="Effect (percentage points)",
                 name=name,
                 truth=truth,
@@ -277,10 +279,32 @@ def write_exhibit(exhibit: Exhibit, out: Path, *, formats: list[str], dpi: int) 
     return {p.name: file_sha256(p) for p in files.values()}
 
 
+def _translations(params: Params) -> dict[str, dict[str, dict[str, Any]]]:
+    """Title, caption, alt text and their traces of every figure in every language besides
+    English (the figures are built again with the captions written in that language; the
+    plots themselves keep English text)."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for lang in LANGUAGES:
+        if lang == "en":
+            continue
+        with use_language(lang):
+            exhibits, _ = build_exhibits(params)
+        for ex in exhibits:
+            plt.close(ex.figure)
+            out.setdefault(ex.name, {})[lang] = {
+                "title": ex.title,
+                "caption": ex.caption,
+                "alt_text": ex.alt_text,
+                "trace": ex.trace,
+            }
+    return out
+
+
 def run_figures(params: Params) -> None:
     """Build, gate and write every figure (see the module docstring)."""
     out = Path(params.paths.processed) / "figures"
     exhibits, inputs = build_exhibits(params)
+    translations = _translations(params)
     phash = params_hash(params, "privacy", "figures", "features")
     manifest: dict[str, Any] = {"params_hash": phash, "figures": []}
     policy = DisclosurePolicy.from_privacy(params.privacy)
@@ -304,6 +328,7 @@ def run_figures(params: Params) -> None:
                 "inputs": {p.as_posix(): file_sha256(p) for p in inputs.get(ex.name, [])},
                 "stage": "figures",
                 "params_hash": phash,
+                "translations": translations.get(ex.name, {}),
             }
         )
         log.info("figure %s: %d cell(s) suppressed", ex.name, len(ex.record.get("suppressed", [])))

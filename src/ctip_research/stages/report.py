@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from babel import Locale
 
 from ctip_research.config import Params, params_hash
 from ctip_research.disclosure import DisclosurePolicy, is_record
 from ctip_research.errors import DisclosureError, InputFileError
+from ctip_research.i18n import LANGUAGES
 from ctip_research.identity import data_notices, read_identity
 from ctip_research.io import PUBLISHED_DIGITS, file_sha256, read_json, write_json, write_text
 from ctip_research.log import get_logger, track
@@ -79,6 +81,19 @@ TITLES: dict[str, str] = {
     "programme": "The livelihood programme: difference in differences and adjustment",
     "validation": "Validation against the synthetic ground truth",
 }
+
+#: What each report answers (the index's "Start here" list, in :data:`READING_ORDER`).
+DESCRIPTIONS: dict[str, str] = {
+    "debt_migration": "does an MFI loan make migration more likely? The regression table, "
+    "the effect by estimator and the robustness checks.",
+    "descriptive": "how many households borrow, are over-indebted or have a migrant, by province.",
+    "risk_screening": "how well a baseline risk score would target support, and its model card.",
+    "programme": "what the livelihood programme changed.",
+    "validation": "whether each estimator recovers the effect built into the synthetic survey.",
+    "data_quality": "what the cleaning found and corrected, before any estimate.",
+}
+#: The order a first-time reader should open the reports in (others follow in params order).
+READING_ORDER = ("debt_migration", "descriptive", "risk_screening", "programme", "validation")
 
 
 def notebooks_to_render(
@@ -183,6 +198,7 @@ def run_report(params: Params) -> None:
             {
                 "name": name,
                 "title": title,
+                "description": DESCRIPTIONS.get(name, ""),
                 "href": f"{name}.html",
                 "disclosure": f"{name}.disclosure.json",
                 "params_hash": phash,
@@ -211,6 +227,16 @@ def run_report(params: Params) -> None:
             "html": "../brief/brief.html",
             "disclosure": "../brief/brief.disclosure.json",
             "pages": content.get("pages", 0),
+            "translations": [
+                {
+                    "lang": lang,
+                    "name": Locale.parse(lang).display_name,
+                    "pdf": f"../brief/brief.{lang}.pdf",
+                    "html": f"../brief/brief.{lang}.html",
+                }
+                for lang in LANGUAGES
+                if lang != "en" and (brief_dir / f"brief.{lang}.pdf").exists()
+            ],
             "params_hash": params_hash(params, "privacy", "brief", "figures"),
             "inputs": {
                 "models/estimates.csv": file_sha256(processed / "models" / "estimates.csv"),
@@ -224,7 +250,14 @@ def run_report(params: Params) -> None:
         write_text(
             out / "index.html",
             render_index(
-                reports=entries,
+                reports=sorted(
+                    entries,
+                    key=lambda r: (
+                        READING_ORDER.index(r["name"])
+                        if r["name"] in READING_ORDER
+                        else len(READING_ORDER)
+                    ),
+                ),
                 figures=figures,
                 brief=brief,
                 reach=reach,
