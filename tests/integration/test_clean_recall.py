@@ -41,8 +41,9 @@ from ctip_research.ingest.pseudonymise import pseudonymise
 from ctip_research.ingest.readers import list_sheets, read_xlsx_sheets
 from ctip_research.stages.clean import run_clean
 from ctip_research.stages.ingest import run_ingest
+from ctip_research.stages.synth import write_raw_files
 from ctip_research.synth import generate_survey
-from ctip_research.synth.raw import W1_FILE, W1_SOURCE, write_raw_files
+from ctip_research.synth.raw import W1_FILE, W1_SOURCE
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "data-quality.md"
 REVIEW_INPUTS = ("special_codes", "value_fixes", "review_values")

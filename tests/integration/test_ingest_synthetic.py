@@ -15,8 +15,8 @@ from ctip_research.config.synth import SynthParams
 from ctip_research.ingest.readers import read_xlsx_sheets
 from ctip_research.schemas import CANONICAL_TABLES
 from ctip_research.stages.ingest import run_ingest
+from ctip_research.stages.synth import write_raw_files
 from ctip_research.synth import generate_survey
-from ctip_research.synth.raw import write_raw_files
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow

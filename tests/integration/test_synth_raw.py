@@ -14,8 +14,8 @@ import yaml
 from ctip_research.config import parse_params
 from ctip_research.config.synth import SynthParams
 from ctip_research.io import file_sha256, read_json
+from ctip_research.stages.synth import write_raw_files
 from ctip_research.synth import generate_survey
-from ctip_research.synth.raw import write_raw_files
 
 REPO = Path(__file__).resolve().parents[2]
 PHONE = re.compile(r"^(\+?855\s?|0)\d{2}\s?\d{6,7}$")

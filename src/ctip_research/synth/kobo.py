@@ -1,0 +1,523 @@
+"""Wave 1: the KoboToolbox-style XLSX export (main sheet plus one sheet per repeat group).
+
+Built from the synthetic survey, then its defects are planted at the rates of ``synth.defects``
+(documented stream here, blind stream in :mod:`ctip_research.synth.blind`; structure defects in
+both streams).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ctip_research import literals as L
+from ctip_research.config.synth import SynthParams
+from ctip_research.synth.blind import plant_w1_blind
+from ctip_research.synth.generate import SyntheticSurvey
+from ctip_research.synth.identities import EMPLOYERS, NOTES, fake_names, fake_phones, fake_uuids
+from ctip_research.synth.rawlayout import (
+    CORRECTION_COLUMNS,
+    MISSPELT_PROVINCES,
+    PROVINCE_CENTROIDS,
+    W1_COPING,
+    W1_COUNTRIES,
+    W1_CURRENCIES,
+    W1_FILE,
+    W1_MAIN,
+    W1_SHOCKS,
+    W1_SOURCE,
+    RawExport,
+    amount_in,
+    money_in,
+    pick_rows,
+    record_defect,
+    select_multiple,
+    yes_no,
+)
+
+__all__ = ["build_w1"]
+
+
+def build_w1(
+    survey: SyntheticSurvey,
+    ex: RawExport,
+    rng: np.random.Generator,
+    rates: dict[str, float],
+    keys: pd.Series,
+) -> None:
+    p = survey.params
+    khr = p.khr_per_usd
+    hh = survey.households[survey.households["wave"] == 1].copy()
+    hh["raw_id"] = keys.reindex(hh["household_id"]).to_numpy()
+    hh = hh.sort_values("raw_id", kind="stable").reset_index(drop=True)
+    n = len(hh)
+    index = np.arange(1, n + 1)
+    uuid = fake_uuids(rng, n)
+    psu_seq = hh["psu_id"].str[-3:].astype(int).to_numpy()
+    day = pd.Timestamp(f"{p.design.baseline_year}-02-01") + pd.to_timedelta(psu_seq % 60, unit="D")
+    start = day + pd.to_timedelta(rng.integers(7 * 60, 16 * 60, n), unit="min")
+    end = start + pd.to_timedelta(rng.integers(35, 95, n), unit="min")
+    sub = end + pd.to_timedelta(rng.integers(60, 3 * 24 * 60, n), unit="min")
+    lat0 = hh["province_code"].map(lambda c: PROVINCE_CENTROIDS[c][0]).to_numpy()
+    lon0 = hh["province_code"].map(lambda c: PROVINCE_CENTROIDS[c][1]).to_numpy()
+    has_loan = survey.loans[survey.loans["wave"] == 1].groupby("household_id").size()
+    any_loan = hh["household_id"].isin(has_loan.index).to_numpy()
+    main = pd.DataFrame(
+        {
+            "start": start.strftime("%Y-%m-%dT%H:%M:%S.000+07:00"),
+            "end": end.strftime("%Y-%m-%dT%H:%M:%S.000+07:00"),
+            "today": start.strftime("%Y-%m-%d"),
+            "deviceid": np.asarray([f"collect:{x[:16]}" for x in fake_uuids(rng, n)], dtype=object),
+            "enum/enumerator_code": hh["enumerator_id"].to_numpy(),
+            "hh/hhid": hh["raw_id"].to_numpy(),
+            "hh/province": hh["province_code"].map(L.PROVINCES).to_numpy(),
+            "hh/area": np.where(hh["is_urban"].to_numpy(bool), "urban", "rural"),
+            "hh/stratum": hh["stratum_id"].to_numpy(),
+            "hh/cluster": hh["psu_id"].to_numpy(),
+            "hh/district": hh["district_code"].to_numpy(),
+            "hh/commune": hh["commune_code"].astype("int64").to_numpy(),
+            "hh/village_name": np.asarray([f"Phum {x}" for x in fake_names(rng, n)], dtype=object),
+            "design/weight": hh["weight_household"].to_numpy(float),
+            "design/n_villages_stratum": hh["n_psu_stratum"].to_numpy(),
+            "hh/respondent_name": fake_names(rng, n),
+            "hh/respondent_phone": fake_phones(rng, n),
+            "hh_gps": "",
+            "_hh_gps_latitude": np.round(lat0 + rng.normal(0, 0.15, n), 6),
+            "_hh_gps_longitude": np.round(lon0 + rng.normal(0, 0.15, n), 6),
+            "_hh_gps_altitude": np.round(rng.uniform(2, 60, n), 1),
+            "_hh_gps_precision": np.round(rng.uniform(3, 25, n), 1),
+            "hh/hh_size": hh["household_size"].to_numpy(),
+            "hh/n_children": hh["n_children"].to_numpy(),
+            "hh/n_working_age": hh["n_working_age"].to_numpy(),
+            "hh/head_sex": np.where(hh["head_is_female"].to_numpy(bool), "female", "male"),
+            "hh/head_age": hh["head_age"].to_numpy(),
+            "hh/head_educ": hh["head_educ_years"].to_numpy(),
+            "land/agri_land_m2": np.round(hh["land_agri_ha"].to_numpy(float) * 10000).astype(
+                np.int64
+            ),
+            "land/hard_title": yes_no(hh["has_land_title"]),
+            "inc/farm_khr": money_in(hh["income_farm_usd"], khr, 1.0),
+            "inc/wages_khr": money_in(hh["income_wages_usd"], khr, 1.0),
+            "inc/business_khr": money_in(hh["income_business_usd"], khr, 1.0),
+            "inc/remittances_khr": money_in(hh["income_remittances_usd"], khr, 1.0),
+            "inc/other_khr": money_in(hh["income_other_usd"], khr, 1.0),
+            "inc/total_khr": money_in(hh["income_annual_usd"], khr, 1.0),
+            "assets/value_khr": money_in(hh["asset_value_usd"], khr, 1.0),
+            "assets/index": hh["asset_index"].to_numpy(float),
+        }
+    )
+    main["hh_gps"] = (
+        main["_hh_gps_latitude"].astype(str)
+        + " "
+        + main["_hh_gps_longitude"].astype(str)
+        + " "
+        + main["_hh_gps_altitude"].astype(str)
+        + " "
+        + main["_hh_gps_precision"].astype(str)
+    )
+    main["shocks/shocks_12m"] = select_multiple(hh, W1_SHOCKS)
+    for canon, code in W1_SHOCKS.items():
+        main[f"shocks/shocks_12m/{code}"] = hh[canon].astype(int).to_numpy()
+    main["debt/any_loan"] = np.where(any_loan, "yes", "no")
+    main["debt/coping"] = select_multiple(hh, W1_COPING)
+    for canon, code in W1_COPING.items():
+        main[f"debt/coping/{code}"] = hh[canon].astype(int).to_numpy()
+    main["credit/dist_branch_km"] = hh["dist_mfi_branch_km"].to_numpy(float)
+    main["credit/branches_per_1000hh"] = hh["mfi_branches_per_1000hh"].to_numpy(float)
+    main["hh/notes"] = np.asarray(NOTES, dtype=object)[rng.integers(0, len(NOTES), n)]
+    main["_id"] = 40_000_000 + index
+    main["_uuid"] = uuid
+    main["_submission_time"] = sub.strftime("%Y-%m-%dT%H:%M:%S")
+    main["_validation_status"] = ""
+    main["_status"] = "submitted_via_web"
+    main["_submitted_by"] = hh["enumerator_id"].str.lower().to_numpy()
+    main["__version__"] = "vQ7tXkB2022"
+    main["_index"] = index
+    parent_of = pd.Series(index, index=hh["household_id"].to_numpy())
+    uuid_of = pd.Series(uuid, index=hh["household_id"].to_numpy())
+    # repeat groups
+    mem = survey.members[survey.members["wave"] == 1].copy()
+    mem["_p"] = parent_of.reindex(mem["household_id"]).to_numpy()
+    mem = mem.sort_values(["_p", "member_id"], kind="stable").reset_index(drop=True)
+    roster = pd.DataFrame(
+        {
+            "hh_roster/member_line": mem["member_id"].to_numpy(),
+            "hh_roster/member_name": fake_names(rng, len(mem)),
+            "hh_roster/member_sex": mem["sex"].to_numpy(),
+            "hh_roster/member_age": mem["age"].to_numpy(),
+            "hh_roster/member_relation": mem["relation_to_head"].to_numpy(),
+            "hh_roster/member_educ": mem["educ_years"].to_numpy(),
+            "hh_roster/member_away": yes_no(mem["is_away"]),
+            "hh_roster/migrant_type": mem["migrant_type"].to_numpy(),
+        }
+    )
+    _kobo_child_meta(
+        roster, mem["_p"].to_numpy(), uuid_of.reindex(mem["household_id"]).to_numpy(), "hh_roster"
+    )
+    lo = survey.loans[survey.loans["wave"] == 1].copy()
+    lo["_p"] = parent_of.reindex(lo["household_id"]).to_numpy()
+    lo = lo.sort_values(["_p", "loan_id"], kind="stable").reset_index(drop=True)
+    step_i = {"KHR": 1000.0, "USD": 1.0, "THB": 10.0}
+    loans = pd.DataFrame(
+        {
+            "loan/lender": lo["lender_type"].to_numpy(),
+            "loan/amount": lo["principal"].to_numpy(float),
+            "loan/currency": lo["currency"].map(W1_CURRENCIES).to_numpy(),
+            "loan/rate_month_pct": np.round(
+                lo["interest_rate_annual"].to_numpy(float) * 100 / 12, 6
+            ),
+            "loan/term_months": lo["term_months"].to_numpy(),
+            "loan/instalment": amount_in(
+                lo["instalment_monthly_usd"], lo["currency"], rates, step_i
+            ),
+            "loan/outstanding": amount_in(lo["outstanding_usd"], lo["currency"], rates, step_i),
+            "loan/purpose": lo["purpose"].to_numpy(),
+            "loan/collateral": lo["collateral"].to_numpy(),
+            "loan/year_taken": lo["year_taken"].to_numpy(),
+            "loan/in_arrears": yes_no(lo["is_in_arrears"]),
+        }
+    )
+    _kobo_child_meta(
+        loans, lo["_p"].to_numpy(), uuid_of.reindex(lo["household_id"]).to_numpy(), "loan_repeat"
+    )
+    ep = survey.migration_episodes[survey.migration_episodes["wave"] == 1].copy()
+    ep["_p"] = parent_of.reindex(ep["household_id"]).to_numpy()
+    ep = ep.sort_values(["_p", "member_id"], kind="stable").reset_index(drop=True)
+    mig = pd.DataFrame(
+        {
+            "mig/member_line": ep["member_id"].to_numpy(),
+            "mig/country": ep["destination_country"].map(W1_COUNTRIES).to_numpy(),
+            "mig/sector": ep["destination_sector"].to_numpy(),
+            "mig/year_left": ep["year_left"].to_numpy(),
+            "mig/channel": ep["channel"].to_numpy(),
+            "mig/irregular": yes_no(ep["is_irregular"]),
+            "mig/broker": yes_no(ep["used_informal_broker"]),
+            "mig/cost_usd": ep["migration_cost_usd"].to_numpy(float),
+            "mig/loan_financed": yes_no(ep["cost_financed_by_loan"]),
+            "mig/loan_source": ep["loan_source"].to_numpy(),
+            "mig/problems": select_multiple(
+                ep, {k: k for k in (*L.ILO_INDICATORS, "paid_below_min_wage")}
+            ),
+        }
+    )
+    for k in (*L.ILO_INDICATORS, "paid_below_min_wage"):
+        mig[f"mig/problems/{k}"] = ep[k].astype(int).to_numpy()
+    mig["mig/returned"] = yes_no(ep["has_returned"])
+    mig["mig/migrant_phone"] = fake_phones(rng, len(ep))
+    mig["mig/employer"] = np.asarray(EMPLOYERS, dtype=object)[
+        rng.integers(0, len(EMPLOYERS), len(ep))
+    ]
+    _kobo_child_meta(
+        mig, ep["_p"].to_numpy(), uuid_of.reindex(ep["household_id"]).to_numpy(), "migration_repeat"
+    )
+    sheets = {W1_MAIN: main, "hh_roster": roster, "loan_repeat": loans, "migration_repeat": mig}
+    _plant_w1(p, sheets, rng, ex, lo, rates)
+    ex.w1_sheets = sheets
+
+
+def _kobo_child_meta(df: pd.DataFrame, parent: np.ndarray, uuid: np.ndarray, table: str) -> None:
+    df["_index"] = np.arange(1, len(df) + 1)
+    df["_parent_table_name"] = W1_MAIN
+    df["_parent_index"] = parent
+    df["_submission__uuid"] = uuid
+    del table
+
+
+def _plant_w1(
+    p: SynthParams,
+    sheets: dict[str, pd.DataFrame],
+    rng: np.random.Generator,
+    ex: RawExport,
+    lo: pd.DataFrame,
+    rates: dict[str, float],
+) -> None:
+    """Plant the defects of wave 1: wrong values (by stream), then structure (both streams)."""
+    if p.defects.stream == "blind":
+        plant_w1_blind(p, sheets, rng, ex)
+    else:
+        _plant_w1_values(p, sheets, rng, ex, rates)
+    _plant_w1_structure(p, sheets, rng, ex)
+    del lo
+
+
+def _plant_w1_values(
+    p: SynthParams,
+    sheets: dict[str, pd.DataFrame],
+    rng: np.random.Generator,
+    ex: RawExport,
+    rates: dict[str, float],
+) -> None:
+    """Documented stream: -99/-98 codes, misspelt provinces (written as codebook fixes), x100
+    business incomes and principals, riel typed as dollars (some corrected in the log)."""
+    dp = p.defects
+    main = sheets[W1_MAIN]
+    # row of the first record as ingest numbers it (docs/CONTRACTS.md, interim `_row`): the
+    # header is row 1 of a spreadsheet; Parquet rows start at 1
+    first = 1 if p.output_format == "parquet" else 2
+    raw_ids = main["hh/hhid"].to_numpy()
+    n = len(main)
+    # special codes
+    for col in ("hh/head_age", "inc/farm_khr", "inc/wages_khr", "land/agri_land_m2"):
+        rows = pick_rows(rng, np.arange(n), dp.special_code)
+        codes = np.where(rng.random(len(rows)) < 0.5, -99, -98)
+        main.loc[rows, col] = codes
+        for r, c in zip(rows, codes, strict=True):
+            record_defect(
+                ex,
+                W1_SOURCE,
+                W1_FILE,
+                W1_MAIN,
+                r + first,
+                col,
+                "special_code_refused" if c == -99 else "special_code_dont_know",
+                "households",
+                raw_ids[r],
+            )
+    # misspelt provinces
+    rows = pick_rows(rng, np.arange(n), dp.misspelt_province)
+    codes_prov = main["hh/province"].map({v: k for k, v in L.PROVINCES.items()}).to_numpy()
+    prov_col = main["hh/province"].to_numpy(object).copy()
+    pick_variant = rng.integers(0, 3, len(rows))
+    for j, r in enumerate(rows):
+        variants = MISSPELT_PROVINCES[int(codes_prov[r])]
+        prov_col[r] = variants[int(pick_variant[j]) % len(variants)]
+        record_defect(
+            ex,
+            W1_SOURCE,
+            W1_FILE,
+            W1_MAIN,
+            r + first,
+            "hh/province",
+            "misspelt_province",
+            "households",
+            raw_ids[r],
+        )
+    main["hh/province"] = prov_col
+    # outliers (x100)
+    cand = np.flatnonzero(main["inc/business_khr"].to_numpy(float) > 0)
+    rows = pick_rows(rng, cand, dp.outlier * n / max(len(cand), 1))
+    arr = main["inc/business_khr"].to_numpy().copy()
+    arr[rows] = arr[rows] * 100
+    main["inc/business_khr"] = arr
+    for r in rows:
+        record_defect(
+            ex,
+            W1_SOURCE,
+            W1_FILE,
+            W1_MAIN,
+            r + first,
+            "inc/business_khr",
+            "outlier",
+            "households",
+            raw_ids[r],
+        )
+    loans = sheets["loan_repeat"]
+    lo_raw = main.set_index("_index")["hh/hhid"]
+    rows = pick_rows(rng, np.arange(len(loans)), dp.outlier)
+    arr = loans["loan/amount"].to_numpy().copy()
+    arr[rows] = arr[rows] * 100
+    loans["loan/amount"] = arr
+    parent_idx = loans["_parent_index"].to_numpy()
+    for r in rows:
+        record_defect(
+            ex,
+            W1_SOURCE,
+            W1_FILE,
+            "loan_repeat",
+            r + first,
+            "loan/amount",
+            "outlier",
+            "loans",
+            lo_raw.get(parent_idx[r]),
+        )
+    # riel typed as dollars (and the reviewed corrections of some of them)
+    riel = np.flatnonzero(loans["loan/currency"].to_numpy() == "riel")
+    corr_rows: list[dict[str, Any]] = []
+    picked = pick_rows(rng, riel, dp.riel_typed_as_dollars)
+    cur_col = loans["loan/currency"].to_numpy(object).copy()
+    cur_col[picked] = "usd"
+    loans["loan/currency"] = cur_col
+    for j, r in enumerate(picked):
+        record_defect(
+            ex,
+            W1_SOURCE,
+            W1_FILE,
+            "loan_repeat",
+            r + first,
+            "loan/currency",
+            "riel_typed_as_dollars",
+            "loans",
+            lo_raw.get(parent_idx[r]),
+        )
+        if j < dp.n_corrections:
+            for var, col in (
+                ("principal_usd", "loan/amount"),
+                ("instalment_monthly_usd", "loan/instalment"),
+                ("outstanding_usd", "loan/outstanding"),
+            ):
+                amount = float(loans[col].to_numpy(float)[r])
+                corr_rows.append(
+                    {
+                        "source": W1_SOURCE,
+                        "table": "loans",
+                        "row": r + first,
+                        "household_id": "",
+                        "variable": var,
+                        "old_value": amount,
+                        "new_value": amount / rates["KHR"],
+                        "reason": "riel amount recorded with currency USD; confirmed "
+                        "with the loan document by the field supervisor",
+                    }
+                )
+            corr_rows.append(
+                {
+                    "source": W1_SOURCE,
+                    "table": "loans",
+                    "row": r + first,
+                    "household_id": "",
+                    "variable": "currency",
+                    "old_value": "USD",
+                    "new_value": "KHR",
+                    "reason": "riel amount recorded with currency USD",
+                }
+            )
+    ex.corrections = pd.DataFrame(corr_rows, columns=CORRECTION_COLUMNS)
+
+
+def _plant_w1_structure(
+    p: SynthParams, sheets: dict[str, pd.DataFrame], rng: np.random.Generator, ex: RawExport
+) -> None:
+    """Skip-logic violations, duplicate submissions and test submissions (both streams)."""
+    dp = p.defects
+    main = sheets[W1_MAIN]
+    first = 1 if p.output_format == "parquet" else 2
+    raw_ids = main["hh/hhid"].to_numpy()
+    n = len(main)
+    loans = sheets["loan_repeat"]
+    lo_raw = main.set_index("_index")["hh/hhid"]
+    # skip-logic violations: a loan for a household that said it has no loan
+    no_loan = np.flatnonzero(main["debt/any_loan"].to_numpy() == "no")
+    picked = pick_rows(rng, no_loan, dp.skip_logic_loan)
+    if len(picked):
+        extra = loans.iloc[rng.integers(0, len(loans), len(picked))].copy()
+        extra["_parent_index"] = main["_index"].to_numpy()[picked]
+        extra["_submission__uuid"] = main["_uuid"].to_numpy()[picked]
+        for j, r in enumerate(picked):
+            record_defect(
+                ex,
+                W1_SOURCE,
+                W1_FILE,
+                "loan_repeat",
+                len(loans) + j + first,
+                None,
+                "skip_logic_loan_without_loan",
+                "loans",
+                raw_ids[r],
+            )
+        loans = pd.concat([loans, extra], ignore_index=True)
+    # migration details for a member who is not away
+    roster = sheets["hh_roster"]
+    mig = sheets["migration_repeat"]
+    have = pd.MultiIndex.from_arrays([mig["_parent_index"], mig["mig/member_line"]])
+    listed = pd.MultiIndex.from_arrays(
+        [roster["_parent_index"], roster["hh_roster/member_line"]]
+    ).isin(have)
+    home = np.flatnonzero(
+        (roster["hh_roster/member_away"].to_numpy() == "no")
+        & (roster["hh_roster/member_age"].to_numpy() >= 15)
+        & ~listed
+    )
+    picked = pick_rows(rng, home, dp.skip_logic_migration)
+    if len(picked):
+        extra = mig.iloc[rng.integers(0, len(mig), len(picked))].copy()
+        extra["_parent_index"] = roster["_parent_index"].to_numpy()[picked]
+        extra["_submission__uuid"] = roster["_submission__uuid"].to_numpy()[picked]
+        extra["mig/member_line"] = roster["hh_roster/member_line"].to_numpy()[picked]
+        extra["mig/returned"] = "no"
+        for j, i in enumerate(picked):
+            record_defect(
+                ex,
+                W1_SOURCE,
+                W1_FILE,
+                "migration_repeat",
+                len(mig) + j + first,
+                None,
+                "skip_logic_migration_not_away",
+                "migration_episodes",
+                lo_raw.get(roster["_parent_index"].iat[i]),
+            )
+        mig = pd.concat([mig, extra], ignore_index=True)
+    # duplicate submissions (the same interview uploaded twice; the later copy is identical)
+    dups = pick_rows(rng, np.arange(n), dp.duplicate_submission)
+    next_index = int(main["_index"].max()) + 1
+    dup_rows = main.loc[dups].copy()
+    new_index = np.arange(next_index, next_index + len(dups))
+    new_uuid = fake_uuids(rng, len(dups))
+    old_to_new = pd.Series(new_index, index=dup_rows["_index"].to_numpy())
+    old_to_uuid = pd.Series(new_uuid, index=dup_rows["_index"].to_numpy())
+    dup_rows["_index"] = new_index
+    dup_rows["_id"] = 40_000_000 + new_index
+    dup_rows["_uuid"] = new_uuid
+    dup_rows["_submission_time"] = (
+        pd.to_datetime(dup_rows["_submission_time"]) + pd.Timedelta(hours=30)
+    ).dt.strftime("%Y-%m-%dT%H:%M:%S")
+    new_rows = [dup_rows]
+    for j, r in enumerate(dups):
+        record_defect(
+            ex,
+            W1_SOURCE,
+            W1_FILE,
+            W1_MAIN,
+            n + j + first,
+            None,
+            "duplicate_submission",
+            "households",
+            raw_ids[r],
+        )
+    next_index += len(dups)
+    children = {"hh_roster": roster, "loan_repeat": loans, "migration_repeat": mig}
+    child_add: dict[str, list[pd.DataFrame]] = {}
+    for name, child in children.items():
+        c = child[child["_parent_index"].isin(old_to_new.index)].copy()
+        c["_submission__uuid"] = old_to_uuid.reindex(c["_parent_index"]).to_numpy()
+        c["_parent_index"] = old_to_new.reindex(c["_parent_index"]).to_numpy()
+        c = c.sort_values("_parent_index", kind="stable")
+        child_add[name] = [c]
+    # test submissions
+    tests = []
+    for k in range(dp.test_submissions):
+        row = main.loc[int(rng.integers(0, n))].copy()
+        row["hh/hhid"] = f"TEST-{k + 1:03d}"
+        row["enum/enumerator_code"] = "test"
+        row["_submitted_by"] = "test_user"
+        row["_index"] = next_index
+        row["_id"] = 40_000_000 + next_index
+        row["_uuid"] = fake_uuids(rng, 1)[0]
+        row["start"] = f"{p.design.baseline_year}-01-2{k}T09:00:00.000+07:00"
+        row["_submission_time"] = f"{p.design.baseline_year}-01-2{k}T10:00:00"
+        row["hh/respondent_name"] = "test test"
+        tests.append(row)
+        record_defect(
+            ex,
+            W1_SOURCE,
+            W1_FILE,
+            W1_MAIN,
+            n + len(dups) + len(tests) - 1 + first,
+            None,
+            "test_submission",
+            "households",
+            row["hh/hhid"],
+        )
+        next_index += 1
+    main = pd.concat([main, *new_rows, pd.DataFrame(tests)], ignore_index=True)
+    for name in children:
+        if child_add[name]:
+            add = pd.concat(child_add[name], ignore_index=True)
+            base = children[name]
+            add["_index"] = np.arange(len(base) + 1, len(base) + len(add) + 1)
+            children[name] = pd.concat([base, add], ignore_index=True)
+    main["_index"] = main["_index"].astype(np.int64)
+    sheets[W1_MAIN] = main
+    sheets.update(children)
