@@ -47,67 +47,106 @@ def build_w1(
     rates: dict[str, float],
     keys: pd.Series,
 ) -> None:
+    """Build the wave-1 Kobo sheets of ``survey`` into ``ex`` and plant their defects."""
     p = survey.params
-    khr = p.khr_per_usd
     hh = survey.households[survey.households["wave"] == 1].copy()
     hh["raw_id"] = keys.reindex(hh["household_id"]).to_numpy()
     hh = hh.sort_values("raw_id", kind="stable").reset_index(drop=True)
     n = len(hh)
     index = np.arange(1, n + 1)
     uuid = fake_uuids(rng, n)
+    start, end, sub = _interview_times(p, hh, rng)
+    main = pd.DataFrame(
+        {**_w1_identity_columns(hh, rng, start, end), **_w1_measure_columns(hh, p.khr_per_usd)}
+    )
+    _add_w1_answers(main, hh, survey, rng)
+    _add_w1_submission_meta(main, hh, uuid, sub, index)
+    parent_of = pd.Series(index, index=hh["household_id"].to_numpy())
+    uuid_of = pd.Series(uuid, index=hh["household_id"].to_numpy())
+    roster = _w1_roster(_w1_repeat(survey.members, parent_of, "member_id"), uuid_of, rng)
+    lo = _w1_repeat(survey.loans, parent_of, "loan_id")
+    loans = _w1_loans(lo, uuid_of, rates)
+    mig = _w1_migration(_w1_repeat(survey.migration_episodes, parent_of, "member_id"), uuid_of, rng)
+    sheets = {W1_MAIN: main, "hh_roster": roster, "loan_repeat": loans, "migration_repeat": mig}
+    _plant_w1(p, sheets, rng, ex, lo, rates)
+    ex.w1_sheets = sheets
+
+
+def _interview_times(
+    p: SynthParams, hh: pd.DataFrame, rng: np.random.Generator
+) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex, pd.DatetimeIndex]:
+    """Start, end and upload time of every wave-1 interview."""
+    n = len(hh)
     psu_seq = hh["psu_id"].str[-3:].astype(int).to_numpy()
     day = pd.Timestamp(f"{p.design.baseline_year}-02-01") + pd.to_timedelta(psu_seq % 60, unit="D")
     start = day + pd.to_timedelta(rng.integers(7 * 60, 16 * 60, n), unit="min")
     end = start + pd.to_timedelta(rng.integers(35, 95, n), unit="min")
     sub = end + pd.to_timedelta(rng.integers(60, 3 * 24 * 60, n), unit="min")
+    return start, end, sub
+
+
+def _w1_identity_columns(
+    hh: pd.DataFrame, rng: np.random.Generator, start: pd.DatetimeIndex, end: pd.DatetimeIndex
+) -> dict[str, Any]:
+    """Main-sheet columns from the form's start to the GPS: times, ids, place, respondent."""
+    n = len(hh)
     lat0 = hh["province_code"].map(lambda c: PROVINCE_CENTROIDS[c][0]).to_numpy()
     lon0 = hh["province_code"].map(lambda c: PROVINCE_CENTROIDS[c][1]).to_numpy()
+    return {
+        "start": start.strftime("%Y-%m-%dT%H:%M:%S.000+07:00"),
+        "end": end.strftime("%Y-%m-%dT%H:%M:%S.000+07:00"),
+        "today": start.strftime("%Y-%m-%d"),
+        "deviceid": np.asarray([f"collect:{x[:16]}" for x in fake_uuids(rng, n)], dtype=object),
+        "enum/enumerator_code": hh["enumerator_id"].to_numpy(),
+        "hh/hhid": hh["raw_id"].to_numpy(),
+        "hh/province": hh["province_code"].map(L.PROVINCES).to_numpy(),
+        "hh/area": np.where(hh["is_urban"].to_numpy(bool), "urban", "rural"),
+        "hh/stratum": hh["stratum_id"].to_numpy(),
+        "hh/cluster": hh["psu_id"].to_numpy(),
+        "hh/district": hh["district_code"].to_numpy(),
+        "hh/commune": hh["commune_code"].astype("int64").to_numpy(),
+        "hh/village_name": np.asarray([f"Phum {x}" for x in fake_names(rng, n)], dtype=object),
+        "design/weight": hh["weight_household"].to_numpy(float),
+        "design/n_villages_stratum": hh["n_psu_stratum"].to_numpy(),
+        "hh/respondent_name": fake_names(rng, n),
+        "hh/respondent_phone": fake_phones(rng, n),
+        "hh_gps": "",
+        "_hh_gps_latitude": np.round(lat0 + rng.normal(0, 0.15, n), 6),
+        "_hh_gps_longitude": np.round(lon0 + rng.normal(0, 0.15, n), 6),
+        "_hh_gps_altitude": np.round(rng.uniform(2, 60, n), 1),
+        "_hh_gps_precision": np.round(rng.uniform(3, 25, n), 1),
+    }
+
+
+def _w1_measure_columns(hh: pd.DataFrame, khr: float) -> dict[str, Any]:
+    """Main-sheet columns of the household's answers: size, head, land, income, assets."""
+    return {
+        "hh/hh_size": hh["household_size"].to_numpy(),
+        "hh/n_children": hh["n_children"].to_numpy(),
+        "hh/n_working_age": hh["n_working_age"].to_numpy(),
+        "hh/head_sex": np.where(hh["head_is_female"].to_numpy(bool), "female", "male"),
+        "hh/head_age": hh["head_age"].to_numpy(),
+        "hh/head_educ": hh["head_educ_years"].to_numpy(),
+        "land/agri_land_m2": np.round(hh["land_agri_ha"].to_numpy(float) * 10000).astype(np.int64),
+        "land/hard_title": yes_no(hh["has_land_title"]),
+        "inc/farm_khr": money_in(hh["income_farm_usd"], khr, 1.0),
+        "inc/wages_khr": money_in(hh["income_wages_usd"], khr, 1.0),
+        "inc/business_khr": money_in(hh["income_business_usd"], khr, 1.0),
+        "inc/remittances_khr": money_in(hh["income_remittances_usd"], khr, 1.0),
+        "inc/other_khr": money_in(hh["income_other_usd"], khr, 1.0),
+        "inc/total_khr": money_in(hh["income_annual_usd"], khr, 1.0),
+        "assets/value_khr": money_in(hh["asset_value_usd"], khr, 1.0),
+        "assets/index": hh["asset_index"].to_numpy(float),
+    }
+
+
+def _add_w1_answers(
+    main: pd.DataFrame, hh: pd.DataFrame, survey: SyntheticSurvey, rng: np.random.Generator
+) -> None:
+    """Append the GPS string, select_multiple answers, credit access and notes to ``main``."""
+    n = len(hh)
     has_loan = survey.loans[survey.loans["wave"] == 1].groupby("household_id").size()
     any_loan = hh["household_id"].isin(has_loan.index).to_numpy()
-    main = pd.DataFrame(
-        {
-            "start": start.strftime("%Y-%m-%dT%H:%M:%S.000+07:00"),
-            "end": end.strftime("%Y-%m-%dT%H:%M:%S.000+07:00"),
-            "today": start.strftime("%Y-%m-%d"),
-            "deviceid": np.asarray([f"collect:{x[:16]}" for x in fake_uuids(rng, n)], dtype=object),
-            "enum/enumerator_code": hh["enumerator_id"].to_numpy(),
-            "hh/hhid": hh["raw_id"].to_numpy(),
-            "hh/province": hh["province_code"].map(L.PROVINCES).to_numpy(),
-            "hh/area": np.where(hh["is_urban"].to_numpy(bool), "urban", "rural"),
-            "hh/stratum": hh["stratum_id"].to_numpy(),
-            "hh/cluster": hh["psu_id"].to_numpy(),
-            "hh/district": hh["district_code"].to_numpy(),
-            "hh/commune": hh["commune_code"].astype("int64").to_numpy(),
-            "hh/village_name": np.asarray([f"Phum {x}" for x in fake_names(rng, n)], dtype=object),
-            "design/weight": hh["weight_household"].to_numpy(float),
-            "design/n_villages_stratum": hh["n_psu_stratum"].to_numpy(),
-            "hh/respondent_name": fake_names(rng, n),
-            "hh/respondent_phone": fake_phones(rng, n),
-            "hh_gps": "",
-            "_hh_gps_latitude": np.round(lat0 + rng.normal(0, 0.15, n), 6),
-            "_hh_gps_longitude": np.round(lon0 + rng.normal(0, 0.15, n), 6),
-            "_hh_gps_altitude": np.round(rng.uniform(2, 60, n), 1),
-            "_hh_gps_precision": np.round(rng.uniform(3, 25, n), 1),
-            "hh/hh_size": hh["household_size"].to_numpy(),
-            "hh/n_children": hh["n_children"].to_numpy(),
-            "hh/n_working_age": hh["n_working_age"].to_numpy(),
-            "hh/head_sex": np.where(hh["head_is_female"].to_numpy(bool), "female", "male"),
-            "hh/head_age": hh["head_age"].to_numpy(),
-            "hh/head_educ": hh["head_educ_years"].to_numpy(),
-            "land/agri_land_m2": np.round(hh["land_agri_ha"].to_numpy(float) * 10000).astype(
-                np.int64
-            ),
-            "land/hard_title": yes_no(hh["has_land_title"]),
-            "inc/farm_khr": money_in(hh["income_farm_usd"], khr, 1.0),
-            "inc/wages_khr": money_in(hh["income_wages_usd"], khr, 1.0),
-            "inc/business_khr": money_in(hh["income_business_usd"], khr, 1.0),
-            "inc/remittances_khr": money_in(hh["income_remittances_usd"], khr, 1.0),
-            "inc/other_khr": money_in(hh["income_other_usd"], khr, 1.0),
-            "inc/total_khr": money_in(hh["income_annual_usd"], khr, 1.0),
-            "assets/value_khr": money_in(hh["asset_value_usd"], khr, 1.0),
-            "assets/index": hh["asset_index"].to_numpy(float),
-        }
-    )
     main["hh_gps"] = (
         main["_hh_gps_latitude"].astype(str)
         + " "
@@ -127,6 +166,16 @@ def build_w1(
     main["credit/dist_branch_km"] = hh["dist_mfi_branch_km"].to_numpy(float)
     main["credit/branches_per_1000hh"] = hh["mfi_branches_per_1000hh"].to_numpy(float)
     main["hh/notes"] = np.asarray(NOTES, dtype=object)[rng.integers(0, len(NOTES), n)]
+
+
+def _add_w1_submission_meta(
+    main: pd.DataFrame,
+    hh: pd.DataFrame,
+    uuid: np.ndarray,
+    sub: pd.DatetimeIndex,
+    index: np.ndarray,
+) -> None:
+    """Append Kobo's submission metadata (record id, uuid, upload time, user) to ``main``."""
     main["_id"] = 40_000_000 + index
     main["_uuid"] = uuid
     main["_submission_time"] = sub.strftime("%Y-%m-%dT%H:%M:%S")
@@ -135,12 +184,17 @@ def build_w1(
     main["_submitted_by"] = hh["enumerator_id"].str.lower().to_numpy()
     main["__version__"] = "vQ7tXkB2022"
     main["_index"] = index
-    parent_of = pd.Series(index, index=hh["household_id"].to_numpy())
-    uuid_of = pd.Series(uuid, index=hh["household_id"].to_numpy())
-    # repeat groups
-    mem = survey.members[survey.members["wave"] == 1].copy()
-    mem["_p"] = parent_of.reindex(mem["household_id"]).to_numpy()
-    mem = mem.sort_values(["_p", "member_id"], kind="stable").reset_index(drop=True)
+
+
+def _w1_repeat(df: pd.DataFrame, parent_of: pd.Series, key: str) -> pd.DataFrame:
+    """Wave-1 rows of one repeat table in export order (parent submission, then ``key``)."""
+    out = df[df["wave"] == 1].copy()
+    out["_p"] = parent_of.reindex(out["household_id"]).to_numpy()
+    return out.sort_values(["_p", key], kind="stable").reset_index(drop=True)
+
+
+def _w1_roster(mem: pd.DataFrame, uuid_of: pd.Series, rng: np.random.Generator) -> pd.DataFrame:
+    """The ``hh_roster`` repeat sheet."""
     roster = pd.DataFrame(
         {
             "hh_roster/member_line": mem["member_id"].to_numpy(),
@@ -156,9 +210,11 @@ def build_w1(
     _kobo_child_meta(
         roster, mem["_p"].to_numpy(), uuid_of.reindex(mem["household_id"]).to_numpy(), "hh_roster"
     )
-    lo = survey.loans[survey.loans["wave"] == 1].copy()
-    lo["_p"] = parent_of.reindex(lo["household_id"]).to_numpy()
-    lo = lo.sort_values(["_p", "loan_id"], kind="stable").reset_index(drop=True)
+    return roster
+
+
+def _w1_loans(lo: pd.DataFrame, uuid_of: pd.Series, rates: dict[str, float]) -> pd.DataFrame:
+    """The ``loan_repeat`` sheet (amounts in the loan's currency)."""
     step_i = {"KHR": 1000.0, "USD": 1.0, "THB": 10.0}
     loans = pd.DataFrame(
         {
@@ -182,9 +238,11 @@ def build_w1(
     _kobo_child_meta(
         loans, lo["_p"].to_numpy(), uuid_of.reindex(lo["household_id"]).to_numpy(), "loan_repeat"
     )
-    ep = survey.migration_episodes[survey.migration_episodes["wave"] == 1].copy()
-    ep["_p"] = parent_of.reindex(ep["household_id"]).to_numpy()
-    ep = ep.sort_values(["_p", "member_id"], kind="stable").reset_index(drop=True)
+    return loans
+
+
+def _w1_migration(ep: pd.DataFrame, uuid_of: pd.Series, rng: np.random.Generator) -> pd.DataFrame:
+    """The ``migration_repeat`` sheet (problems as select_multiple, migrant phone, employer)."""
     mig = pd.DataFrame(
         {
             "mig/member_line": ep["member_id"].to_numpy(),
@@ -212,9 +270,7 @@ def build_w1(
     _kobo_child_meta(
         mig, ep["_p"].to_numpy(), uuid_of.reindex(ep["household_id"]).to_numpy(), "migration_repeat"
     )
-    sheets = {W1_MAIN: main, "hh_roster": roster, "loan_repeat": loans, "migration_repeat": mig}
-    _plant_w1(p, sheets, rng, ex, lo, rates)
-    ex.w1_sheets = sheets
+    return mig
 
 
 def _kobo_child_meta(df: pd.DataFrame, parent: np.ndarray, uuid: np.ndarray, table: str) -> None:
