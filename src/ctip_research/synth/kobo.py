@@ -7,6 +7,7 @@ both streams).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -298,6 +299,32 @@ def _plant_w1(
     del lo
 
 
+@dataclass(frozen=True)
+class _W1Planting:
+    """What the wave-1 planting steps share: the export, the first data row and the raw ids."""
+
+    ex: RawExport
+    first: int
+    raw_ids: np.ndarray
+    raw_of_index: pd.Series
+
+    def record(
+        self, sheet: str, r: int, column: str | None, defect: str, table: str, raw_id: Any
+    ) -> None:
+        """Record one planted defect at data row ``r`` (0-based) of ``sheet``."""
+        record_defect(
+            self.ex, W1_SOURCE, W1_FILE, sheet, r + self.first, column, defect, table, raw_id
+        )
+
+
+def _w1_planting(p: SynthParams, ex: RawExport, main: pd.DataFrame) -> _W1Planting:
+    """The shared state of the planting steps, from the main sheet as it is now."""
+    # row of the first record as ingest numbers it (docs/CONTRACTS.md, interim `_row`): the
+    # header is row 1 of a spreadsheet; Parquet rows start at 1
+    first = 1 if p.output_format == "parquet" else 2
+    return _W1Planting(ex, first, main["hh/hhid"].to_numpy(), main.set_index("_index")["hh/hhid"])
+
+
 def _plant_w1_values(
     p: SynthParams,
     sheets: dict[str, pd.DataFrame],
@@ -309,137 +336,141 @@ def _plant_w1_values(
     business incomes and principals, riel typed as dollars (some corrected in the log)."""
     dp = p.defects
     main = sheets[W1_MAIN]
-    # row of the first record as ingest numbers it (docs/CONTRACTS.md, interim `_row`): the
-    # header is row 1 of a spreadsheet; Parquet rows start at 1
-    first = 1 if p.output_format == "parquet" else 2
-    raw_ids = main["hh/hhid"].to_numpy()
+    at = _w1_planting(p, ex, main)
+    _plant_w1_special_codes(main, rng, at, dp.special_code)
+    _plant_w1_provinces(main, rng, at, dp.misspelt_province)
+    _plant_w1_outliers(main, sheets["loan_repeat"], rng, at, dp.outlier)
+    ex.corrections = _plant_w1_riel(
+        sheets["loan_repeat"], rng, at, dp.riel_typed_as_dollars, dp.n_corrections, rates["KHR"]
+    )
+
+
+def _plant_w1_special_codes(
+    main: pd.DataFrame, rng: np.random.Generator, at: _W1Planting, rate: float
+) -> None:
+    """-99 (refused) and -98 (don't know) in age, farm and wage income and land."""
     n = len(main)
-    # special codes
     for col in ("hh/head_age", "inc/farm_khr", "inc/wages_khr", "land/agri_land_m2"):
-        rows = pick_rows(rng, np.arange(n), dp.special_code)
+        rows = pick_rows(rng, np.arange(n), rate)
         codes = np.where(rng.random(len(rows)) < 0.5, -99, -98)
         main.loc[rows, col] = codes
         for r, c in zip(rows, codes, strict=True):
-            record_defect(
-                ex,
-                W1_SOURCE,
-                W1_FILE,
-                W1_MAIN,
-                r + first,
-                col,
-                "special_code_refused" if c == -99 else "special_code_dont_know",
-                "households",
-                raw_ids[r],
-            )
-    # misspelt provinces
-    rows = pick_rows(rng, np.arange(n), dp.misspelt_province)
+            kind = "special_code_refused" if c == -99 else "special_code_dont_know"
+            at.record(W1_MAIN, r, col, kind, "households", at.raw_ids[r])
+
+
+def _plant_w1_provinces(
+    main: pd.DataFrame, rng: np.random.Generator, at: _W1Planting, rate: float
+) -> None:
+    """Province names in one of their known misspellings."""
+    rows = pick_rows(rng, np.arange(len(main)), rate)
     codes_prov = main["hh/province"].map({v: k for k, v in L.PROVINCES.items()}).to_numpy()
     prov_col = main["hh/province"].to_numpy(object).copy()
     pick_variant = rng.integers(0, 3, len(rows))
     for j, r in enumerate(rows):
         variants = MISSPELT_PROVINCES[int(codes_prov[r])]
         prov_col[r] = variants[int(pick_variant[j]) % len(variants)]
-        record_defect(
-            ex,
-            W1_SOURCE,
-            W1_FILE,
-            W1_MAIN,
-            r + first,
-            "hh/province",
-            "misspelt_province",
-            "households",
-            raw_ids[r],
-        )
+        at.record(W1_MAIN, r, "hh/province", "misspelt_province", "households", at.raw_ids[r])
     main["hh/province"] = prov_col
-    # outliers (x100)
+
+
+def _plant_w1_outliers(
+    main: pd.DataFrame,
+    loans: pd.DataFrame,
+    rng: np.random.Generator,
+    at: _W1Planting,
+    rate: float,
+) -> None:
+    """Business incomes and loan principals multiplied by 100."""
+    n = len(main)
     cand = np.flatnonzero(main["inc/business_khr"].to_numpy(float) > 0)
-    rows = pick_rows(rng, cand, dp.outlier * n / max(len(cand), 1))
+    rows = pick_rows(rng, cand, rate * n / max(len(cand), 1))
     arr = main["inc/business_khr"].to_numpy().copy()
     arr[rows] = arr[rows] * 100
     main["inc/business_khr"] = arr
     for r in rows:
-        record_defect(
-            ex,
-            W1_SOURCE,
-            W1_FILE,
-            W1_MAIN,
-            r + first,
-            "inc/business_khr",
-            "outlier",
-            "households",
-            raw_ids[r],
-        )
-    loans = sheets["loan_repeat"]
-    lo_raw = main.set_index("_index")["hh/hhid"]
-    rows = pick_rows(rng, np.arange(len(loans)), dp.outlier)
+        at.record(W1_MAIN, r, "inc/business_khr", "outlier", "households", at.raw_ids[r])
+    rows = pick_rows(rng, np.arange(len(loans)), rate)
     arr = loans["loan/amount"].to_numpy().copy()
     arr[rows] = arr[rows] * 100
     loans["loan/amount"] = arr
     parent_idx = loans["_parent_index"].to_numpy()
     for r in rows:
-        record_defect(
-            ex,
-            W1_SOURCE,
-            W1_FILE,
-            "loan_repeat",
-            r + first,
-            "loan/amount",
-            "outlier",
-            "loans",
-            lo_raw.get(parent_idx[r]),
-        )
-    # riel typed as dollars (and the reviewed corrections of some of them)
+        raw_id = at.raw_of_index.get(parent_idx[r])
+        at.record("loan_repeat", r, "loan/amount", "outlier", "loans", raw_id)
+
+
+def _plant_w1_riel(
+    loans: pd.DataFrame,
+    rng: np.random.Generator,
+    at: _W1Planting,
+    rate: float,
+    n_corrections: int,
+    khr_per_usd: float,
+) -> pd.DataFrame:
+    """Riel loans recorded as dollars; the first ``n_corrections`` reviewed in the log."""
+    parent_idx = loans["_parent_index"].to_numpy()
     riel = np.flatnonzero(loans["loan/currency"].to_numpy() == "riel")
     corr_rows: list[dict[str, Any]] = []
-    picked = pick_rows(rng, riel, dp.riel_typed_as_dollars)
+    picked = pick_rows(rng, riel, rate)
     cur_col = loans["loan/currency"].to_numpy(object).copy()
     cur_col[picked] = "usd"
     loans["loan/currency"] = cur_col
     for j, r in enumerate(picked):
-        record_defect(
-            ex,
-            W1_SOURCE,
-            W1_FILE,
-            "loan_repeat",
-            r + first,
-            "loan/currency",
-            "riel_typed_as_dollars",
-            "loans",
-            lo_raw.get(parent_idx[r]),
+        raw_id = at.raw_of_index.get(parent_idx[r])
+        at.record("loan_repeat", r, "loan/currency", "riel_typed_as_dollars", "loans", raw_id)
+        if j < n_corrections:
+            corr_rows.extend(_riel_corrections(loans, r, r + at.first, khr_per_usd))
+    return pd.DataFrame(corr_rows, columns=CORRECTION_COLUMNS)
+
+
+def _riel_corrections(
+    loans: pd.DataFrame, r: int, row: int, khr_per_usd: float
+) -> list[dict[str, Any]]:
+    """The corrections-log rows of one riel loan recorded as dollars (amounts, then currency)."""
+    out: list[dict[str, Any]] = []
+    for var, col in (
+        ("principal_usd", "loan/amount"),
+        ("instalment_monthly_usd", "loan/instalment"),
+        ("outstanding_usd", "loan/outstanding"),
+    ):
+        amount = float(loans[col].to_numpy(float)[r])
+        out.append(
+            {
+                "source": W1_SOURCE,
+                "table": "loans",
+                "row": row,
+                "household_id": "",
+                "variable": var,
+                "old_value": amount,
+                "new_value": amount / khr_per_usd,
+                "reason": "riel amount recorded with currency USD; confirmed "
+                "with the loan document by the field supervisor",
+            }
         )
-        if j < dp.n_corrections:
-            for var, col in (
-                ("principal_usd", "loan/amount"),
-                ("instalment_monthly_usd", "loan/instalment"),
-                ("outstanding_usd", "loan/outstanding"),
-            ):
-                amount = float(loans[col].to_numpy(float)[r])
-                corr_rows.append(
-                    {
-                        "source": W1_SOURCE,
-                        "table": "loans",
-                        "row": r + first,
-                        "household_id": "",
-                        "variable": var,
-                        "old_value": amount,
-                        "new_value": amount / rates["KHR"],
-                        "reason": "riel amount recorded with currency USD; confirmed "
-                        "with the loan document by the field supervisor",
-                    }
-                )
-            corr_rows.append(
-                {
-                    "source": W1_SOURCE,
-                    "table": "loans",
-                    "row": r + first,
-                    "household_id": "",
-                    "variable": "currency",
-                    "old_value": "USD",
-                    "new_value": "KHR",
-                    "reason": "riel amount recorded with currency USD",
-                }
-            )
-    ex.corrections = pd.DataFrame(corr_rows, columns=CORRECTION_COLUMNS)
+    out.append(
+        {
+            "source": W1_SOURCE,
+            "table": "loans",
+            "row": row,
+            "household_id": "",
+            "variable": "currency",
+            "old_value": "USD",
+            "new_value": "KHR",
+            "reason": "riel amount recorded with currency USD",
+        }
+    )
+    return out
+
+
+@dataclass(frozen=True)
+class _Duplicates:
+    """Duplicate submissions of the main sheet and how their repeat rows are re-linked."""
+
+    rows: pd.DataFrame
+    old_to_new: pd.Series
+    old_to_uuid: pd.Series
+    next_index: int
 
 
 def _plant_w1_structure(
@@ -448,34 +479,62 @@ def _plant_w1_structure(
     """Skip-logic violations, duplicate submissions and test submissions (both streams)."""
     dp = p.defects
     main = sheets[W1_MAIN]
-    first = 1 if p.output_format == "parquet" else 2
-    raw_ids = main["hh/hhid"].to_numpy()
-    n = len(main)
-    loans = sheets["loan_repeat"]
-    lo_raw = main.set_index("_index")["hh/hhid"]
-    # skip-logic violations: a loan for a household that said it has no loan
+    at = _w1_planting(p, ex, main)
+    loans = _plant_w1_skip_loan(main, sheets["loan_repeat"], rng, at, dp.skip_logic_loan)
+    roster = sheets["hh_roster"]
+    mig = _plant_w1_skip_migration(
+        roster, sheets["migration_repeat"], rng, at, dp.skip_logic_migration
+    )
+    dup = _plant_w1_duplicates(main, rng, at, dp.duplicate_submission)
+    children = {"hh_roster": roster, "loan_repeat": loans, "migration_repeat": mig}
+    child_add = {name: _duplicate_children(child, dup) for name, child in children.items()}
+    tests = _plant_w1_tests(p, main, rng, at, len(dup.rows), dup.next_index)
+    main = pd.concat([main, dup.rows, pd.DataFrame(tests)], ignore_index=True)
+    for name in children:
+        add = pd.concat([child_add[name]], ignore_index=True)
+        base = children[name]
+        add["_index"] = np.arange(len(base) + 1, len(base) + len(add) + 1)
+        children[name] = pd.concat([base, add], ignore_index=True)
+    main["_index"] = main["_index"].astype(np.int64)
+    sheets[W1_MAIN] = main
+    sheets.update(children)
+
+
+def _plant_w1_skip_loan(
+    main: pd.DataFrame,
+    loans: pd.DataFrame,
+    rng: np.random.Generator,
+    at: _W1Planting,
+    rate: float,
+) -> pd.DataFrame:
+    """Skip-logic violations: a loan for a household that said it has no loan."""
     no_loan = np.flatnonzero(main["debt/any_loan"].to_numpy() == "no")
-    picked = pick_rows(rng, no_loan, dp.skip_logic_loan)
+    picked = pick_rows(rng, no_loan, rate)
     if len(picked):
         extra = loans.iloc[rng.integers(0, len(loans), len(picked))].copy()
         extra["_parent_index"] = main["_index"].to_numpy()[picked]
         extra["_submission__uuid"] = main["_uuid"].to_numpy()[picked]
         for j, r in enumerate(picked):
-            record_defect(
-                ex,
-                W1_SOURCE,
-                W1_FILE,
+            at.record(
                 "loan_repeat",
-                len(loans) + j + first,
+                len(loans) + j,
                 None,
                 "skip_logic_loan_without_loan",
                 "loans",
-                raw_ids[r],
+                at.raw_ids[r],
             )
         loans = pd.concat([loans, extra], ignore_index=True)
-    # migration details for a member who is not away
-    roster = sheets["hh_roster"]
-    mig = sheets["migration_repeat"]
+    return loans
+
+
+def _plant_w1_skip_migration(
+    roster: pd.DataFrame,
+    mig: pd.DataFrame,
+    rng: np.random.Generator,
+    at: _W1Planting,
+    rate: float,
+) -> pd.DataFrame:
+    """Skip-logic violations: migration details for a member who is not away."""
     have = pd.MultiIndex.from_arrays([mig["_parent_index"], mig["mig/member_line"]])
     listed = pd.MultiIndex.from_arrays(
         [roster["_parent_index"], roster["hh_roster/member_line"]]
@@ -485,7 +544,7 @@ def _plant_w1_structure(
         & (roster["hh_roster/member_age"].to_numpy() >= 15)
         & ~listed
     )
-    picked = pick_rows(rng, home, dp.skip_logic_migration)
+    picked = pick_rows(rng, home, rate)
     if len(picked):
         extra = mig.iloc[rng.integers(0, len(mig), len(picked))].copy()
         extra["_parent_index"] = roster["_parent_index"].to_numpy()[picked]
@@ -493,20 +552,24 @@ def _plant_w1_structure(
         extra["mig/member_line"] = roster["hh_roster/member_line"].to_numpy()[picked]
         extra["mig/returned"] = "no"
         for j, i in enumerate(picked):
-            record_defect(
-                ex,
-                W1_SOURCE,
-                W1_FILE,
+            at.record(
                 "migration_repeat",
-                len(mig) + j + first,
+                len(mig) + j,
                 None,
                 "skip_logic_migration_not_away",
                 "migration_episodes",
-                lo_raw.get(roster["_parent_index"].iat[i]),
+                at.raw_of_index.get(roster["_parent_index"].iat[i]),
             )
         mig = pd.concat([mig, extra], ignore_index=True)
-    # duplicate submissions (the same interview uploaded twice; the later copy is identical)
-    dups = pick_rows(rng, np.arange(n), dp.duplicate_submission)
+    return mig
+
+
+def _plant_w1_duplicates(
+    main: pd.DataFrame, rng: np.random.Generator, at: _W1Planting, rate: float
+) -> _Duplicates:
+    """Duplicate submissions (the same interview uploaded twice; the later copy is identical)."""
+    n = len(main)
+    dups = pick_rows(rng, np.arange(n), rate)
     next_index = int(main["_index"].max()) + 1
     dup_rows = main.loc[dups].copy()
     new_index = np.arange(next_index, next_index + len(dups))
@@ -519,31 +582,31 @@ def _plant_w1_structure(
     dup_rows["_submission_time"] = (
         pd.to_datetime(dup_rows["_submission_time"]) + pd.Timedelta(hours=30)
     ).dt.strftime("%Y-%m-%dT%H:%M:%S")
-    new_rows = [dup_rows]
     for j, r in enumerate(dups):
-        record_defect(
-            ex,
-            W1_SOURCE,
-            W1_FILE,
-            W1_MAIN,
-            n + j + first,
-            None,
-            "duplicate_submission",
-            "households",
-            raw_ids[r],
-        )
-    next_index += len(dups)
-    children = {"hh_roster": roster, "loan_repeat": loans, "migration_repeat": mig}
-    child_add: dict[str, list[pd.DataFrame]] = {}
-    for name, child in children.items():
-        c = child[child["_parent_index"].isin(old_to_new.index)].copy()
-        c["_submission__uuid"] = old_to_uuid.reindex(c["_parent_index"]).to_numpy()
-        c["_parent_index"] = old_to_new.reindex(c["_parent_index"]).to_numpy()
-        c = c.sort_values("_parent_index", kind="stable")
-        child_add[name] = [c]
-    # test submissions
-    tests = []
-    for k in range(dp.test_submissions):
+        at.record(W1_MAIN, n + j, None, "duplicate_submission", "households", at.raw_ids[r])
+    return _Duplicates(dup_rows, old_to_new, old_to_uuid, next_index + len(dups))
+
+
+def _duplicate_children(child: pd.DataFrame, dup: _Duplicates) -> pd.DataFrame:
+    """The repeat rows of the duplicated submissions, linked to the duplicates."""
+    c = child[child["_parent_index"].isin(dup.old_to_new.index)].copy()
+    c["_submission__uuid"] = dup.old_to_uuid.reindex(c["_parent_index"]).to_numpy()
+    c["_parent_index"] = dup.old_to_new.reindex(c["_parent_index"]).to_numpy()
+    return c.sort_values("_parent_index", kind="stable")
+
+
+def _plant_w1_tests(
+    p: SynthParams,
+    main: pd.DataFrame,
+    rng: np.random.Generator,
+    at: _W1Planting,
+    n_dups: int,
+    next_index: int,
+) -> list[Any]:
+    """Test submissions of the field team (copies of a random interview, test user)."""
+    n = len(main)
+    tests: list[Any] = []
+    for k in range(p.defects.test_submissions):
         row = main.loc[int(rng.integers(0, n))].copy()
         row["hh/hhid"] = f"TEST-{k + 1:03d}"
         row["enum/enumerator_code"] = "test"
@@ -555,25 +618,13 @@ def _plant_w1_structure(
         row["_submission_time"] = f"{p.design.baseline_year}-01-2{k}T10:00:00"
         row["hh/respondent_name"] = "test test"
         tests.append(row)
-        record_defect(
-            ex,
-            W1_SOURCE,
-            W1_FILE,
+        at.record(
             W1_MAIN,
-            n + len(dups) + len(tests) - 1 + first,
+            n + n_dups + len(tests) - 1,
             None,
             "test_submission",
             "households",
             row["hh/hhid"],
         )
         next_index += 1
-    main = pd.concat([main, *new_rows, pd.DataFrame(tests)], ignore_index=True)
-    for name in children:
-        if child_add[name]:
-            add = pd.concat(child_add[name], ignore_index=True)
-            base = children[name]
-            add["_index"] = np.arange(len(base) + 1, len(base) + len(add) + 1)
-            children[name] = pd.concat([base, add], ignore_index=True)
-    main["_index"] = main["_index"].astype(np.int64)
-    sheets[W1_MAIN] = main
-    sheets.update(children)
+    return tests
