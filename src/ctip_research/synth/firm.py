@@ -7,6 +7,8 @@ both streams).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -38,10 +40,33 @@ def build_w2(
     rates: dict[str, float],
     keys: pd.Series,
 ) -> None:
+    """Build the firm's wave-2 Stata files of ``survey`` into ``ex`` and plant their defects."""
     p = survey.params
-    hh = survey.households[survey.households["wave"] == 2].copy()
-    hh["raw_id"] = keys.reindex(hh["household_id"]).to_numpy()
-    hh = hh.sort_values("raw_id", kind="stable").reset_index(drop=True)
+    hh = _w2_rows(survey.households, keys, [])
+    main = pd.DataFrame({**_w2_hh_head(p, hh, rng), **_w2_hh_answers(hh, survey, rng)})
+    members = _w2_members(_w2_rows(survey.members, keys, ["member_id"]), rng)
+    loans = _w2_loans(_w2_rows(survey.loans, keys, ["loan_id"]), rates)
+    mig = _w2_migration(_w2_rows(survey.migration_episodes, keys, ["member_id"]), p, rng)
+    files = {"hh": main, "members": members, "loans": loans, "migration": mig}
+    _plant_w2(p, files, rng, ex)
+    ex.w2_files = files
+    ex.w2_labels = _w2_value_labels(main.columns, mig.columns)
+    ex.w2_var_labels = {
+        name: {c: _W2_VAR_LABELS.get(c, c) for c in df.columns} for name, df in files.items()
+    }
+
+
+def _w2_rows(df: pd.DataFrame, keys: pd.Series, order: list[str]) -> pd.DataFrame:
+    """Wave-2 rows of one table with their raw household id, in the firm's order."""
+    out = df[df["wave"] == 2].copy()
+    out["raw_id"] = keys.reindex(out["household_id"]).to_numpy()
+    return out.sort_values(["raw_id", *order] if order else "raw_id", kind="stable").reset_index(
+        drop=True
+    )
+
+
+def _w2_hh_head(p: SynthParams, hh: pd.DataFrame, rng: np.random.Generator) -> dict[str, Any]:
+    """Household-file columns from the id to the GPS: date, place, design, respondent."""
     n = len(hh)
     psu_seq = hh["psu_id"].str[-3:].astype(int).to_numpy()
     date = (
@@ -51,70 +76,78 @@ def build_w2(
     )
     lat0 = hh["province_code"].map(lambda c: PROVINCE_CENTROIDS[c][0]).to_numpy()
     lon0 = hh["province_code"].map(lambda c: PROVINCE_CENTROIDS[c][1]).to_numpy()
+    return {
+        "hhid": hh["raw_id"].to_numpy(),
+        "q000_date": date.strftime("%Y-%m-%d %H:%M:%S"),
+        "q001_enum": hh["enumerator_id"].to_numpy(),
+        "q101_prov": hh["province_code"].to_numpy(np.int64),
+        "q102_area": np.where(hh["is_urban"].to_numpy(bool), 1, 2),
+        "q103_cluster": hh["psu_id"].to_numpy(),
+        "q104_stratum": hh["stratum_id"].to_numpy(),
+        "wgt": hh["weight_household"].to_numpy(float),
+        "fpc_n": hh["n_psu_stratum"].to_numpy(np.int64),
+        "q105_district": hh["district_code"].to_numpy(np.int64),
+        "q106_commune": hh["commune_code"].astype("int64").to_numpy(np.int64),
+        "resp_name": fake_names(rng, n),
+        "resp_tel": fake_phones(rng, n),
+        "gps_lat": np.round(lat0 + rng.normal(0, 0.15, n), 6),
+        "gps_lon": np.round(lon0 + rng.normal(0, 0.15, n), 6),
+    }
+
+
+def _w2_hh_answers(
+    hh: pd.DataFrame, survey: SyntheticSurvey, rng: np.random.Generator
+) -> dict[str, Any]:
+    """Household-file columns of the answers: size, head, land, income, shocks, loans, programme."""
+    n = len(hh)
     rep = hh["representative_is_female"]
-    main = pd.DataFrame(
-        {
-            "hhid": hh["raw_id"].to_numpy(),
-            "q000_date": date.strftime("%Y-%m-%d %H:%M:%S"),
-            "q001_enum": hh["enumerator_id"].to_numpy(),
-            "q101_prov": hh["province_code"].to_numpy(np.int64),
-            "q102_area": np.where(hh["is_urban"].to_numpy(bool), 1, 2),
-            "q103_cluster": hh["psu_id"].to_numpy(),
-            "q104_stratum": hh["stratum_id"].to_numpy(),
-            "wgt": hh["weight_household"].to_numpy(float),
-            "fpc_n": hh["n_psu_stratum"].to_numpy(np.int64),
-            "q105_district": hh["district_code"].to_numpy(np.int64),
-            "q106_commune": hh["commune_code"].astype("int64").to_numpy(np.int64),
-            "resp_name": fake_names(rng, n),
-            "resp_tel": fake_phones(rng, n),
-            "gps_lat": np.round(lat0 + rng.normal(0, 0.15, n), 6),
-            "gps_lon": np.round(lon0 + rng.normal(0, 0.15, n), 6),
-            "q201_hhsize": hh["household_size"].to_numpy(np.int64),
-            "q202_nchild": hh["n_children"].to_numpy(np.int64),
-            "q203_nwork": hh["n_working_age"].to_numpy(np.int64),
-            "q204_headsex": np.where(hh["head_is_female"].to_numpy(bool), 2, 1),
-            "q205_headage": hh["head_age"].to_numpy(np.int64).astype(float),
-            "q206_headedu": hh["head_educ_years"].to_numpy(np.int64),
-            "q301_land_ha": hh["land_agri_ha"].to_numpy(float),
-            "q302_title": as_01(hh["has_land_title"]),
-            "q401_farm_usd": hh["income_farm_usd"].to_numpy(float),
-            "q402_wage_usd": hh["income_wages_usd"].to_numpy(float),
-            "q403_busi_usd": hh["income_business_usd"].to_numpy(float),
-            "q404_remit_usd": hh["income_remittances_usd"].to_numpy(float),
-            "q405_other_usd": hh["income_other_usd"].to_numpy(float),
-            "q406_total_usd": hh["income_annual_usd"].to_numpy(float),
-            "q410_assets_usd": hh["asset_value_usd"].to_numpy(float),
-            "q411_assetidx": hh["asset_index"].to_numpy(float),
-            "q501_climate": as_01(hh["shock_climate"]),
-            "q502_health": as_01(hh["shock_health"]),
-            "q503_jobloss": as_01(hh["shock_job_loss"]),
-            "q600_anyloan": hh["household_id"]
-            .isin(survey.loans.loc[survey.loans["wave"] == 2, "household_id"])
-            .to_numpy()
-            .astype(np.int64),
-            **{
-                f"q60{i + 1}_{c.removeprefix('cope_')[:8]}": as_01(hh[c])
-                for i, c in enumerate(L.COPING)
-            },
-            "q701_grant": as_01(hh["received_livelihood_grant"]),
-            "q702_rep_female": np.where(
-                rep.isna().to_numpy(),
-                np.nan,
-                rep.fillna(False).astype(bool).to_numpy().astype(float),
-            ),
-            "q703_ntrained": hh["n_members_trained"].to_numpy(np.int64),
-            "q704_tr_tip": hh["n_trained_tip_safe_migration"].to_numpy(np.int64),
-            "q705_tr_market": hh["n_trained_market_linkage"].to_numpy(np.int64),
-            "q706_tr_liveli": hh["n_trained_livelihood"].to_numpy(np.int64),
-            "q801_dist_km": hh["dist_mfi_branch_km"].to_numpy(float),
-            "q802_branches": hh["mfi_branches_per_1000hh"].to_numpy(float),
-            "comments": np.asarray(NOTES, dtype=object)[rng.integers(0, len(NOTES), n)],
-        }
-    )
-    mem = survey.members[survey.members["wave"] == 2].copy()
-    mem["raw_id"] = keys.reindex(mem["household_id"]).to_numpy()
-    mem = mem.sort_values(["raw_id", "member_id"], kind="stable").reset_index(drop=True)
-    members = pd.DataFrame(
+    return {
+        "q201_hhsize": hh["household_size"].to_numpy(np.int64),
+        "q202_nchild": hh["n_children"].to_numpy(np.int64),
+        "q203_nwork": hh["n_working_age"].to_numpy(np.int64),
+        "q204_headsex": np.where(hh["head_is_female"].to_numpy(bool), 2, 1),
+        "q205_headage": hh["head_age"].to_numpy(np.int64).astype(float),
+        "q206_headedu": hh["head_educ_years"].to_numpy(np.int64),
+        "q301_land_ha": hh["land_agri_ha"].to_numpy(float),
+        "q302_title": as_01(hh["has_land_title"]),
+        "q401_farm_usd": hh["income_farm_usd"].to_numpy(float),
+        "q402_wage_usd": hh["income_wages_usd"].to_numpy(float),
+        "q403_busi_usd": hh["income_business_usd"].to_numpy(float),
+        "q404_remit_usd": hh["income_remittances_usd"].to_numpy(float),
+        "q405_other_usd": hh["income_other_usd"].to_numpy(float),
+        "q406_total_usd": hh["income_annual_usd"].to_numpy(float),
+        "q410_assets_usd": hh["asset_value_usd"].to_numpy(float),
+        "q411_assetidx": hh["asset_index"].to_numpy(float),
+        "q501_climate": as_01(hh["shock_climate"]),
+        "q502_health": as_01(hh["shock_health"]),
+        "q503_jobloss": as_01(hh["shock_job_loss"]),
+        "q600_anyloan": hh["household_id"]
+        .isin(survey.loans.loc[survey.loans["wave"] == 2, "household_id"])
+        .to_numpy()
+        .astype(np.int64),
+        **{
+            f"q60{i + 1}_{c.removeprefix('cope_')[:8]}": as_01(hh[c])
+            for i, c in enumerate(L.COPING)
+        },
+        "q701_grant": as_01(hh["received_livelihood_grant"]),
+        "q702_rep_female": np.where(
+            rep.isna().to_numpy(),
+            np.nan,
+            rep.fillna(False).astype(bool).to_numpy().astype(float),
+        ),
+        "q703_ntrained": hh["n_members_trained"].to_numpy(np.int64),
+        "q704_tr_tip": hh["n_trained_tip_safe_migration"].to_numpy(np.int64),
+        "q705_tr_market": hh["n_trained_market_linkage"].to_numpy(np.int64),
+        "q706_tr_liveli": hh["n_trained_livelihood"].to_numpy(np.int64),
+        "q801_dist_km": hh["dist_mfi_branch_km"].to_numpy(float),
+        "q802_branches": hh["mfi_branches_per_1000hh"].to_numpy(float),
+        "comments": np.asarray(NOTES, dtype=object)[rng.integers(0, len(NOTES), n)],
+    }
+
+
+def _w2_members(mem: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """The member file."""
+    return pd.DataFrame(
         {
             "hhid": mem["raw_id"].to_numpy(),
             "line": mem["member_id"].to_numpy(np.int64),
@@ -127,11 +160,12 @@ def build_w2(
             "mtype": mem["migrant_type"].map(invert(W2_LABELS["mtype"])).to_numpy(np.int64),
         }
     )
-    lo = survey.loans[survey.loans["wave"] == 2].copy()
-    lo["raw_id"] = keys.reindex(lo["household_id"]).to_numpy()
-    lo = lo.sort_values(["raw_id", "loan_id"], kind="stable").reset_index(drop=True)
+
+
+def _w2_loans(lo: pd.DataFrame, rates: dict[str, float]) -> pd.DataFrame:
+    """The loan file (amounts in the loan's currency)."""
     step_i = {"KHR": 1000.0, "USD": 1.0, "THB": 10.0}
-    loans = pd.DataFrame(
+    return pd.DataFrame(
         {
             "hhid": lo["raw_id"].to_numpy(),
             "lno": lo["loan_id"].to_numpy(np.int64),
@@ -148,10 +182,11 @@ def build_w2(
             "arrears": as_01(lo["is_in_arrears"]),
         }
     )
-    ep = survey.migration_episodes[survey.migration_episodes["wave"] == 2].copy()
-    ep["raw_id"] = keys.reindex(ep["household_id"]).to_numpy()
-    ep = ep.sort_values(["raw_id", "member_id"], kind="stable").reset_index(drop=True)
-    mig = pd.DataFrame(
+
+
+def _w2_migration(ep: pd.DataFrame, p: SynthParams, rng: np.random.Generator) -> pd.DataFrame:
+    """The migration file (cost in baht, ILO indicators, migrant phone)."""
+    return pd.DataFrame(
         {
             "hhid": ep["raw_id"].to_numpy(),
             "line": ep["member_id"].to_numpy(np.int64),
@@ -169,17 +204,20 @@ def build_w2(
             "mig_tel": fake_phones(rng, len(ep)),
         }
     )
-    files = {"hh": main, "members": members, "loans": loans, "migration": mig}
-    _plant_w2(p, files, rng, ex)
-    ex.w2_files = files
-    ex.w2_labels = {
+
+
+def _w2_value_labels(
+    main_columns: pd.Index, mig_columns: pd.Index
+) -> dict[str, dict[str, dict[int, str]]]:
+    """Stata value labels of every coded column, by file."""
+    return {
         "hh": {
             "q101_prov": dict(L.SYNTH_PROVINCES),
             "q102_area": {1: "urban", 2: "rural"},
             "q204_headsex": {1: "male", 2: "female"},
             **{
                 c: {0: "no", 1: "yes"}
-                for c in main.columns
+                for c in main_columns
                 if c.startswith(("q30", "q50", "q60", "q701", "q702")) and c != "q301_land_ha"
             },
         },
@@ -203,13 +241,10 @@ def build_w2(
             "loan_src": W2_LABELS["loan_src"],
             **{
                 c: {0: "no", 1: "yes"}
-                for c in mig.columns
+                for c in mig_columns
                 if c.startswith("ilo_") or c in ("irreg", "broker", "loan_fin", "returned")
             },
         },
-    }
-    ex.w2_var_labels = {
-        name: {c: _W2_VAR_LABELS.get(c, c) for c in df.columns} for name, df in files.items()
     }
 
 
