@@ -6,6 +6,7 @@ dollars in both waves; each one is recorded with its right value (``truth``) for
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -125,6 +126,48 @@ def _blind_pick(
     return pick_rows(rng, cand, rate * n / max(len(cand), 1))
 
 
+_W1_TABLES = {
+    W1_MAIN: "households",
+    "hh_roster": "members",
+    "loan_repeat": "loans",
+    "migration_repeat": "migration_episodes",
+}
+
+
+@dataclass(frozen=True)
+class _W1Blind:
+    """What the wave-1 blind steps share: the sheets, where to record and the rows already used."""
+
+    ex: RawExport
+    sheets: dict[str, pd.DataFrame]
+    first: int
+    raw_ids: np.ndarray
+    by_index: pd.Series
+    used: dict[str, set[int]]
+
+    def raw_id(self, sheet: str, r: int) -> Any:
+        """Raw household id of data row ``r`` of ``sheet`` (repeat rows: of their parent)."""
+        if sheet == W1_MAIN:
+            return self.raw_ids[r]
+        return self.by_index.get(self.sheets[sheet]["_parent_index"].iat[r])
+
+    def record(self, sheet: str, r: int, col: str, defect: str, truth: Any) -> None:
+        """Record one blind defect with its right value and mark its row used."""
+        self.used[sheet].add(int(r))
+        record_defect(
+            self.ex,
+            W1_SOURCE,
+            W1_FILE,
+            sheet,
+            r + self.first,
+            col,
+            defect,
+            _W1_TABLES[sheet],
+            self.raw_id(sheet, r),
+            truth,
+        )
+
+
 def plant_w1_blind(
     p: SynthParams, sheets: dict[str, pd.DataFrame], rng: np.random.Generator, ex: RawExport
 ) -> None:
@@ -134,112 +177,115 @@ def plant_w1_blind(
     dp = p.defects
     first = 1 if p.output_format == "parquet" else 2
     main = sheets[W1_MAIN]
-    raw_ids = main["hh/hhid"].to_numpy()
-    by_index = main.set_index("_index")["hh/hhid"]
+    at = _W1Blind(
+        ex,
+        sheets,
+        first,
+        main["hh/hhid"].to_numpy(),
+        main.set_index("_index")["hh/hhid"],
+        {name: set() for name in sheets},
+    )
+    _blind_w1_outliers(at, rng, dp.outlier)
+    _blind_w1_components(at, main, rng, dp.outlier)
+    _blind_w1_codes(at, rng, dp.special_code)
+    for sheet, cols in _BLIND_LABELS_W1.items():
+        rate = dp.misspelt_province if sheet == W1_MAIN else dp.misspelt_label
+        for col in cols:
+            _blind_w1_labels(at, sheet, col, rng, rate)
+    _blind_w1_riel(at, sheets["loan_repeat"], rng, dp.riel_typed_as_dollars)
+    ex.corrections = pd.DataFrame(columns=CORRECTION_COLUMNS)
 
-    def raw_id(sheet: str, r: int) -> Any:
-        if sheet == W1_MAIN:
-            return raw_ids[r]
-        return by_index.get(sheets[sheet]["_parent_index"].iat[r])
 
-    table_of = {
-        W1_MAIN: "households",
-        "hh_roster": "members",
-        "loan_repeat": "loans",
-        "migration_repeat": "migration_episodes",
-    }
-    used: dict[str, set[int]] = {name: set() for name in sheets}
-
-    def record(sheet: str, r: int, col: str, defect: str, truth: Any) -> None:
-        used[sheet].add(int(r))
-        record_defect(
-            ex,
-            W1_SOURCE,
-            W1_FILE,
-            sheet,
-            r + first,
-            col,
-            defect,
-            table_of[sheet],
-            raw_id(sheet, r),
-            truth,
-        )
-
+def _blind_w1_outliers(at: _W1Blind, rng: np.random.Generator, rate: float) -> None:
+    """Totals, loan amounts and migration cost multiplied by 10 or 100."""
     for defect, cells in _BLIND_OUTLIERS_W1.items():
         for sheet, col in cells:
-            df = sheets[sheet]
-            rows = _blind_pick(rng, df[col].to_numpy(), dp.outlier, len(df), used[sheet])
+            df = at.sheets[sheet]
+            rows = _blind_pick(rng, df[col].to_numpy(), rate, len(df), at.used[sheet])
             factors = rng.choice(_BLIND_FACTORS, len(rows))
             arr = df[col].to_numpy().copy()
             arr[rows] = arr[rows] * factors
             df[col] = arr
             for r, f in zip(rows, factors, strict=True):
-                record(sheet, r, col, defect, int(f))
-    # income components: one positive component of the record
+                at.record(sheet, r, col, defect, int(f))
+
+
+def _blind_w1_components(
+    at: _W1Blind, main: pd.DataFrame, rng: np.random.Generator, rate: float
+) -> None:
+    """Income components: one positive component of the record multiplied by 10 or 100."""
     parts = main.loc[:, list(_W1_COMPONENTS)].to_numpy(float)
-    rows = _blind_pick(rng, parts.max(axis=1), dp.outlier, len(main), used[W1_MAIN])
+    rows = _blind_pick(rng, parts.max(axis=1), rate, len(main), at.used[W1_MAIN])
     for r in rows:
         positive = np.flatnonzero(parts[r] > 0)
         col = _W1_COMPONENTS[int(positive[int(rng.integers(0, len(positive)))])]
         f = int(rng.choice(_BLIND_FACTORS))
         main.loc[r, col] = main.loc[r, col] * f
-        record(W1_MAIN, r, col, "outlier_component", f)
+        at.record(W1_MAIN, r, col, "outlier_component", f)
+
+
+def _blind_w1_codes(at: _W1Blind, rng: np.random.Generator, rate: float) -> None:
+    """Special codes the codebook does not declare."""
     for (sheet, col), codes in _BLIND_CODES_W1.items():
-        df = sheets[sheet]
-        cand = np.asarray([i for i in range(len(df)) if i not in used[sheet]], dtype=np.int64)
-        rows = pick_rows(rng, cand, dp.special_code * len(df) / max(len(cand), 1))
+        df = at.sheets[sheet]
+        used = at.used[sheet]
+        cand = np.asarray([i for i in range(len(df)) if i not in used], dtype=np.int64)
+        rows = pick_rows(rng, cand, rate * len(df) / max(len(cand), 1))
         picked = np.asarray(codes, dtype=object)[rng.integers(0, len(codes), len(rows))]
         arr = df[col].to_numpy(object).copy()
         arr[rows] = picked
         df[col] = pd.to_numeric(pd.Series(arr)).to_numpy()
         for r, c in zip(rows, picked, strict=True):
-            record(sheet, r, col, "special_code_undocumented", int(c))
-    for sheet, cols in _BLIND_LABELS_W1.items():
-        df = sheets[sheet]
-        rate = dp.misspelt_province if sheet == W1_MAIN else dp.misspelt_label
-        for col in cols:
-            values = df[col].to_numpy(object).copy()
-            taken = {str(v) for v in pd.unique(values) if isinstance(v, str)}
-            cand = np.asarray(
-                [
-                    i
-                    for i in range(len(df))
-                    if i not in used[sheet] and isinstance(values[i], str) and values[i]
-                ],
-                dtype=np.int64,
-            )
-            rows = pick_rows(rng, cand, rate * len(df) / max(len(cand), 1))
-            for r in rows:
-                right = str(values[r])
-                code = next((k for k, v in L.PROVINCES.items() if v == right), None)
-                known = [
-                    v
-                    for v in MISSPELT_PROVINCES.get(code or -1, ())
-                    if v.strip() == v and v != right
-                ]
-                if col == "hh/province" and known and rng.random() < 0.5:
-                    values[r] = known[int(rng.integers(0, len(known)))]
-                else:
-                    values[r] = _typo(right, rng, taken)
-                record(sheet, r, col, "misspelt_label", right)
-            df[col] = values
-    loans = sheets["loan_repeat"]
+            at.record(sheet, r, col, "special_code_undocumented", int(c))
+
+
+def _blind_w1_labels(
+    at: _W1Blind, sheet: str, col: str, rng: np.random.Generator, rate: float
+) -> None:
+    """Category labels of one column misspelt (provinces: half in a known misspelling)."""
+    df = at.sheets[sheet]
+    values = df[col].to_numpy(object).copy()
+    taken = {str(v) for v in pd.unique(values) if isinstance(v, str)}
+    cand = np.asarray(
+        [
+            i
+            for i in range(len(df))
+            if i not in at.used[sheet] and isinstance(values[i], str) and values[i]
+        ],
+        dtype=np.int64,
+    )
+    rows = pick_rows(rng, cand, rate * len(df) / max(len(cand), 1))
+    for r in rows:
+        right = str(values[r])
+        code = next((k for k, v in L.PROVINCES.items() if v == right), None)
+        known = [v for v in MISSPELT_PROVINCES.get(code or -1, ()) if v.strip() == v and v != right]
+        if col == "hh/province" and known and rng.random() < 0.5:
+            values[r] = known[int(rng.integers(0, len(known)))]
+        else:
+            values[r] = _typo(right, rng, taken)
+        at.record(sheet, r, col, "misspelt_label", right)
+    df[col] = values
+
+
+def _blind_w1_riel(
+    at: _W1Blind, loans: pd.DataFrame, rng: np.random.Generator, rate: float
+) -> None:
+    """Riel loans recorded as dollars (no correction in the log)."""
     riel = np.asarray(
         [
             i
             for i in np.flatnonzero(loans["loan/currency"].to_numpy() == "riel")
-            if i not in used["loan_repeat"]
+            if i not in at.used["loan_repeat"]
         ],
         dtype=np.int64,
     )
     n_riel = int(np.sum(loans["loan/currency"].to_numpy() == "riel"))
-    rows = pick_rows(rng, riel, dp.riel_typed_as_dollars * n_riel / max(len(riel), 1))
+    rows = pick_rows(rng, riel, rate * n_riel / max(len(riel), 1))
     cur = loans["loan/currency"].to_numpy(object).copy()
     cur[rows] = "usd"
     loans["loan/currency"] = cur
     for r in rows:
-        record("loan_repeat", r, "loan/currency", "riel_typed_as_dollars", "riel")
-    ex.corrections = pd.DataFrame(columns=CORRECTION_COLUMNS)
+        at.record("loan_repeat", r, "loan/currency", "riel_typed_as_dollars", "riel")
 
 
 def plant_w2_blind(
