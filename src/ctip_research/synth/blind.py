@@ -303,6 +303,7 @@ def plant_w2_blind(
     used: dict[str, set[int]] = {name: set() for name in files}
 
     def record(name: str, r: int, col: str, defect: str, truth: Any) -> None:
+        """Record one blind defect of file ``name`` with its right value and mark its row used."""
         used[name].add(int(r))
         record_defect(
             ex,

@@ -33,14 +33,17 @@ __all__ = ["codebook_w1", "codebook_w2"]
 
 
 def _m(canonical: str, **kw: Any) -> dict[str, Any]:
+    """A ``map`` entry of a codebook column."""
     return {"action": "map", "canonical": canonical, **kw}
 
 
 def _pii(reason: str) -> dict[str, Any]:
+    """A ``pii`` entry (dropped by ingest) with its reason."""
     return {"action": "pii", "reason": reason}
 
 
 def _unused(reason: str) -> dict[str, Any]:
+    """An ``unused`` entry with its reason."""
     return {"action": "unused", "reason": reason}
 
 
@@ -246,12 +249,14 @@ def _w1_migration_columns(child_meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def _w1_path(p: SynthParams, sheet: str) -> dict[str, Any]:
+    """Path (and sheet, for XLSX) of one Kobo table."""
     if p.output_format == "parquet":
         return {"path": f"wave1_kobo/{sheet}.parquet"}
     return {"path": W1_FILE, "sheet": sheet}
 
 
 def _check_listed(df: pd.DataFrame, cols: dict[str, Any]) -> None:
+    """Fail if the codebook and the raw columns of one table differ."""
     missing = [c for c in df.columns if c not in cols]
     extra = [c for c in cols if c not in df.columns]
     if missing or extra:  # pragma: no cover - a programming error of this module

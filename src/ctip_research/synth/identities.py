@@ -81,12 +81,14 @@ EMPLOYERS = (
 
 
 def fake_names(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` fake Khmer names (family name, given name)."""
     fam = np.asarray(_FAMILY, dtype=object)[rng.integers(0, len(_FAMILY), n)]
     giv = np.asarray(_GIVEN, dtype=object)[rng.integers(0, len(_GIVEN), n)]
     return fam + " " + giv
 
 
 def fake_phones(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` fake Cambodian mobile numbers in the styles enumerators type them."""
     prefix = np.asarray(["12", "17", "77", "89", "96", "97", "10", "15", "70", "81"], dtype=object)[
         rng.integers(0, 10, n)
     ]
@@ -100,6 +102,7 @@ def fake_phones(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def fake_uuids(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` fake version-4 UUIDs."""
     h = rng.integers(0, 16, (n, 32))
     hexs = np.asarray(list("0123456789abcdef"))[h]
     s = ["".join(r) for r in hexs]

@@ -65,11 +65,10 @@ def build_w1(
     parent_of = pd.Series(index, index=hh["household_id"].to_numpy())
     uuid_of = pd.Series(uuid, index=hh["household_id"].to_numpy())
     roster = _w1_roster(_w1_repeat(survey.members, parent_of, "member_id"), uuid_of, rng)
-    lo = _w1_repeat(survey.loans, parent_of, "loan_id")
-    loans = _w1_loans(lo, uuid_of, rates)
+    loans = _w1_loans(_w1_repeat(survey.loans, parent_of, "loan_id"), uuid_of, rates)
     mig = _w1_migration(_w1_repeat(survey.migration_episodes, parent_of, "member_id"), uuid_of, rng)
     sheets = {W1_MAIN: main, "hh_roster": roster, "loan_repeat": loans, "migration_repeat": mig}
-    _plant_w1(p, sheets, rng, ex, lo, rates)
+    _plant_w1(p, sheets, rng, ex, rates)
     ex.w1_sheets = sheets
 
 
@@ -208,9 +207,7 @@ def _w1_roster(mem: pd.DataFrame, uuid_of: pd.Series, rng: np.random.Generator) 
             "hh_roster/migrant_type": mem["migrant_type"].to_numpy(),
         }
     )
-    _kobo_child_meta(
-        roster, mem["_p"].to_numpy(), uuid_of.reindex(mem["household_id"]).to_numpy(), "hh_roster"
-    )
+    _kobo_child_meta(roster, mem["_p"].to_numpy(), uuid_of.reindex(mem["household_id"]).to_numpy())
     return roster
 
 
@@ -236,9 +233,7 @@ def _w1_loans(lo: pd.DataFrame, uuid_of: pd.Series, rates: dict[str, float]) -> 
             "loan/in_arrears": yes_no(lo["is_in_arrears"]),
         }
     )
-    _kobo_child_meta(
-        loans, lo["_p"].to_numpy(), uuid_of.reindex(lo["household_id"]).to_numpy(), "loan_repeat"
-    )
+    _kobo_child_meta(loans, lo["_p"].to_numpy(), uuid_of.reindex(lo["household_id"]).to_numpy())
     return loans
 
 
@@ -268,18 +263,16 @@ def _w1_migration(ep: pd.DataFrame, uuid_of: pd.Series, rng: np.random.Generator
     mig["mig/employer"] = np.asarray(EMPLOYERS, dtype=object)[
         rng.integers(0, len(EMPLOYERS), len(ep))
     ]
-    _kobo_child_meta(
-        mig, ep["_p"].to_numpy(), uuid_of.reindex(ep["household_id"]).to_numpy(), "migration_repeat"
-    )
+    _kobo_child_meta(mig, ep["_p"].to_numpy(), uuid_of.reindex(ep["household_id"]).to_numpy())
     return mig
 
 
-def _kobo_child_meta(df: pd.DataFrame, parent: np.ndarray, uuid: np.ndarray, table: str) -> None:
+def _kobo_child_meta(df: pd.DataFrame, parent: np.ndarray, uuid: np.ndarray) -> None:
+    """Append Kobo's repeat-group metadata (row id, parent table, parent index, uuid) to ``df``."""
     df["_index"] = np.arange(1, len(df) + 1)
     df["_parent_table_name"] = W1_MAIN
     df["_parent_index"] = parent
     df["_submission__uuid"] = uuid
-    del table
 
 
 def _plant_w1(
@@ -287,7 +280,6 @@ def _plant_w1(
     sheets: dict[str, pd.DataFrame],
     rng: np.random.Generator,
     ex: RawExport,
-    lo: pd.DataFrame,
     rates: dict[str, float],
 ) -> None:
     """Plant the defects of wave 1: wrong values (by stream), then structure (both streams)."""
@@ -296,7 +288,6 @@ def _plant_w1(
     else:
         _plant_w1_values(p, sheets, rng, ex, rates)
     _plant_w1_structure(p, sheets, rng, ex)
-    del lo
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,7 @@ W1_SHOCKS = {"shock_climate": "climate", "shock_health": "health", "shock_job_lo
 
 
 def _codes(values: tuple[str, ...], start: int = 1) -> dict[int, str]:
+    """Number the labels ``values`` from ``start``."""
     return {i + start: v for i, v in enumerate(values)}
 
 
@@ -142,22 +143,26 @@ class RawExport:
 
 
 def yes_no(x: pd.Series) -> np.ndarray:
+    """A boolean column as Kobo's ``yes``/``no``."""
     return np.where(x.astype(bool).to_numpy(), "yes", "no")
 
 
 def money_in(usd: pd.Series, rate: float, step: float) -> np.ndarray:
+    """Dollar amounts in another currency at ``rate``, rounded to whole ``step``."""
     return (np.round(usd.to_numpy(float) * rate / step) * step).astype(np.int64)
 
 
 def amount_in(
     usd: pd.Series, currency: pd.Series, rates: dict[str, float], step: dict[str, float]
 ) -> np.ndarray:
+    """Dollar amounts in each row's ``currency``, rounded to that currency's step."""
     r = currency.map(rates).to_numpy(float)
     s = currency.map(step).to_numpy(float)
     return np.round(usd.to_numpy(float) * r / s) * s
 
 
 def select_multiple(df: pd.DataFrame, mapping: dict[str, str]) -> np.ndarray:
+    """A select_multiple answer as Kobo writes it: the codes of the true flags, space-separated."""
     out = np.full(len(df), "", dtype=object)
     for canon, code in mapping.items():
         flag = df[canon].astype(bool).to_numpy()
@@ -177,6 +182,7 @@ def record_defect(
     raw_id: Any,
     truth: Any = None,
 ) -> None:
+    """Append one planted defect to ``ex.defects`` (blind stream: with its right value)."""
     rec = {
         "source": source,
         "file": file,
@@ -193,6 +199,7 @@ def record_defect(
 
 
 def pick_rows(rng: np.random.Generator, candidates: np.ndarray, rate: float) -> np.ndarray:
+    """``rate * len(candidates)`` candidates drawn without replacement, sorted."""
     k = int(round(rate * len(candidates)))
     if k == 0 or len(candidates) == 0:
         return np.zeros(0, dtype=np.int64)
@@ -200,8 +207,10 @@ def pick_rows(rng: np.random.Generator, candidates: np.ndarray, rate: float) -> 
 
 
 def as_01(x: pd.Series) -> np.ndarray:
+    """A boolean column as the firm's 0/1 integers."""
     return x.astype(bool).to_numpy().astype(np.int64)
 
 
 def invert(labels: dict[int, str]) -> dict[str, int]:
+    """A value-label mapping turned round: label -> code."""
     return {v: k for k, v in labels.items()}

@@ -14,6 +14,7 @@ _FIXED_ISO = "2022-01-01T00:00:00Z"
 
 
 def _col_letter(i: int) -> str:
+    """Spreadsheet column letters of the 0-based column ``i`` (0 -> A, 26 -> AA)."""
     s = ""
     i += 1
     while i:
@@ -83,6 +84,7 @@ def _sheet_xml(df: pd.DataFrame) -> str:
 
 
 def _esc(s: str) -> str:
+    """Escape ``&``, ``<`` and ``>`` for XML text."""
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
