@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ctip_research.disclosure import Cells, Curve, DisclosurePolicy, Regressions, disclose
@@ -286,53 +287,19 @@ def plot_group_estimates(
         finite = pd.to_numeric(cells["conf_high"], errors="coerce")
         for k, sval in enumerate(series_values):
             sub = cells if series is None else cells[cells[series].astype(str) == sval]
-            lookup: dict[str, dict[Any, Any]] = {
-                str(r[group]): dict(r) for r in sub.to_dict("records")
-            }
-            colour, marker = COLOURS[k % len(COLOURS)], MARKERS[k % len(MARKERS)]
-            first = True
-            for i, g in enumerate(groups):
-                if g not in lookup:
-                    continue
-                row = lookup[g]
-                y = i + (k - (n_series - 1) / 2) * step
-                if str(row["status"]) == "suppressed":
-                    ax.text(
-                        0.01,
-                        y,
-                        f"{labels.get(sval, '') + ': ' if series else ''}suppressed",
-                        va="center",
-                        ha="left",
-                        fontsize=7.5,
-                        color=GREY,
-                        style="italic",
-                        transform=ax.get_yaxis_transform(),
-                    )
-                    continue
-                est = float(row["estimate"]) * scale
-                lo = float(row["conf_low"]) * scale
-                hi = float(row["conf_high"]) * scale
-                flagged = str(row["status"]) == "flagged"
-                ax.errorbar(
-                    est,
-                    y,
-                    xerr=[[est - lo], [hi - est]],
-                    fmt=marker,
-                    color=colour,
-                    markerfacecolor="white" if flagged else colour,
-                    linestyle="none",
-                    label=labels.get(sval, sval) if first and series is not None else None,
-                )
-                first = False
-                if flagged:
-                    ax.annotate(
-                        "†",
-                        (hi, y),
-                        xytext=(3, 0),
-                        textcoords="offset points",
-                        va="center",
-                        fontsize=8,
-                    )
+            _plot_series_points(
+                ax,
+                sub,
+                _SeriesStyle(
+                    group=group,
+                    groups=groups,
+                    k=k,
+                    offset=(k - (n_series - 1) / 2) * step,
+                    scale=scale,
+                    prefix=labels.get(sval, "") + ": " if series else "",
+                    legend=labels.get(sval, sval) if series is not None else None,
+                ),
+            )
         ax.set_yticks(range(len(groups)), groups)
         ax.set_ylim(len(groups) - 0.5, -0.5)
         ax.set_xlabel(xlabel)
@@ -349,6 +316,68 @@ def plot_group_estimates(
         if series is not None:
             ax.legend(loc="lower right")
     return fig
+
+
+@dataclass(frozen=True)
+class _SeriesStyle:
+    """Where and how one series of :func:`plot_group_estimates` is drawn."""
+
+    group: str
+    groups: list[str]
+    k: int
+    offset: float
+    scale: float
+    prefix: str
+    legend: str | None
+
+
+def _plot_series_points(ax: Axes, sub: pd.DataFrame, st: _SeriesStyle) -> None:
+    """Draw one series: a dot and whisker per group, 'suppressed' text, '†' when flagged."""
+    lookup: dict[str, dict[Any, Any]] = {str(r[st.group]): dict(r) for r in sub.to_dict("records")}
+    colour, marker = COLOURS[st.k % len(COLOURS)], MARKERS[st.k % len(MARKERS)]
+    first = True
+    for i, g in enumerate(st.groups):
+        if g not in lookup:
+            continue
+        row = lookup[g]
+        y = i + st.offset
+        if str(row["status"]) == "suppressed":
+            ax.text(
+                0.01,
+                y,
+                f"{st.prefix}suppressed",
+                va="center",
+                ha="left",
+                fontsize=7.5,
+                color=GREY,
+                style="italic",
+                transform=ax.get_yaxis_transform(),
+            )
+            continue
+        est = float(row["estimate"]) * st.scale
+        lo = float(row["conf_low"]) * st.scale
+        hi = float(row["conf_high"]) * st.scale
+        flagged = str(row["status"]) == "flagged"
+        ax.errorbar(
+            est,
+            y,
+            xerr=[[est - lo], [hi - est]],
+            fmt=marker,
+            color=colour,
+            markerfacecolor="white" if flagged else colour,
+            linestyle="none",
+            label=st.legend if first else None,
+        )
+        first = False
+        if flagged:
+            ax.annotate(
+                "†",
+                (hi, y),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+            )
 
 
 #: Cell colour and text colour of each Monte Carlo verdict (colour-blind-safe, distinct in grey).
