@@ -823,15 +823,7 @@ def compose_brief(
     )
     protection = _protection(page, policy)
     figs = _figures(page, inputs, figure_names)
-    header: dict[str, Traced | Text] = {
-        "title": _param(title, "brief.title"),
-        "subtitle": _param(subtitle, "brief.subtitle"),
-        "organisation": _param(organisation, "brief.organisation"),
-        "date": _param(date_label, "brief.date_label"),
-        "data_notice": data_notice
-        if isinstance(data_notice, Text)
-        else _param(data_notice or "", "brief.data_notice"),
-    }
+    header = _header(title, subtitle, organisation, date_label, data_notice)
     blocks = _Blocks()
     content: dict[str, Any] = {k: blocks.add(k, v) for k, v in header.items()}
     content["key_points"] = [
@@ -848,6 +840,21 @@ def compose_brief(
     content["sentences"] = page.sentences
     content["blocks"] = blocks.blocks
     return content
+
+
+def _header(
+    title: str, subtitle: str, organisation: str, date_label: str, data_notice: Text | str | None
+) -> dict[str, Traced | Text]:
+    """The page's title lines and data notice, traced to their parameters."""
+    return {
+        "title": _param(title, "brief.title"),
+        "subtitle": _param(subtitle, "brief.subtitle"),
+        "organisation": _param(organisation, "brief.organisation"),
+        "date": _param(date_label, "brief.date_label"),
+        "data_notice": data_notice
+        if isinstance(data_notice, Text)
+        else _param(data_notice or "", "brief.data_notice"),
+    }
 
 
 def _disclose_quoted(

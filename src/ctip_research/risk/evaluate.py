@@ -451,23 +451,10 @@ def evaluate_classifier(
     --------
     See ``tests/unit/test_risk_evaluate.py`` and :func:`ctip_research.stages.risk.run_risk`.
     """
-    y_arr = np.asarray(y, dtype=np.float64)
-    w_arr = np.asarray(weight, dtype=np.float64)
-    s_arr = cv.scores
-    _arrays(y_arr, s_arr, w_arr)
-    psu_arr = pd.Series(psu).to_numpy()
-    stratum_arr = pd.Series(stratum).to_numpy()
-    cells = _Cells.build(
-        None if subgroups is None else subgroups.reset_index(drop=True), y_arr.size
-    )
-    inv, n_levels = _rank_levels(s_arr)
-    scored = _Scored(cells, inv, n_levels, y_arr, s_arr, w_arr)
-    design = _PsuDesign.build(pd.Series(psu_arr), pd.Series(stratum_arr))
-
+    scored = _Scored.build(cv, y, weight, subgroups)
+    design = _psu_design(psu, stratum)
     share_arr = np.asarray(shares, dtype=np.float64)
-    point, _ = _all_cell_metrics(
-        cells, inv, n_levels, y_arr, s_arr, w_arr, top_share=top_share, shares=share_arr[:0]
-    )
+    point = _point_metrics(scored, top_share, share_arr)
     band = _bootstrap_intervals(
         scored,
         design,
@@ -481,38 +468,21 @@ def evaluate_classifier(
     )
     policy = policy or DisclosurePolicy()
     counts, table, cells_record = _cell_table(scored, point, band, policy)
-
-    reliability, targeting = _subgroup_curves(
-        cells,
-        y_arr,
-        s_arr,
-        w_arr,
-        shares=shares,
-        n_bins=n_bins,
-        n_bins_subgroup=n_bins_subgroup,
+    curves = _gated_curves(
+        scored, counts, band, policy, shares=shares, n_bins=n_bins, n_bins_subgroup=n_bins_subgroup
     )
-    records = {"subgroup_cells": cells_record, **_gate_curves(reliability, targeting, policy)}
-    targeting = targeting.drop(columns=["n_positive"])
-    suppressed_keys = {(r.subgroup, r.group) for r in counts.itertuples() if bool(r.is_suppressed)}
-    _blank_suppressed_cells(reliability, targeting, suppressed_keys)
-    _insert_targeting_band(targeting, band)
     importance = _cell_importance(
-        cv, X, scored, suppressed_keys, n_repeats=n_permutation_repeats, seed=seed
+        cv, X, scored, curves.suppressed_keys, n_repeats=n_permutation_repeats, seed=seed
     )
-    settings = {
-        "top_share": float(top_share),
-        "ci_level": float(ci_level),
-        "min_cell_count": float(policy.min_cell_count),
-    }
     return RiskEvaluation(
         classifier=classifier,
-        design=_design_counts(y_arr, design, cv, n_bootstrap),
+        design=_design_counts(scored.y, design, cv, n_bootstrap),
         cells=table,
-        reliability=reliability,
-        targeting=targeting,
+        reliability=curves.reliability,
+        targeting=curves.targeting,
         importance=importance,
-        settings=settings,
-        records=records,
+        settings=_settings(top_share, ci_level, policy),
+        records={"subgroup_cells": cells_record, **curves.records},
     )
 
 
@@ -526,6 +496,88 @@ class _Scored:
     y: np.ndarray
     s: np.ndarray
     w: np.ndarray
+
+    @classmethod
+    def build(
+        cls,
+        cv: CrossValidation,
+        y: Sequence[int] | np.ndarray,
+        weight: Sequence[float] | np.ndarray,
+        subgroups: pd.DataFrame | None,
+    ) -> _Scored:
+        """Check the arrays and index the subgroup cells and the score ranks."""
+        y_arr = np.asarray(y, dtype=np.float64)
+        w_arr = np.asarray(weight, dtype=np.float64)
+        s_arr = cv.scores
+        _arrays(y_arr, s_arr, w_arr)
+        cells = _Cells.build(
+            None if subgroups is None else subgroups.reset_index(drop=True), y_arr.size
+        )
+        inv, n_levels = _rank_levels(s_arr)
+        return cls(cells, inv, n_levels, y_arr, s_arr, w_arr)
+
+
+def _settings(top_share: float, ci_level: float, policy: DisclosurePolicy) -> dict[str, float]:
+    """The evaluation's headline share, interval level and minimum cell count."""
+    return {
+        "top_share": float(top_share),
+        "ci_level": float(ci_level),
+        "min_cell_count": float(policy.min_cell_count),
+    }
+
+
+def _psu_design(psu: Sequence[Any] | pd.Series, stratum: Sequence[Any] | pd.Series) -> _PsuDesign:
+    """The PSU and stratum keys of each household for the Rao-Wu bootstrap."""
+    psu_arr = pd.Series(psu).to_numpy()
+    stratum_arr = pd.Series(stratum).to_numpy()
+    return _PsuDesign.build(pd.Series(psu_arr), pd.Series(stratum_arr))
+
+
+def _point_metrics(scored: _Scored, top_share: float, share_arr: np.ndarray) -> np.ndarray:
+    """The metrics of every cell on the full sample (no targeting curve)."""
+    sc = scored
+    point, _ = _all_cell_metrics(
+        sc.cells, sc.inv, sc.n_levels, sc.y, sc.s, sc.w, top_share=top_share, shares=share_arr[:0]
+    )
+    return point
+
+
+@dataclass(frozen=True)
+class _Curves:
+    """Gated reliability and targeting curves, their check records and the suppressed cells."""
+
+    reliability: pd.DataFrame
+    targeting: pd.DataFrame
+    records: dict[str, dict[str, Any]]
+    suppressed_keys: set[tuple[Any, Any]]
+
+
+def _gated_curves(
+    scored: _Scored,
+    counts: pd.DataFrame,
+    band: _Band,
+    policy: DisclosurePolicy,
+    *,
+    shares: Sequence[float],
+    n_bins: int,
+    n_bins_subgroup: int,
+) -> _Curves:
+    """Reliability and targeting curves per cell, gated, blanked where a cell is suppressed."""
+    reliability, targeting = _subgroup_curves(
+        scored.cells,
+        scored.y,
+        scored.s,
+        scored.w,
+        shares=shares,
+        n_bins=n_bins,
+        n_bins_subgroup=n_bins_subgroup,
+    )
+    records = _gate_curves(reliability, targeting, policy)
+    targeting = targeting.drop(columns=["n_positive"])
+    suppressed_keys = {(r.subgroup, r.group) for r in counts.itertuples() if bool(r.is_suppressed)}
+    _blank_suppressed_cells(reliability, targeting, suppressed_keys)
+    _insert_targeting_band(targeting, band)
+    return _Curves(reliability, targeting, records, suppressed_keys)
 
 
 @dataclass(frozen=True)
