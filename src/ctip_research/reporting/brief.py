@@ -807,15 +807,93 @@ def compose_brief(
     naive = effect_row(est, naive_model)
     other = effect_row(est, comparison_model) if comparison_model else None
     prog = effect_row(est, programme_model)
-    quoted = pd.DataFrame([r for r in (head, naive, other, prog) if r is not None])
+    _disclose_quoted(inputs, (head, naive, other, prog), policy)
+    page = _Page()
+    found = _findings(page, inputs, (head, naive, other, prog), model_labels, instruments, wave)
+    recs = _recommendations(page, head, found)
+    methods = _methods(
+        page,
+        inputs,
+        head,
+        est,
+        model_labels,
+        (headline_model, naive_model, comparison_model, programme_model),
+        provenance,
+        survey,
+    )
+    protection = _protection(page, policy)
+    figs = _figures(page, inputs, figure_names)
+    header = _header(title, subtitle, organisation, date_label, data_notice)
+    blocks = _Blocks()
+    content: dict[str, Any] = {k: blocks.add(k, v) for k, v in header.items()}
+    content["key_points"] = [
+        blocks.add(f"key_points[{i}]", f["lead"]) for i, f in enumerate(found.findings)
+    ]
+    content["findings"] = _findings_content(blocks, found.findings)
+    content["recommendations"] = [
+        blocks.add(f"recommendations[{i}]", r) for i, r in enumerate(recs)
+    ]
+    content["methods"] = [blocks.add(f"methods[{i}]", m) for i, m in enumerate(methods)]
+    content["protection"] = blocks.add("protection", protection)
+    content["figures"] = [_figure_content(blocks, f) for f in figs]
+    _add_language(content, blocks)
+    content["sentences"] = page.sentences
+    content["blocks"] = blocks.blocks
+    return content
+
+
+def _header(
+    title: str, subtitle: str, organisation: str, date_label: str, data_notice: Text | str | None
+) -> dict[str, Traced | Text]:
+    """The page's title lines and data notice, traced to their parameters."""
+    return {
+        "title": _param(title, "brief.title"),
+        "subtitle": _param(subtitle, "brief.subtitle"),
+        "organisation": _param(organisation, "brief.organisation"),
+        "date": _param(date_label, "brief.date_label"),
+        "data_notice": data_notice
+        if isinstance(data_notice, Text)
+        else _param(data_notice or "", "brief.data_notice"),
+    }
+
+
+def _disclose_quoted(
+    inputs: BriefInputs,
+    rows: Sequence[Mapping[str, Any] | None],
+    policy: DisclosurePolicy,
+) -> None:
+    """Run the disclosure authority over the estimates the brief quotes."""
+    quoted = pd.DataFrame([r for r in rows if r is not None])
     if "status" not in quoted.columns:
         quoted["status"] = "published"
     disclose(Regressions(quoted, "brief: quoted estimates", upstream=inputs.records), policy)
-    page = _Page()
+
+
+@dataclass(frozen=True)
+class _Findings:
+    """The findings chosen, with the directions and targeting result the later steps need."""
+
+    findings: list[dict[str, Any]]
+    d_head: str
+    d_prog: str
+    has_targeting: bool
+
+
+def _findings(
+    page: _Page,
+    inputs: BriefInputs,
+    rows: tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None, dict[str, Any]],
+    labels: Mapping[str, str],
+    instruments: Mapping[str, Sequence[str]],
+    wave: int,
+) -> _Findings:
+    """Choose the findings in page order: headline, comparison, shares, targeting, reach, programme."""
+    head, naive, other, prog = rows
+    est = inputs.estimates
     findings: list[dict[str, Any]] = []
-    lead, text, d_head = _headline(page, head, model_labels, instruments)
+    lead, text, d_head = _headline(page, head, labels, instruments)
     findings.append({"lead": lead, "text": text, "figure": "effect_estimates"})
-    lead, text = _comparison(page, est, head, naive, other, model_labels)
+    lead, text = _comparison(page, est, head, naive, other, labels)
     findings.append({"lead": lead, "text": text, "figure": ""})
     wave_t = count(wave, "params.yaml", path="figures.wave")
     desc = _descriptive(page, inputs.figure_data, wave_t)
@@ -831,9 +909,14 @@ def compose_brief(
         )
         if reach is not None:
             findings.append({"lead": reach[0], "text": reach[1], "figure": "", "table": reach[2]})
-    lead, text, d_prog = _programme(page, prog, model_labels, instruments)
+    lead, text, d_prog = _programme(page, prog, labels, instruments)
     findings.append({"lead": lead, "text": text, "figure": "programme_effect"})
+    return _Findings(findings, d_head, d_prog, tgt is not None)
 
+
+def _recommendations(page: _Page, head: Mapping[str, Any], found: _Findings) -> list[Text]:
+    """The recommendations, chosen by the headline, targeting and programme findings."""
+    d_head, d_prog = found.d_head, found.d_prog
     exposure = _column(head, "exposure", EXPOSURES)
     topic = _column(head, "outcome", TOPICS)
     recs = [
@@ -842,7 +925,7 @@ def compose_brief(
         else page.say("rec.effect.other", {"headline": d_head}, exposure=exposure, topic=topic),
         page.say("rec.sacrifices"),
     ]
-    if tgt is not None:
+    if found.has_targeting:
         recs.append(page.say("rec.targeting"))
     recs.append(
         page.say(
@@ -850,19 +933,11 @@ def compose_brief(
             {"programme": d_prog},
         )
     )
+    return recs
 
-    methods = _methods(
-        page,
-        inputs,
-        head,
-        est,
-        model_labels,
-        (headline_model, naive_model, comparison_model, programme_model),
-        provenance,
-        survey,
-    )
-    protection = _protection(page, policy)
 
+def _figures(page: _Page, inputs: BriefInputs, figure_names: Sequence[str]) -> list[dict[str, Any]]:
+    """The figures shown, in order, with their captions in the current language and labels."""
     figs: list[dict[str, Any]] = []
     by_name = {f["name"]: f for f in inputs.figures}
     for i, name in enumerate(figure_names):
@@ -888,56 +963,60 @@ def compose_brief(
                 "width_in": float(f.get("width_in", 6.4)),
             }
         )
-    header: dict[str, Traced | Text] = {
-        "title": _param(title, "brief.title"),
-        "subtitle": _param(subtitle, "brief.subtitle"),
-        "organisation": _param(organisation, "brief.organisation"),
-        "date": _param(date_label, "brief.date_label"),
-        "data_notice": data_notice
-        if isinstance(data_notice, Text)
-        else _param(data_notice or "", "brief.data_notice"),
-    }
-    blocks: list[dict[str, Any]] = []
+    return figs
 
-    def block(block_id: str, value: Text | Traced) -> str:
+
+class _Blocks:
+    """Collects every printed text with the trace of its numbers, in page order."""
+
+    def __init__(self) -> None:
+        self.blocks: list[dict[str, Any]] = []
+
+    def add(self, block_id: str, value: Text | Traced) -> str:
+        """Record ``value`` as block ``block_id``; return its text."""
         t = (
             value
             if isinstance(value, Text)
             else Text(value.text, (value.entry(),) if value.text else ())
         )
-        blocks.append(t.block(block_id))
+        self.blocks.append(t.block(block_id))
         return t.text
 
-    content: dict[str, Any] = {k: block(k, v) for k, v in header.items()}
-    content["key_points"] = [block(f"key_points[{i}]", f["lead"]) for i, f in enumerate(findings)]
-    content["findings"] = []
-    for i, f in enumerate(findings):  # the page prints the lead again before the text
-        block(f"findings[{i}]", join([f["lead"], f["text"]]))
-        content["findings"].append(
-            {"lead": f["lead"].text, "text": f["text"].text, "figure": f["figure"]}
-        )
+
+def _findings_content(blocks: _Blocks, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The findings as printed (the page prints the lead again before the text)."""
+    out: list[dict[str, Any]] = []
+    for i, f in enumerate(findings):
+        blocks.add(f"findings[{i}]", join([f["lead"], f["text"]]))
+        out.append({"lead": f["lead"].text, "text": f["text"].text, "figure": f["figure"]})
         if f.get("table"):
-            content["findings"][-1]["table"] = {
+            out[-1]["table"] = {
                 "header": list(REACH_TABLE_HEADER),
                 "rows": [
-                    [block(f"findings[{i}].table[{r}][{c}]", cell) for c, cell in enumerate(row)]
+                    [
+                        blocks.add(f"findings[{i}].table[{r}][{c}]", cell)
+                        for c, cell in enumerate(row)
+                    ]
                     for r, row in enumerate(f["table"])
                 ],
             }
-    content["recommendations"] = [block(f"recommendations[{i}]", r) for i, r in enumerate(recs)]
-    content["methods"] = [block(f"methods[{i}]", m) for i, m in enumerate(methods)]
-    content["protection"] = block("protection", protection)
-    content["figures"] = [
-        {
-            "name": f["name"],
-            "title": block(f"figures[{f['name']}].title", f["title"]),
-            "caption": block(f"figures[{f['name']}].caption", f["caption"]),
-            "alt": block(f"figures[{f['name']}].alt", f["alt"]),
-            "label": block(f"figures[{f['name']}].label", f["label"]),
-            "width_in": f["width_in"],
-        }
-        for f in figs
-    ]
+    return out
+
+
+def _figure_content(blocks: _Blocks, f: Mapping[str, Any]) -> dict[str, Any]:
+    """One figure's printed title, caption, alt text and label."""
+    return {
+        "name": f["name"],
+        "title": blocks.add(f"figures[{f['name']}].title", f["title"]),
+        "caption": blocks.add(f"figures[{f['name']}].caption", f["caption"]),
+        "alt": blocks.add(f"figures[{f['name']}].alt", f["alt"]),
+        "label": blocks.add(f"figures[{f['name']}].label", f["label"]),
+        "width_in": f["width_in"],
+    }
+
+
+def _add_language(content: dict[str, Any], blocks: _Blocks) -> None:
+    """Add the language, translated headings and (not English) the translation colophon."""
     lang = current_language()
     content["lang"] = lang
     content["headings"] = {k: translate(v, context=f"heading:{k}") for k, v in HEADINGS.items()}
@@ -954,12 +1033,9 @@ def compose_brief(
         colophon = Text(f"{intro} {listed.text}".strip(), (listed.entry(),) if keys else ())
         content["translation"] = {
             "heading": content["headings"]["translation"],
-            "text": block("translation", colophon),
+            "text": blocks.add("translation", colophon),
             "unreviewed": keys,
         }
-    content["sentences"] = page.sentences
-    content["blocks"] = blocks
-    return content
 
 
 def _methods(

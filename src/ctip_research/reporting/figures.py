@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ctip_research.disclosure import Cells, Curve, DisclosurePolicy, Regressions, disclose
@@ -286,53 +287,19 @@ def plot_group_estimates(
         finite = pd.to_numeric(cells["conf_high"], errors="coerce")
         for k, sval in enumerate(series_values):
             sub = cells if series is None else cells[cells[series].astype(str) == sval]
-            lookup: dict[str, dict[Any, Any]] = {
-                str(r[group]): dict(r) for r in sub.to_dict("records")
-            }
-            colour, marker = COLOURS[k % len(COLOURS)], MARKERS[k % len(MARKERS)]
-            first = True
-            for i, g in enumerate(groups):
-                if g not in lookup:
-                    continue
-                row = lookup[g]
-                y = i + (k - (n_series - 1) / 2) * step
-                if str(row["status"]) == "suppressed":
-                    ax.text(
-                        0.01,
-                        y,
-                        f"{labels.get(sval, '') + ': ' if series else ''}suppressed",
-                        va="center",
-                        ha="left",
-                        fontsize=7.5,
-                        color=GREY,
-                        style="italic",
-                        transform=ax.get_yaxis_transform(),
-                    )
-                    continue
-                est = float(row["estimate"]) * scale
-                lo = float(row["conf_low"]) * scale
-                hi = float(row["conf_high"]) * scale
-                flagged = str(row["status"]) == "flagged"
-                ax.errorbar(
-                    est,
-                    y,
-                    xerr=[[est - lo], [hi - est]],
-                    fmt=marker,
-                    color=colour,
-                    markerfacecolor="white" if flagged else colour,
-                    linestyle="none",
-                    label=labels.get(sval, sval) if first and series is not None else None,
-                )
-                first = False
-                if flagged:
-                    ax.annotate(
-                        "†",
-                        (hi, y),
-                        xytext=(3, 0),
-                        textcoords="offset points",
-                        va="center",
-                        fontsize=8,
-                    )
+            _plot_series_points(
+                ax,
+                sub,
+                _SeriesStyle(
+                    group=group,
+                    groups=groups,
+                    k=k,
+                    offset=(k - (n_series - 1) / 2) * step,
+                    scale=scale,
+                    prefix=labels.get(sval, "") + ": " if series else "",
+                    legend=labels.get(sval, sval) if series is not None else None,
+                ),
+            )
         ax.set_yticks(range(len(groups)), groups)
         ax.set_ylim(len(groups) - 0.5, -0.5)
         ax.set_xlabel(xlabel)
@@ -349,6 +316,68 @@ def plot_group_estimates(
         if series is not None:
             ax.legend(loc="lower right")
     return fig
+
+
+@dataclass(frozen=True)
+class _SeriesStyle:
+    """Where and how one series of :func:`plot_group_estimates` is drawn."""
+
+    group: str
+    groups: list[str]
+    k: int
+    offset: float
+    scale: float
+    prefix: str
+    legend: str | None
+
+
+def _plot_series_points(ax: Axes, sub: pd.DataFrame, st: _SeriesStyle) -> None:
+    """Draw one series: a dot and whisker per group, 'suppressed' text, '†' when flagged."""
+    lookup: dict[str, dict[Any, Any]] = {str(r[st.group]): dict(r) for r in sub.to_dict("records")}
+    colour, marker = COLOURS[st.k % len(COLOURS)], MARKERS[st.k % len(MARKERS)]
+    first = True
+    for i, g in enumerate(st.groups):
+        if g not in lookup:
+            continue
+        row = lookup[g]
+        y = i + st.offset
+        if str(row["status"]) == "suppressed":
+            ax.text(
+                0.01,
+                y,
+                f"{st.prefix}suppressed",
+                va="center",
+                ha="left",
+                fontsize=7.5,
+                color=GREY,
+                style="italic",
+                transform=ax.get_yaxis_transform(),
+            )
+            continue
+        est = float(row["estimate"]) * st.scale
+        lo = float(row["conf_low"]) * st.scale
+        hi = float(row["conf_high"]) * st.scale
+        flagged = str(row["status"]) == "flagged"
+        ax.errorbar(
+            est,
+            y,
+            xerr=[[est - lo], [hi - est]],
+            fmt=marker,
+            color=colour,
+            markerfacecolor="white" if flagged else colour,
+            linestyle="none",
+            label=st.legend if first else None,
+        )
+        first = False
+        if flagged:
+            ax.annotate(
+                "†",
+                (hi, y),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+            )
 
 
 #: Cell colour and text colour of each Monte Carlo verdict (colour-blind-safe, distinct in grey).
@@ -943,25 +972,7 @@ def build_effects_figure(
     upstream
         The check record of ``estimates.csv`` (the fit stage gated the rows).
     """
-    rows = []
-    for model, label in models.items():
-        sub = estimates[
-            (estimates["model"] == model) & (estimates["term"] == estimates["exposure"])
-        ]
-        if sub.empty:
-            raise DisclosureError(
-                f"figure {name!r}: model {model!r} has no exposure row in the estimates table"
-            )
-        row = sub.iloc[0].to_dict()
-        row["label"] = label
-        row["truth"] = float(truth[model]) if truth and model in truth else np.nan
-        rows.append(row)
-    effects = pd.DataFrame(rows)
-    if "status" not in effects.columns:
-        effects["status"] = "published"
-    for col in ("conf_level", "estimand"):
-        if col not in effects.columns:
-            raise DisclosureError(f"figure {name!r}: the estimates table has no {col} column")
+    effects = _effect_rows(estimates, models, truth, name)
     record = disclose(Regressions(effects, name, upstream=upstream), policy).record
     shown = effects[effects["status"] != "suppressed"]
     has_truth = bool(shown["truth"].notna().any())
@@ -982,13 +993,99 @@ def build_effects_figure(
         title=title,
         interval_label=f"Estimate and {level_txt.text} CI" if level_txt else "Estimate",
     )
+    head_values = _effects_head_values(effects.iloc[0], title, title_path)
+    parts: list[Text | None] = []
+    if level_txt is not None:
+        parts.append(fill(CAPTIONS["effects.head"], level=level_txt, **head_values))
+    parts += [_effect_estimand_note(r) for _, r in effects.iterrows()]
+    if has_truth:
+        parts.append(fill(CAPTIONS["effects.truth"]))
+    sizes = listing(
+        [
+            fill(
+                CAPTIONS["effects.size"],
+                model=_model_label(r),
+                n=count(
+                    r["n_obs"],
+                    "models/estimates.csv",
+                    row={"model": r["model"], "term": r["term"]},
+                    column="n_obs",
+                ),
+            )
+            for _, r in shown.iterrows()
+        ]
+    )
+    parts.append(fill(CAPTIONS["effects.source"], source=_param(source, "source"), sizes=sizes))
+    caption = join(parts)
+    items = [_effect_alt_item(r) for _, r in effects.iterrows()]
+    alt = fill(CAPTIONS["alt.effects"], items=listing(items, "; "))
+    numbers: dict[str, float] = {}
+    for _, r in effects.iterrows():
+        for col in ("estimate", "conf_low", "conf_high", "truth"):
+            numbers[f"{r['model']}.{col}"] = float(r[col])
+    keep = [c for c in _EFFECT_COLUMNS if c in effects.columns]
+    return _exhibit(name, title, fig, caption, alt, effects[keep], record, numbers)
 
-    def label_of(r: Any) -> Traced:
-        return _param(r["label"], "model_label", model=r["model"])
 
-    first = effects.iloc[0]
+#: Columns of an effects figure's data, in order (those present are kept).
+_EFFECT_COLUMNS = (
+    "model",
+    "label",
+    "outcome",
+    "exposure",
+    "term",
+    "estimand",
+    "estimate",
+    "std_error",
+    "conf_low",
+    "conf_high",
+    "conf_level",
+    "p_value",
+    "n_obs",
+    "n_psu",
+    "truth",
+    "status",
+)
+
+
+def _effect_rows(
+    estimates: pd.DataFrame,
+    models: Mapping[str, str],
+    truth: Mapping[str, float] | None,
+    name: str,
+) -> pd.DataFrame:
+    """The exposure row of each model, in display order, with its label and true value."""
+    rows = []
+    for model, label in models.items():
+        sub = estimates[
+            (estimates["model"] == model) & (estimates["term"] == estimates["exposure"])
+        ]
+        if sub.empty:
+            raise DisclosureError(
+                f"figure {name!r}: model {model!r} has no exposure row in the estimates table"
+            )
+        row = sub.iloc[0].to_dict()
+        row["label"] = label
+        row["truth"] = float(truth[model]) if truth and model in truth else np.nan
+        rows.append(row)
+    effects = pd.DataFrame(rows)
+    if "status" not in effects.columns:
+        effects["status"] = "published"
+    for col in ("conf_level", "estimand"):
+        if col not in effects.columns:
+            raise DisclosureError(f"figure {name!r}: the estimates table has no {col} column")
+    return effects
+
+
+def _model_label(r: Any) -> Traced:
+    """A model's display label, traced to its parameter."""
+    return _param(r["label"], "model_label", model=r["model"])
+
+
+def _effects_head_values(first: Any, title: str, title_path: str) -> dict[str, Traced | Text | str]:
+    """Title, exposure and outcome phrases of the caption's head (read from the first row)."""
     at_first = {"row": {"model": first["model"], "term": first["term"]}}
-    head_values: dict[str, Traced | Text | str] = {
+    return {
         "title": traced_text(title, "params.yaml", path=title_path),
         "exposure": Traced(
             _named(str(first["exposure"])),
@@ -1005,98 +1102,48 @@ def build_effects_figure(
             "phrase",  # the column's declared label, named after the column it was read from
         ),
     }
-    parts: list[Text | None] = []
-    if level_txt is not None:
-        parts.append(fill(CAPTIONS["effects.head"], level=level_txt, **head_values))
-    for _, r in effects.iterrows():
-        if r["status"] == "suppressed":
-            parts.append(fill(CAPTIONS["effects.suppressed"], model=label_of(r)))
-        else:
-            parts.append(
-                fill(
-                    CAPTIONS["effects.estimand"],
-                    model=label_of(r),
-                    estimand=translate(
-                        ESTIMAND_PHRASES.get(str(r["estimand"]), str(r["estimand"])),
-                        context=f"estimand:{r['estimand']}",
-                    ),
-                )
-            )
-    if has_truth:
-        parts.append(fill(CAPTIONS["effects.truth"]))
-    sizes = listing(
-        [
-            fill(
-                CAPTIONS["effects.size"],
-                model=label_of(r),
-                n=count(
-                    r["n_obs"],
-                    "models/estimates.csv",
-                    row={"model": r["model"], "term": r["term"]},
-                    column="n_obs",
-                ),
-            )
-            for _, r in shown.iterrows()
-        ]
+
+
+def _effect_estimand_note(r: Any) -> Text:
+    """The caption's note on one model: its estimand, or that it is suppressed."""
+    if r["status"] == "suppressed":
+        return fill(CAPTIONS["effects.suppressed"], model=_model_label(r))
+    return fill(
+        CAPTIONS["effects.estimand"],
+        model=_model_label(r),
+        estimand=translate(
+            ESTIMAND_PHRASES.get(str(r["estimand"]), str(r["estimand"])),
+            context=f"estimand:{r['estimand']}",
+        ),
     )
-    parts.append(fill(CAPTIONS["effects.source"], source=_param(source, "source"), sizes=sizes))
-    caption = join(parts)
-    items = []
-    for _, r in effects.iterrows():
-        if r["status"] == "suppressed":
-            items.append(fill(CAPTIONS["alt.effect_suppressed"], model=label_of(r)))
-            continue
-        vals: dict[str, Traced | Text | str] = {
-            "model": label_of(r),
-            "estimate": _pp_entry(r, "estimate"),
-            "low": _pp_entry(r, "conf_low"),
-            "high": _pp_entry(r, "conf_high"),
-            "level": level(
-                r["conf_level"],
-                "models/estimates.csv",
-                row={"model": r["model"], "term": r["term"]},
-                column="conf_level",
-            ),
-        }
-        if np.isfinite(r["truth"]):
-            vals["truth"] = pp(
-                r["truth"],
-                "validation/validation.csv",
-                row={"model": r["model"]},
-                column="truth",
-                signed=True,
-            )
-            items.append(fill(CAPTIONS["alt.effect_truth"], **vals))
-        else:
-            items.append(fill(CAPTIONS["alt.effect"], **vals))
-    alt = fill(CAPTIONS["alt.effects"], items=listing(items, "; "))
-    numbers: dict[str, float] = {}
-    for _, r in effects.iterrows():
-        for col in ("estimate", "conf_low", "conf_high", "truth"):
-            numbers[f"{r['model']}.{col}"] = float(r[col])
-    keep = [
-        c
-        for c in (
-            "model",
-            "label",
-            "outcome",
-            "exposure",
-            "term",
-            "estimand",
-            "estimate",
-            "std_error",
-            "conf_low",
-            "conf_high",
-            "conf_level",
-            "p_value",
-            "n_obs",
-            "n_psu",
-            "truth",
-            "status",
+
+
+def _effect_alt_item(r: Any) -> Text:
+    """One model's estimate and interval (and true value) in the alt text."""
+    if r["status"] == "suppressed":
+        return fill(CAPTIONS["alt.effect_suppressed"], model=_model_label(r))
+    vals: dict[str, Traced | Text | str] = {
+        "model": _model_label(r),
+        "estimate": _pp_entry(r, "estimate"),
+        "low": _pp_entry(r, "conf_low"),
+        "high": _pp_entry(r, "conf_high"),
+        "level": level(
+            r["conf_level"],
+            "models/estimates.csv",
+            row={"model": r["model"], "term": r["term"]},
+            column="conf_level",
+        ),
+    }
+    if np.isfinite(r["truth"]):
+        vals["truth"] = pp(
+            r["truth"],
+            "validation/validation.csv",
+            row={"model": r["model"]},
+            column="truth",
+            signed=True,
         )
-        if c in effects.columns
-    ]
-    return _exhibit(name, title, fig, caption, alt, effects[keep], record, numbers)
+        return fill(CAPTIONS["alt.effect_truth"], **vals)
+    return fill(CAPTIONS["alt.effect"], **vals)
 
 
 def build_targeting_figure(
@@ -1137,6 +1184,55 @@ def build_targeting_figure(
     >>> "95% village-bootstrap band, B = 500" in ex.caption
     True
     """
+    c, record = _gate_targeting_curve(curve, policy, name=name, upstream_record=upstream_record)
+    title = "Targeting support with the risk-screening model"
+    has_band = {"conf_low", "conf_high"} <= set(c.columns) and band_level is not None
+    src = metrics_source
+    band_lev = level(band_level, src, path="settings.ci_level") if band_level is not None else None
+    b = count(n_bootstrap, src, path="design.n_bootstrap") if n_bootstrap else None
+    head_lev = band_lev
+    fig = plot_targeting_curve(
+        c,
+        title=title,
+        headline=headline,
+        band_label=f"{band_lev.text} village-bootstrap band" if band_lev else "Band",
+        headline_label=(
+            f"Top {pct(headline['share_served'], src).text} served"
+            + (f" ({head_lev.text} CI)" if head_lev else "")
+        )
+        if headline is not None
+        else None,
+    )
+    band = (band_lev, b) if has_band and band_lev is not None and b is not None else None
+    parts: list[Text | None] = [fill(CAPTIONS["targeting.head"], title=title)]
+    if band is not None:
+        parts.append(fill(CAPTIONS["targeting.band"], level=band[0], b=band[1]))
+    if n_households:
+        parts.append(
+            fill(
+                CAPTIONS["targeting.source"],
+                source=_param(source, "source"),
+                n=count(n_households, src, path="design.n_households"),
+            )
+        )
+    else:
+        parts.append(fill(CAPTIONS["targeting.source_no_n"], source=_param(source, "source")))
+    caption = join(parts)
+    alt = _targeting_alt(band, headline, head_lev, src)
+    numbers: dict[str, float] = {}
+    if headline is not None:
+        numbers = {f"headline.{k}": float(v) for k, v in headline.items()}
+    return _exhibit(name, title, fig, caption, alt, c, record, numbers)
+
+
+def _gate_targeting_curve(
+    curve: pd.DataFrame,
+    policy: DisclosurePolicy,
+    *,
+    name: str,
+    upstream_record: Mapping[str, Any] | None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Gate the curve's points on their counts, or check the risk stage's suppression."""
     c = curve.copy()
     prior = (
         c["is_suppressed"].astype(bool)
@@ -1162,58 +1258,33 @@ def build_targeting_figure(
         assert gated.table is not None
         c["is_suppressed"] = (gated.table["status"] == "suppressed").to_numpy() | prior.to_numpy()
         c.loc[c["is_suppressed"], value_cols] = np.nan
-        record = gated.record
-        c = c.drop(columns=["n_served", "n_reached"])
-    else:
-        if "is_suppressed" not in c.columns or upstream_record is None:
-            raise DisclosureError(
-                f"figure {name!r}: the targeting curve has no counts, no is_suppressed column or "
-                "no check record of the risk stage, so it cannot be shown to be safe"
-            )
-        leaked = c.loc[prior, value_cols].notna().any(axis=1)
-        if leaked.any():
-            raise DisclosureError(f"figure {name!r}: a suppressed curve point carries a value")
-        record = disclose(
-            Curve(c, name, value_columns=value_cols, upstream=[upstream_record]), policy
-        ).record
-    title = "Targeting support with the risk-screening model"
-    has_band = {"conf_low", "conf_high"} <= set(c.columns) and band_level is not None
-    src = metrics_source
-    band_lev = level(band_level, src, path="settings.ci_level") if band_level is not None else None
-    b = count(n_bootstrap, src, path="design.n_bootstrap") if n_bootstrap else None
-    head_lev = band_lev
-    fig = plot_targeting_curve(
-        c,
-        title=title,
-        headline=headline,
-        band_label=f"{band_lev.text} village-bootstrap band" if band_lev else "Band",
-        headline_label=(
-            f"Top {pct(headline['share_served'], src).text} served"
-            + (f" ({head_lev.text} CI)" if head_lev else "")
+        return c.drop(columns=["n_served", "n_reached"]), gated.record
+    if "is_suppressed" not in c.columns or upstream_record is None:
+        raise DisclosureError(
+            f"figure {name!r}: the targeting curve has no counts, no is_suppressed column or "
+            "no check record of the risk stage, so it cannot be shown to be safe"
         )
-        if headline is not None
-        else None,
-    )
-    parts: list[Text | None] = [fill(CAPTIONS["targeting.head"], title=title)]
-    if has_band and band_lev is not None and b is not None:
-        parts.append(fill(CAPTIONS["targeting.band"], level=band_lev, b=b))
-    if n_households:
-        parts.append(
-            fill(
-                CAPTIONS["targeting.source"],
-                source=_param(source, "source"),
-                n=count(n_households, src, path="design.n_households"),
-            )
-        )
-    else:
-        parts.append(fill(CAPTIONS["targeting.source_no_n"], source=_param(source, "source")))
-    caption = join(parts)
+    leaked = c.loc[prior, value_cols].notna().any(axis=1)
+    if leaked.any():
+        raise DisclosureError(f"figure {name!r}: a suppressed curve point carries a value")
+    record = disclose(
+        Curve(c, name, value_columns=value_cols, upstream=[upstream_record]), policy
+    ).record
+    return c, record
+
+
+def _targeting_alt(
+    band: tuple[Traced, Traced] | None,
+    headline: Mapping[str, float] | None,
+    head_lev: Traced | None,
+    src: str,
+) -> Text:
+    """The targeting figure's alt text: the curve (with its band) and the headline point."""
     alt_parts: list[Text | None] = [
-        fill(CAPTIONS["alt.targeting_band"], level=band_lev, b=b)
-        if has_band and band_lev is not None and b is not None
+        fill(CAPTIONS["alt.targeting_band"], level=band[0], b=band[1])
+        if band is not None
         else fill(CAPTIONS["alt.targeting"])
     ]
-    numbers: dict[str, float] = {}
     if headline is not None:
         values: dict[str, Traced | Text | str] = {
             "served": pct(headline["share_served"], src, path="settings.top_share"),
@@ -1225,6 +1296,4 @@ def build_targeting_figure(
             alt_parts.append(fill(CAPTIONS["alt.targeting_headline"], level=head_lev, **values))
         else:
             alt_parts.append(fill(CAPTIONS["alt.targeting_headline_no_level"], **values))
-    if headline is not None:
-        numbers = {f"headline.{k}": float(v) for k, v in headline.items()}
-    return _exhibit(name, title, fig, caption, join(alt_parts), c, record, numbers)
+    return join(alt_parts)

@@ -110,6 +110,24 @@ def render_index(
     >>> "<h1>" in page
     True
     """
+    out = _page_head(title, notice)
+    out.append(_start_section(reports, brief))
+    if identity is not None:
+        out.append(_data_paragraph(identity))
+    out += _figures_section(figures)
+    out += _provenance_section(provenance)
+    if brief is not None:
+        out.append(_brief_table(brief))
+    if reach is not None:
+        out += _reach_section(reach)
+    out += _reports_table(reports)
+    out += _figures_table(figures)
+    out.append("</table></div></details></main></body></html>")
+    return "\n".join(out) + "\n"
+
+
+def _page_head(title: str, notice: str | None) -> list[str]:
+    """The document head, the title and the notice."""
     e = html.escape
     out = [
         "<!DOCTYPE html>",
@@ -120,6 +138,12 @@ def render_index(
     ]
     if notice:
         out.append(f'<p class="note">{e(notice)}</p>')
+    return out
+
+
+def _start_section(reports: Sequence[Mapping[str, Any]], brief: Mapping[str, Any] | None) -> str:
+    """'Start here': the brief (and its translations), then the reports in order."""
+    e = html.escape
     start = []
     if brief is not None:
         start.append(
@@ -139,15 +163,18 @@ def render_index(
             + (f": {e(str(r['description']))}" if r.get("description") else "")
             + "</li>"
         )
-    out.append(
+    return (
         "<h2>Start here</h2><p>Read the policy brief first; the reports, in this order, show "
         "the tables and figures behind it (code is folded under each exhibit, one click "
         "away). Every exhibit passed the disclosure control.</p>"
         f'<ol class="start">{"".join(start)}</ol>'
     )
-    if identity is not None:
-        out.append(_data_paragraph(identity))
-    out.append('<h2>Figures</h2><div class="figs">')
+
+
+def _figures_section(figures: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The figure thumbnails with their captions and file links."""
+    e = html.escape
+    out = ['<h2>Figures</h2><div class="figs">']
     for f in figures:
         name = e(f["name"])
         out.append(
@@ -159,7 +186,13 @@ def render_index(
             "</figcaption></figure>"
         )
     out.append("</div>")
-    out += [
+    return out
+
+
+def _provenance_section(provenance: Mapping[str, Any]) -> list[str]:
+    """The run's provenance line and the opening of the per-exhibit details."""
+    e = html.escape
+    return [
         "<h2>Provenance</h2>",
         f"<p>Package <code>ctip_research {e(str(provenance['package_version']))}</code>, code "
         f"<code>{e(str(provenance['code_sha256'])[:12])}</code>, parameters hash "
@@ -168,21 +201,28 @@ def render_index(
         "<details><summary>Stage, parameters hash and data hashes behind every exhibit, with "
         "its disclosure record</summary>",
     ]
-    if brief is not None:
-        out.append(
-            '<div class="wrap"><table><tr><th>brief</th><th>stage</th><th>params hash</th>'
-            "<th>data (sha256)</th></tr>"
-            f'<tr><td><a href="{e(brief["pdf"])}">PDF</a> · '
-            f'<a href="{e(brief["disclosure"])}">disclosure record</a></td>'
-            f"<td><code>ctip brief</code></td><td><code>{e(str(brief['params_hash']))}</code></td>"
-            f"<td>{_hashes(brief['inputs'])}</td></tr></table></div>"
-        )
-    if reach is not None:
-        out += _reach_section(reach)
-    out.append(
+
+
+def _brief_table(brief: Mapping[str, Any]) -> str:
+    """The brief's stage, parameters hash and data hashes."""
+    e = html.escape
+    return (
+        '<div class="wrap"><table><tr><th>brief</th><th>stage</th><th>params hash</th>'
+        "<th>data (sha256)</th></tr>"
+        f'<tr><td><a href="{e(brief["pdf"])}">PDF</a> · '
+        f'<a href="{e(brief["disclosure"])}">disclosure record</a></td>'
+        f"<td><code>ctip brief</code></td><td><code>{e(str(brief['params_hash']))}</code></td>"
+        f"<td>{_hashes(brief['inputs'])}</td></tr></table></div>"
+    )
+
+
+def _reports_table(reports: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Each report's tables, stage, parameters hash and data hashes."""
+    e = html.escape
+    out = [
         '<div class="wrap"><table><tr><th>report</th><th>tables (suppressed cells)</th>'
         "<th>stage</th><th>params hash</th><th>data (sha256)</th></tr>"
-    )
+    ]
     for r in reports:
         out.append(
             f'<tr><td><a href="{e(r["href"])}">{e(r["title"])}</a> · '
@@ -192,14 +232,19 @@ def render_index(
             f"<td>{_hashes(r['inputs'])}</td></tr>"
         )
     out.append("</table></div>")
-    out.append(
+    return out
+
+
+def _figures_table(figures: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Each figure's stage, parameters hash and data hashes (the table closed by the caller)."""
+    e = html.escape
+    out = [
         '<div class="wrap"><table><tr><th>figure</th><th>stage</th><th>params hash</th>'
         "<th>data (sha256)</th></tr>"
-    )
+    ]
     for f in figures:
         out.append(
             f"<tr><td>{e(f['title'])}</td><td><code>ctip {e(f.get('stage', 'figures'))}</code></td>"
             f"<td><code>{e(str(f['params_hash']))}</code></td><td>{_hashes(f['inputs'])}</td></tr>"
         )
-    out.append("</table></div></details></main></body></html>")
-    return "\n".join(out) + "\n"
+    return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -117,58 +118,106 @@ def summarise_by(
     missing = [c for c in needed if c not in data.columns]
     if missing:
         raise DisclosureError(f"summarise_by: missing column(s) {missing}")
-    y_raw = data[value]
-    if kind == "share":
-        y = pd.to_numeric(y_raw.astype("Float64"), errors="coerce").to_numpy(
-            dtype=float, na_value=np.nan
-        )
-    else:
-        y = pd.to_numeric(y_raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    w = pd.to_numeric(data[weight], errors="coerce").to_numpy(dtype=float)
-    h = data[stratum].astype(str).to_numpy()
-    j = (data[stratum].astype(str) + "|" + data[psu].astype(str)).to_numpy()
-    labels = {d: data[d].astype(str).to_numpy() for d in by}
-    n_psu = len(np.unique(j))
-    n_strata = len(np.unique(h))
+    des = _SummaryDesign.build(
+        data, by, value=value, kind=kind, weight=weight, stratum=stratum, psu=psu
+    )
+    n_psu = len(np.unique(des.j))
+    n_strata = len(np.unique(des.h))
     dfree = max(n_psu - n_strata, 1)
     tcrit = float(stats.t.ppf(0.5 + conf_level / 2, dfree))
 
-    levels = {d: sorted(pd.unique(labels[d])) for d in by}
+    levels = {d: sorted(pd.unique(des.labels[d])) for d in by}
     options = [[*levels[d], total_label] if margins else levels[d] for d in by]
     rows = []
     for combo in itertools.product(*options):
         mask = np.ones(len(data), dtype=bool)
         for d, lab in zip(by, combo, strict=True):
             if lab != total_label:
-                mask &= labels[d] == lab
-        valid = mask & ~np.isnan(y)
-        est, se = domain_mean(y, mask, w, h, j)
+                mask &= des.labels[d] == lab
         row: dict[str, object] = dict(zip(by, combo, strict=True))
         row.update(
-            estimate=est,
-            std_error=se,
-            conf_low=est - tcrit * se,
-            conf_high=est + tcrit * se,
-            conf_level=conf_level,
-            kind=kind,
-            n_denominator=int(valid.sum()),
-            n_psu=len(np.unique(j[valid])),
-            is_trafficking=is_trafficking,
+            _cell_values(
+                des, mask, tcrit, conf_level=conf_level, kind=kind, is_trafficking=is_trafficking
+            )
         )
-        if kind == "share":
-            row["n_numerator"] = int((valid & (y > 0)).sum())
-        elif kind == "money":
-            amounts = np.sort(np.abs(y[valid]))[::-1]
-            row["n_numerator"] = int((amounts > 0).sum())
-            row["top1_value"] = float(amounts[0]) if len(amounts) else 0.0
-            row["top2_value"] = float(amounts[1]) if len(amounts) > 1 else 0.0
-            row["total_value"] = float(amounts.sum())
-        else:
-            row["n_numerator"] = np.nan
         rows.append(row)
     out = pd.DataFrame(rows)
     out["n_numerator"] = out["n_numerator"].astype("float64")
     return out
+
+
+@dataclass(frozen=True)
+class _SummaryDesign:
+    """The summarised value, weights, strata, PSU keys and group labels as arrays."""
+
+    y: np.ndarray
+    w: np.ndarray
+    h: np.ndarray
+    j: np.ndarray
+    labels: dict[str, np.ndarray]
+
+    @classmethod
+    def build(
+        cls,
+        data: pd.DataFrame,
+        by: Sequence[str],
+        *,
+        value: str,
+        kind: SummaryKind,
+        weight: str,
+        stratum: str,
+        psu: str,
+    ) -> _SummaryDesign:
+        """Read the arrays from ``data`` (a share's value as 0/1 with missing as NaN)."""
+        y_raw = data[value]
+        if kind == "share":
+            y = pd.to_numeric(y_raw.astype("Float64"), errors="coerce").to_numpy(
+                dtype=float, na_value=np.nan
+            )
+        else:
+            y = pd.to_numeric(y_raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        w = pd.to_numeric(data[weight], errors="coerce").to_numpy(dtype=float)
+        h = data[stratum].astype(str).to_numpy()
+        j = (data[stratum].astype(str) + "|" + data[psu].astype(str)).to_numpy()
+        labels = {d: data[d].astype(str).to_numpy() for d in by}
+        return cls(y, w, h, j, labels)
+
+
+def _cell_values(
+    des: _SummaryDesign,
+    mask: np.ndarray,
+    tcrit: float,
+    *,
+    conf_level: float,
+    kind: SummaryKind,
+    is_trafficking: bool,
+) -> dict[str, object]:
+    """Estimate, interval, counts (and for money the dominance inputs) of one cell."""
+    y, j = des.y, des.j
+    valid = mask & ~np.isnan(y)
+    est, se = domain_mean(y, mask, des.w, des.h, j)
+    row: dict[str, object] = {
+        "estimate": est,
+        "std_error": se,
+        "conf_low": est - tcrit * se,
+        "conf_high": est + tcrit * se,
+        "conf_level": conf_level,
+        "kind": kind,
+        "n_denominator": int(valid.sum()),
+        "n_psu": len(np.unique(j[valid])),
+        "is_trafficking": is_trafficking,
+    }
+    if kind == "share":
+        row["n_numerator"] = int((valid & (y > 0)).sum())
+    elif kind == "money":
+        amounts = np.sort(np.abs(y[valid]))[::-1]
+        row["n_numerator"] = int((amounts > 0).sum())
+        row["top1_value"] = float(amounts[0]) if len(amounts) else 0.0
+        row["top2_value"] = float(amounts[1]) if len(amounts) > 1 else 0.0
+        row["total_value"] = float(amounts.sum())
+    else:
+        row["n_numerator"] = np.nan
+    return row
 
 
 def risk_metric_cells(

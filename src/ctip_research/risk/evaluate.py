@@ -451,23 +451,160 @@ def evaluate_classifier(
     --------
     See ``tests/unit/test_risk_evaluate.py`` and :func:`ctip_research.stages.risk.run_risk`.
     """
-    y_arr = np.asarray(y, dtype=np.float64)
-    w_arr = np.asarray(weight, dtype=np.float64)
-    s_arr = cv.scores
-    _arrays(y_arr, s_arr, w_arr)
+    scored = _Scored.build(cv, y, weight, subgroups)
+    design = _psu_design(psu, stratum)
+    share_arr = np.asarray(shares, dtype=np.float64)
+    point = _point_metrics(scored, top_share, share_arr)
+    band = _bootstrap_intervals(
+        scored,
+        design,
+        top_share=top_share,
+        shares=share_arr,
+        seed=seed,
+        n_bootstrap=n_bootstrap,
+        ci_level=ci_level,
+        n_jobs=n_jobs,
+        scheduler=scheduler,
+    )
+    policy = policy or DisclosurePolicy()
+    counts, table, cells_record = _cell_table(scored, point, band, policy)
+    curves = _gated_curves(
+        scored, counts, band, policy, shares=shares, n_bins=n_bins, n_bins_subgroup=n_bins_subgroup
+    )
+    importance = _cell_importance(
+        cv, X, scored, curves.suppressed_keys, n_repeats=n_permutation_repeats, seed=seed
+    )
+    return RiskEvaluation(
+        classifier=classifier,
+        design=_design_counts(scored.y, design, cv, n_bootstrap),
+        cells=table,
+        reliability=curves.reliability,
+        targeting=curves.targeting,
+        importance=importance,
+        settings=_settings(top_share, ci_level, policy),
+        records={"subgroup_cells": cells_record, **curves.records},
+    )
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """Subgroup cells, score ranks, outcome, scores and weights passed between the steps."""
+
+    cells: _Cells
+    inv: np.ndarray
+    n_levels: int
+    y: np.ndarray
+    s: np.ndarray
+    w: np.ndarray
+
+    @classmethod
+    def build(
+        cls,
+        cv: CrossValidation,
+        y: Sequence[int] | np.ndarray,
+        weight: Sequence[float] | np.ndarray,
+        subgroups: pd.DataFrame | None,
+    ) -> _Scored:
+        """Check the arrays and index the subgroup cells and the score ranks."""
+        y_arr = np.asarray(y, dtype=np.float64)
+        w_arr = np.asarray(weight, dtype=np.float64)
+        s_arr = cv.scores
+        _arrays(y_arr, s_arr, w_arr)
+        cells = _Cells.build(
+            None if subgroups is None else subgroups.reset_index(drop=True), y_arr.size
+        )
+        inv, n_levels = _rank_levels(s_arr)
+        return cls(cells, inv, n_levels, y_arr, s_arr, w_arr)
+
+
+def _settings(top_share: float, ci_level: float, policy: DisclosurePolicy) -> dict[str, float]:
+    """The evaluation's headline share, interval level and minimum cell count."""
+    return {
+        "top_share": float(top_share),
+        "ci_level": float(ci_level),
+        "min_cell_count": float(policy.min_cell_count),
+    }
+
+
+def _psu_design(psu: Sequence[Any] | pd.Series, stratum: Sequence[Any] | pd.Series) -> _PsuDesign:
+    """The PSU and stratum keys of each household for the Rao-Wu bootstrap."""
     psu_arr = pd.Series(psu).to_numpy()
     stratum_arr = pd.Series(stratum).to_numpy()
-    cells = _Cells.build(
-        None if subgroups is None else subgroups.reset_index(drop=True), y_arr.size
-    )
-    inv, n_levels = _rank_levels(s_arr)
-    design = _PsuDesign.build(pd.Series(psu_arr), pd.Series(stratum_arr))
+    return _PsuDesign.build(pd.Series(psu_arr), pd.Series(stratum_arr))
 
-    share_arr = np.asarray(shares, dtype=np.float64)
+
+def _point_metrics(scored: _Scored, top_share: float, share_arr: np.ndarray) -> np.ndarray:
+    """The metrics of every cell on the full sample (no targeting curve)."""
+    sc = scored
     point, _ = _all_cell_metrics(
-        cells, inv, n_levels, y_arr, s_arr, w_arr, top_share=top_share, shares=share_arr[:0]
+        sc.cells, sc.inv, sc.n_levels, sc.y, sc.s, sc.w, top_share=top_share, shares=share_arr[:0]
     )
+    return point
 
+
+@dataclass(frozen=True)
+class _Curves:
+    """Gated reliability and targeting curves, their check records and the suppressed cells."""
+
+    reliability: pd.DataFrame
+    targeting: pd.DataFrame
+    records: dict[str, dict[str, Any]]
+    suppressed_keys: set[tuple[Any, Any]]
+
+
+def _gated_curves(
+    scored: _Scored,
+    counts: pd.DataFrame,
+    band: _Band,
+    policy: DisclosurePolicy,
+    *,
+    shares: Sequence[float],
+    n_bins: int,
+    n_bins_subgroup: int,
+) -> _Curves:
+    """Reliability and targeting curves per cell, gated, blanked where a cell is suppressed."""
+    reliability, targeting = _subgroup_curves(
+        scored.cells,
+        scored.y,
+        scored.s,
+        scored.w,
+        shares=shares,
+        n_bins=n_bins,
+        n_bins_subgroup=n_bins_subgroup,
+    )
+    records = _gate_curves(reliability, targeting, policy)
+    targeting = targeting.drop(columns=["n_positive"])
+    suppressed_keys = {(r.subgroup, r.group) for r in counts.itertuples() if bool(r.is_suppressed)}
+    _blank_suppressed_cells(reliability, targeting, suppressed_keys)
+    _insert_targeting_band(targeting, band)
+    return _Curves(reliability, targeting, records, suppressed_keys)
+
+
+@dataclass(frozen=True)
+class _Band:
+    """Bootstrap intervals and standard errors of the cell metrics and the targeting curve."""
+
+    low: np.ndarray
+    high: np.ndarray
+    se: np.ndarray
+    curve_low: np.ndarray
+    curve_high: np.ndarray
+
+
+def _bootstrap_intervals(
+    scored: _Scored,
+    design: _PsuDesign,
+    *,
+    top_share: float,
+    shares: np.ndarray,
+    seed: int,
+    n_bootstrap: int,
+    ci_level: float,
+    n_jobs: int,
+    scheduler: str | None,
+) -> _Band:
+    """Run the Rao-Wu bootstrap in chunks and take percentile intervals of its replicates."""
+    sc = scored
     seed_seq = np.random.SeedSequence([seed, 1])
     boot_seeds = seed_seq.spawn(n_bootstrap)
     local = is_local(scheduler)
@@ -476,7 +613,7 @@ def evaluate_classifier(
     results = map_tasks(
         _bootstrap_chunk,
         [
-            (chunk, design, cells, inv, n_levels, y_arr, s_arr, w_arr, top_share, share_arr)
+            (chunk, design, sc.cells, sc.inv, sc.n_levels, sc.y, sc.s, sc.w, top_share, shares)
             for chunk in chunks
         ],
         scheduler=scheduler,
@@ -486,8 +623,8 @@ def evaluate_classifier(
         progress=not local,
     )
     # restore replicate order (chunk i holds replicates i, i + n_chunks, ...)
-    reps = np.empty((n_bootstrap, len(cells.keys), len(METRICS)))
-    curve_reps = np.empty((n_bootstrap, len(cells.keys), share_arr.size))
+    reps = np.empty((n_bootstrap, len(sc.cells.keys), len(METRICS)))
+    curve_reps = np.empty((n_bootstrap, len(sc.cells.keys), shares.size))
     for i, (res, curve_res) in enumerate(results):
         reps[i::n_chunks] = res
         curve_reps[i::n_chunks] = curve_res
@@ -500,7 +637,14 @@ def evaluate_classifier(
         se = np.nanstd(reps, axis=0, ddof=1)
         curve_low = np.nanquantile(curve_reps, alpha, axis=0)
         curve_high = np.nanquantile(curve_reps, 1.0 - alpha, axis=0)
+    return _Band(low, high, se, curve_low, curve_high)
 
+
+def _cell_table(
+    scored: _Scored, point: np.ndarray, band: _Band, policy: DisclosurePolicy
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Gate the subgroup cells; return their counts, the metrics table and the gate's record."""
+    cells, y_arr = scored.cells, scored.y
     counts = pd.DataFrame(
         {
             "subgroup": [k[0] for k in cells.keys],
@@ -510,7 +654,6 @@ def evaluate_classifier(
             "n_negative": [int(i.size - y_arr[i].sum()) for i in cells.index],
         }
     )
-    policy = policy or DisclosurePolicy()
     cell_sup, cells_record = _gate(
         counts,
         policy,
@@ -524,23 +667,22 @@ def evaluate_classifier(
     table = counts.copy()
     metric_cols: list[str] = []
     for j, m in enumerate(METRICS):
-        for col, values in ((m, point), (f"{m}_low", low), (f"{m}_high", high), (f"{m}_se", se)):
+        for col, values in (
+            (m, point),
+            (f"{m}_low", band.low),
+            (f"{m}_high", band.high),
+            (f"{m}_se", band.se),
+        ):
             table[col] = values[:, j]
             metric_cols.append(col)
     table.loc[table["is_suppressed"], metric_cols] = np.nan
+    return counts, table, cells_record
 
-    reliability, targeting = _subgroup_curves(
-        cells,
-        y_arr,
-        s_arr,
-        w_arr,
-        shares=shares,
-        n_bins=n_bins,
-        n_bins_subgroup=n_bins_subgroup,
-    )
-    records = {"subgroup_cells": cells_record, **_gate_curves(reliability, targeting, policy)}
-    targeting = targeting.drop(columns=["n_positive"])
-    suppressed_keys = {(r.subgroup, r.group) for r in counts.itertuples() if bool(r.is_suppressed)}
+
+def _blank_suppressed_cells(
+    reliability: pd.DataFrame, targeting: pd.DataFrame, suppressed_keys: set[tuple[Any, Any]]
+) -> None:
+    """Mark the curves of suppressed cells suppressed and blank their values (in place)."""
     curve_values = {
         "reliability": ["mean_predicted", "observed_rate"],
         "targeting": ["share_reached", "share_reached_perfect", "precision"],
@@ -553,25 +695,45 @@ def evaluate_classifier(
         frame.loc[mask, "is_suppressed"] = True
         # a suppressed cell (also a complementary one) shows no curve value
         frame.loc[frame["is_suppressed"], curve_values[kind]] = np.nan
-    # pointwise percentile band of the targeting curve (rows: cells in order, then shares)
+
+
+def _insert_targeting_band(targeting: pd.DataFrame, band: _Band) -> None:
+    """Insert the pointwise percentile band after ``share_reached`` (in place)."""
+    # rows: cells in order, then shares
     pos = list(targeting.columns).index("share_reached") + 1
-    targeting.insert(pos, "conf_low", curve_low.ravel())
-    targeting.insert(pos + 1, "conf_high", curve_high.ravel())
+    targeting.insert(pos, "conf_low", band.curve_low.ravel())
+    targeting.insert(pos + 1, "conf_high", band.curve_high.ravel())
     targeting.loc[targeting["is_suppressed"], ["conf_low", "conf_high"]] = np.nan
 
-    if n_permutation_repeats > 0:
-        cell_map = {
-            k: i for k, i in zip(cells.keys, cells.index, strict=True) if k not in suppressed_keys
-        }
-        importance = permutation_importance_weighted(
-            cv, X, y_arr, w_arr, n_repeats=n_permutation_repeats, seed=seed, cells=cell_map
-        )
-    else:
-        importance = pd.DataFrame(
+
+def _cell_importance(
+    cv: CrossValidation,
+    X: pd.DataFrame,
+    scored: _Scored,
+    suppressed_keys: set[tuple[Any, Any]],
+    *,
+    n_repeats: int,
+    seed: int,
+) -> pd.DataFrame:
+    """Permutation importance per published cell (an empty table when ``n_repeats`` is 0)."""
+    if n_repeats <= 0:
+        return pd.DataFrame(
             columns=["subgroup", "group", "feature", "importance_mean", "importance_sd"]
         )
+    cells = scored.cells
+    cell_map = {
+        k: i for k, i in zip(cells.keys, cells.index, strict=True) if k not in suppressed_keys
+    }
+    return permutation_importance_weighted(
+        cv, X, scored.y, scored.w, n_repeats=n_repeats, seed=seed, cells=cell_map
+    )
 
-    counts_design = {
+
+def _design_counts(
+    y_arr: np.ndarray, design: _PsuDesign, cv: CrossValidation, n_bootstrap: int
+) -> dict[str, int]:
+    """Households, PSUs, strata, folds and replicates of the evaluation."""
+    return {
         "n_households": int(y_arr.size),
         "n_psu": design.n_psu,
         "n_strata": len(design.strata),
@@ -579,18 +741,3 @@ def evaluate_classifier(
         "n_folds": len(cv.folds),
         "n_bootstrap": int(n_bootstrap),
     }
-    settings = {
-        "top_share": float(top_share),
-        "ci_level": float(ci_level),
-        "min_cell_count": float(policy.min_cell_count),
-    }
-    return RiskEvaluation(
-        classifier=classifier,
-        design=counts_design,
-        cells=table,
-        reliability=reliability,
-        targeting=targeting,
-        importance=importance,
-        settings=settings,
-        records=records,
-    )
