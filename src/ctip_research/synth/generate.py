@@ -17,6 +17,11 @@ truth. The equations are documented in ``docs/synthetic.md``; in short, for hous
 
 Potential outcomes are evaluated with the same random draws and the exposure switched, which gives
 the true effects written to ``truth``.
+
+The steps pass typed state (``synth/state.py``): the fixed household draw (:class:`Households`),
+each wave's simulated arrays (:class:`WaveDraw`, from ``synth/wave.py``) and the programme and
+attrition (:class:`Assignment`); ``synth/tables.py`` and ``synth/truth.py`` turn them into the
+canonical tables and the ground truth.
 """
 
 from __future__ import annotations
@@ -133,7 +138,6 @@ def _bisect_logit(x: FloatArray, target: float) -> float:
 
 
 def _draw_roster(
-    p: SynthParams,
     s: Streams,
     size: np.ndarray,
     head_age: np.ndarray,
@@ -185,7 +189,7 @@ def _draw_households(p: SynthParams, s: Streams, key: str) -> Households:
         * np.where(border, p.effects.border_multiplier, 1.0)
         * np.where(pp, p.effects.phnom_penh_multiplier, 1.0)
     )
-    roster, n_eligible = _draw_roster(p, s, size, head_age_w1, head_female, urban)
+    roster, n_eligible = _draw_roster(s, size, head_age_w1, head_female, urban)
     raw_id = (frame["psu_id"] + "-" + frame["hh_in_psu"].map("{:02d}".format)).to_numpy(object)
     return Households(
         frame=frame,

@@ -219,7 +219,7 @@ class _DebtModel:
 # --------------------------------------------------------------------------------------------
 
 
-def _shocks(p: SynthParams, hh: Households, rng: np.random.Generator) -> dict[str, BoolArray]:
+def _draw_shocks(p: SynthParams, hh: Households, rng: np.random.Generator) -> dict[str, BoolArray]:
     """Climate, health and job-loss shocks of the reference year."""
     h = p.household
     n, dist = hh.n, hh.distress
@@ -234,12 +234,12 @@ def _shocks(p: SynthParams, hh: Households, rng: np.random.Generator) -> dict[st
     }
 
 
-def _migration_targets(p: SynthParams) -> FloatArray:
+def _province_migration_targets(p: SynthParams) -> FloatArray:
     """The international migration rate of each province (sorted codes)."""
     return np.array([p.provinces[k].intl_migration_rate for k in sorted(p.provinces)])
 
 
-def _continuing(
+def _draw_continuing(
     p: SynthParams, rng: np.random.Generator, prev: WaveDraw | None, avail: BoolArray, n: int
 ) -> BoolArray:
     """Households whose established migrants of the previous wave are still abroad.
@@ -262,16 +262,16 @@ def _continuing(
     return cont
 
 
-def _established(
+def _draw_established(
     p: SynthParams, hh: Households, rng: np.random.Generator, prev: WaveDraw | None
 ) -> _Established:
     """Established international migrants (pre-determined) and domestic migrants."""
     m = p.migration
     n, dist = hh.n, hh.distress
-    targets = _migration_targets(p)
+    targets = _province_migration_targets(p)
     avail = hh.n_eligible > 0
     x_s = m.distress_established_effect * dist
-    cont = _continuing(p, rng, prev, avail, n)
+    cont = _draw_continuing(p, rng, prev, avail, n)
     cont_f = cont.astype(float)
     avail_f = avail.astype(float)
 
@@ -291,7 +291,7 @@ def _established(
     return _Established(cont, est, n_est_intl, dom, dom.astype(np.int64), a_s)
 
 
-def _remittances(
+def _draw_remittances(
     p: SynthParams, rng: np.random.Generator, mig: _Established, n: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Remittances of established international migrants (per migrant, summed) and domestic."""
@@ -318,7 +318,7 @@ def _remittances(
     return rem_intl, rem_dom
 
 
-def _earned_by_source(
+def _draw_earned_income(
     p: SynthParams, hh: Households, rng: np.random.Generator
 ) -> tuple[FloatArray, FloatArray]:
     """Earned income and its split into farm, wages, business and other income (USD)."""
@@ -347,12 +347,12 @@ def _earned_by_source(
     return earned, earned[:, None] * shares
 
 
-def _income(
+def _draw_income(
     p: SynthParams, hh: Households, rng: np.random.Generator, t: int, mig: _Established
 ) -> _Income:
     """Income by source, reported rounded (wave 1 in riel, wave 2 in dollars)."""
-    rem_intl, rem_dom = _remittances(p, rng, mig, hh.n)
-    earned, parts = _earned_by_source(p, hh, rng)
+    rem_intl, rem_dom = _draw_remittances(p, rng, mig, hh.n)
+    earned, parts = _draw_earned_income(p, hh, rng)
     src = np.column_stack([parts, rem_intl + rem_dom])  # farm, wages, business, other, remit
     cur = "KHR" if t == 1 else "USD"
     step = 10_000.0 if t == 1 else 10.0
@@ -368,7 +368,7 @@ def _income(
     return _Income(earned, src_usd, income)
 
 
-def _mfi_takeup(
+def _draw_mfi_takeup(
     p: SynthParams,
     hh: Households,
     s: Streams,
@@ -413,7 +413,7 @@ def _earned_ref(p: SynthParams, hh: Households) -> FloatArray:
     return np.log(h.earned_income_median_usd) + np.log(h.urban_income_ratio) * hh.urban
 
 
-def _mfi_loans(
+def _draw_mfi_loans(
     p: SynthParams, hh: Households, rl: np.random.Generator, earned: FloatArray, year: int
 ) -> tuple[Episodes, np.ndarray]:
     """Potential MFI loans of every household; return them and the monthly instalments."""
@@ -446,7 +446,7 @@ def _mfi_loans(
     return loans, inst_mfi
 
 
-def _bank_loans(
+def _draw_bank_loans(
     p: SynthParams, hh: Households, rl: np.random.Generator, earned: FloatArray, year: int
 ) -> tuple[BoolArray, Episodes]:
     """Whether each household has a bank loan, and its potential bank loan."""
@@ -473,7 +473,9 @@ def _bank_loans(
     return bank, loans
 
 
-def _informal_loans(p: SynthParams, hh: Households, rl: np.random.Generator, year: int) -> Episodes:
+def _draw_informal_loans(
+    p: SynthParams, hh: Households, rl: np.random.Generator, year: int
+) -> Episodes:
     """The potential informal loan of every household."""
     c = p.credit
     n = hh.n
@@ -503,18 +505,18 @@ def _informal_loans(p: SynthParams, hh: Households, rl: np.random.Generator, yea
     )
 
 
-def _loans(
+def _draw_loans(
     p: SynthParams, hh: Households, s: Streams, t: int, earned: FloatArray, year: int
 ) -> _Loans:
     """MFI, bank and informal loans, all from the wave's loan stream in a fixed order."""
     rl = s(f"loans_w{t}")
-    loans_mfi, inst_mfi = _mfi_loans(p, hh, rl, earned, year)
-    bank, loans_bank = _bank_loans(p, hh, rl, earned, year)
-    loans_inf = _informal_loans(p, hh, rl, year)
+    loans_mfi, inst_mfi = _draw_mfi_loans(p, hh, rl, earned, year)
+    bank, loans_bank = _draw_bank_loans(p, hh, rl, earned, year)
+    loans_inf = _draw_informal_loans(p, hh, rl, year)
     return _Loans(loans_mfi, inst_mfi.astype(float), bank, loans_bank, loans_inf, rl.random(hh.n))
 
 
-def _coping_uniforms(p: SynthParams, s: Streams, t: int, n: int) -> dict[str, FloatArray]:
+def _draw_coping_uniforms(p: SynthParams, s: Streams, t: int, n: int) -> dict[str, FloatArray]:
     """Correlated uniforms of the coping strategies (one common factor)."""
     rc = s(f"coping_w{t}")
     f_cope = rc.standard_normal(n)
@@ -525,7 +527,7 @@ def _coping_uniforms(p: SynthParams, s: Streams, t: int, n: int) -> dict[str, Fl
     }
 
 
-def _new_migration(
+def _calibrate_new_migration(
     p: SynthParams,
     hh: Households,
     s: Streams,
@@ -561,11 +563,13 @@ def _new_migration(
     def y_transform(q: FloatArray) -> FloatArray:
         return est_f + (1 - est_f) * avn * q
 
-    a_y = solve_intercepts(x_obs, hh.prov_index, _migration_targets(p), transform=y_transform)
+    a_y = solve_intercepts(
+        x_obs, hh.prov_index, _province_migration_targets(p), transform=y_transform
+    )
     return replace(model, a_y=a_y, a_yi=a_y[hh.prov_index])
 
 
-def _risky_established(est_ep: Episodes, n: int) -> BoolArray:
+def _has_risky_established(est_ep: Episodes, n: int) -> BoolArray:
     """Households with a current (not returned) risky established episode."""
     return (
         np.bincount(est_ep["hh"], weights=est_ep["risky"] & ~est_ep["has_returned"], minlength=n)
@@ -573,7 +577,7 @@ def _risky_established(est_ep: Episodes, n: int) -> BoolArray:
     )
 
 
-def _cope_migrate(
+def _add_cope_migrate(
     p: SynthParams, obs: Debt, any_mig: BoolArray, v_cope: dict[str, FloatArray]
 ) -> Debt:
     """Add coping by migration (after migration) to the observed debt block."""
@@ -586,7 +590,7 @@ def _cope_migrate(
     return replace(obs, cope=cope)
 
 
-def _potential_outcomes(
+def _evaluate_potential_outcomes(
     debt: _DebtModel,
     model: _NewMigration,
     new_ep: _NewEpisodes,
@@ -625,7 +629,7 @@ def _potential_outcomes(
     )
 
 
-def _programme_outcomes(
+def _evaluate_programme_outcomes(
     p: SynthParams,
     s: Streams,
     hh: Households,
@@ -648,8 +652,8 @@ def _programme_outcomes(
     est_ep0 = established_episodes(
         p, s, hh, 2, prev_ep, mig.n_est_intl, mig.n_dom, mig.cont, no_prog
     )
-    r_est1 = _risky_established(est_ep1, n)
-    r_est0 = _risky_established(est_ep0, n)
+    r_est1 = _has_risky_established(est_ep1, n)
+    r_est0 = _has_risky_established(est_ep0, n)
     g1 = model.new(d_obs, o_obs, ones_p)
     g0 = model.new(d_obs, o_obs, no_prog)
     return replace(
@@ -668,18 +672,18 @@ def simulate_wave(
     n = hh.n
     rng = s(f"wave{t}")
     year = p.design.baseline_year if t == 1 else p.design.endline_year
-    shocks = _shocks(p, hh, rng)
-    mig = _established(p, hh, rng, prev)
-    inc = _income(p, hh, rng, t, mig)
-    take = _mfi_takeup(p, hh, s, t, inc, shocks)
-    loans = _loans(p, hh, s, t, inc.earned, year)
-    v_cope = _coping_uniforms(p, s, t, n)
+    shocks = _draw_shocks(p, hh, rng)
+    mig = _draw_established(p, hh, rng, prev)
+    inc = _draw_income(p, hh, rng, t, mig)
+    take = _draw_mfi_takeup(p, hh, s, t, inc, shocks)
+    loans = _draw_loans(p, hh, s, t, inc.earned, year)
+    v_cope = _draw_coping_uniforms(p, s, t, n)
     debt = _DebtModel(
         p, income_month=inc.income / 12.0, loans=loans, distress=hh.distress, v_cope=v_cope
     )
     obs = debt.evaluate(take.d_obs)
     o_obs = obs.over_indebted
-    model = _new_migration(p, hh, s, t, prev, programme, mig, shocks, take, o_obs)
+    model = _calibrate_new_migration(p, hh, s, t, prev, programme, mig, shocks, take, o_obs)
     y_new = model.new(take.d_obs, o_obs)
     intl = mig.est | y_new
     new_ep = _NewEpisodes(p, EpisodeDraws.draw(s(f"episodes_new_w{t}"), n), hh.border, take.d_obs)
@@ -688,11 +692,11 @@ def simulate_wave(
     est_ep = established_episodes(
         p, s, hh, t, prev_ep, mig.n_est_intl, mig.n_dom, mig.cont, programme
     )
-    risky_est = _risky_established(est_ep, n)
-    obs = _cope_migrate(p, obs, intl | mig.dom, v_cope)
-    po = _potential_outcomes(debt, model, new_ep, take, risky_est, programme)
+    risky_est = _has_risky_established(est_ep, n)
+    obs = _add_cope_migrate(p, obs, intl | mig.dom, v_cope)
+    po = _evaluate_potential_outcomes(debt, model, new_ep, take, risky_est, programme)
     if t == 2:
-        po = _programme_outcomes(p, s, hh, prev, mig, model, new_ep, take.d_obs, o_obs, po)
+        po = _evaluate_programme_outcomes(p, s, hh, prev, mig, model, new_ep, take.d_obs, o_obs, po)
     return WaveDraw(
         t=t,
         year=year,
