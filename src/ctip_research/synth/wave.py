@@ -84,25 +84,17 @@ class _Loans:
 
 
 @dataclass(frozen=True)
-class _NewMigration:
-    """New international migration as a function of MFI status, over-indebtedness, programme.
-
-    ``index`` is the part of the linear probability beyond the provincial intercept; ``a_yi``
-    the intercept of each household (solved at the observed exposures).
-    """
+class _MigrationIndex:
+    """The index of new international migration beyond the provincial intercept."""
 
     p: SynthParams
     x_base: FloatArray
     programme: BoolArray
     multiplier: FloatArray
-    est: BoolArray
-    avail_new: BoolArray
-    w: FloatArray
-    a_y: FloatArray
-    a_yi: FloatArray
 
-    def index(self, d: BoolArray, o: BoolArray, prog: BoolArray | None = None) -> FloatArray:
-        """The household's index at MFI status ``d``, over-indebtedness ``o``, programme."""
+    def at(self, d: BoolArray, o: BoolArray, prog: BoolArray | None = None) -> FloatArray:
+        """The index at MFI status ``d``, over-indebtedness ``o`` and programme ``prog``
+        (the observed programme by default)."""
         e = self.p.effects
         g = self.p.programme.effect_on_new_migration
         prog = self.programme if prog is None else prog
@@ -113,13 +105,29 @@ class _NewMigration:
             + self.multiplier * (e.mfi_on_migration * d + e.over_indebted_on_migration * o)
         )
 
+
+@dataclass(frozen=True)
+class _NewMigration:
+    """New international migration as a function of MFI status, over-indebtedness, programme.
+
+    ``a_y`` are the provincial intercepts (solved at the observed exposures), ``a_yi`` the
+    intercept of each household and ``w`` its uniform draw.
+    """
+
+    index: _MigrationIndex
+    est: BoolArray
+    avail_new: BoolArray
+    w: FloatArray
+    a_y: FloatArray
+    a_yi: FloatArray
+
     def new(self, d: BoolArray, o: BoolArray, prog: BoolArray | None = None) -> BoolArray:
         """Whether a member leaves for abroad in the reference year."""
-        return ~self.est & self.avail_new & (self.w < clip01(self.a_yi + self.index(d, o, prog)))
+        return ~self.est & self.avail_new & (self.w < clip01(self.a_yi + self.index.at(d, o, prog)))
 
     def prob(self, d: BoolArray, o: BoolArray) -> FloatArray:
         """The probability of a new international migrant."""
-        return (~self.est & self.avail_new) * clip01(self.a_yi + self.index(d, o))
+        return (~self.est & self.avail_new) * clip01(self.a_yi + self.index.at(d, o))
 
 
 @dataclass(frozen=True)
@@ -553,10 +561,8 @@ def _calibrate_new_migration(
         + e.land_sale_on_later_migration * land_sale_prev
         + p.programme.effect_on_new_migration * programme
     )
-    model = _NewMigration(
-        p, x_base, programme, hh.multiplier, mig.est, avail_new, w, np.zeros(0), np.zeros(0)
-    )
-    x_obs = model.index(take.d_obs, o_obs)
+    index = _MigrationIndex(p, x_base, programme, hh.multiplier)
+    x_obs = index.at(take.d_obs, o_obs)
     est_f = mig.est.astype(float)
     avn = avail_new.astype(float)
 
@@ -566,7 +572,7 @@ def _calibrate_new_migration(
     a_y = solve_intercepts(
         x_obs, hh.prov_index, _province_migration_targets(p), transform=y_transform
     )
-    return replace(model, a_y=a_y, a_yi=a_y[hh.prov_index])
+    return _NewMigration(index, mig.est, avail_new, w, a_y, a_y[hh.prov_index])
 
 
 def _has_risky_established(est_ep: Episodes, n: int) -> BoolArray:
