@@ -8,12 +8,13 @@ tolerance. The tolerances are sized for a large draw (about 2,000 households per
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
 
 from ctip_research import literals as L
+from ctip_research.config.synth import SynthParams
 
 if TYPE_CHECKING:  # pragma: no cover
     from ctip_research.synth.generate import SyntheticSurvey
@@ -39,6 +40,14 @@ def _wmean(x: pd.Series, w: pd.Series) -> float:
     xv = x.astype(float).to_numpy()
     wv = w.astype(float).to_numpy()
     return float((xv * wv).sum() / wv.sum())
+
+
+class _Add(Protocol):
+    """Appends one row to the calibration sheet."""
+
+    def __call__(
+        self, name: str, target: float, tol: float, value: float, basis: str, rel: bool = False
+    ) -> None: ...
 
 
 def calibration_table(survey: SyntheticSurvey) -> pd.DataFrame:
@@ -76,6 +85,44 @@ def calibration_table(survey: SyntheticSurvey) -> pd.DataFrame:
     ) -> None:
         rows.append((name, target, tol, rel, value, basis))
 
+    _household_rows(add, p, hh, w, rural)
+    _income_rows(add, hh, w, rural)
+    hh = _mfi_rows(add, p, hh, w, rural, loans, key)
+    hh = _debt_service_rows(add, hh, w, loans, key)
+    _migration_rows(add, p, hh, w, intl, key)
+    _outcome_rows(add, survey, hh, key, intl, dom)
+    _instrument_rows(add, survey)
+    out = pd.DataFrame(
+        rows, columns=["variable", "target", "tolerance", "relative", "generated", "basis"]
+    )
+    dev = (out["generated"] - out["target"]).abs()
+    limit = np.where(out["relative"], out["tolerance"] * out["target"].abs(), out["tolerance"])
+    out["within_tolerance"] = dev <= limit
+    return out[
+        ["variable", "target", "tolerance", "relative", "generated", "within_tolerance", "basis"]
+    ]
+
+
+def _forced(d: pd.DataFrame) -> pd.Series:
+    """Forced labour (ICLS): an involuntariness and a coercion indicator."""
+    inv = d[list(L.ILO_INVOLUNTARY)].astype(bool).any(axis=1)
+    coe = d[list(L.ILO_COERCION)].astype(bool).any(axis=1)
+    return inv & coe
+
+
+def _risky(d: pd.DataFrame) -> pd.Series:
+    """Risky migration: irregular, informal broker or any ILO indicator."""
+    return (
+        d["is_irregular"].astype(bool)
+        | d["used_informal_broker"].astype(bool)
+        | d[list(L.ILO_INDICATORS)].astype(bool).any(axis=1)
+    )
+
+
+def _household_rows(
+    add: _Add, p: SynthParams, hh: pd.DataFrame, w: pd.Series, rural: pd.Series
+) -> None:
+    """Household size, female heads, urban shares, land and land titles."""
     add("household size, mean", 4.4, 0.15, _wmean(hh["household_size"], w), "[R] Census 2019")
     add(
         "household size, mean rural",
@@ -122,6 +169,10 @@ def calibration_table(survey: SyntheticSurvey) -> pd.DataFrame:
             _wshare(hh.loc[sel, "has_land_title"], w[sel]),
             "[K]/[A]",
         )
+
+
+def _income_rows(add: _Add, hh: pd.DataFrame, w: pd.Series, rural: pd.Series) -> None:
+    """Income medians and dispersion."""
     inc = hh["income_annual_usd"]
     add(
         "annual income, median rural (USD)",
@@ -147,6 +198,18 @@ def calibration_table(survey: SyntheticSurvey) -> pd.DataFrame:
         float(np.sqrt(_wmean((lr - _wmean(lr, w[rural])) ** 2, w[rural]))),
         "[R]",
     )
+
+
+def _mfi_rows(
+    add: _Add,
+    p: SynthParams,
+    hh: pd.DataFrame,
+    w: pd.Series,
+    rural: pd.Series,
+    loans: pd.DataFrame,
+    key: list[str],
+) -> pd.DataFrame:
+    """MFI take-up, loans per borrower and loan terms; return ``hh`` with ``n_mfi``."""
     mfi_hh = loans[loans["lender_type"] == "mfi"].groupby(key).size().rename("n_mfi").reset_index()
     hh = hh.merge(mfi_hh, on=key, how="left")
     hh["n_mfi"] = hh["n_mfi"].fillna(0)
@@ -200,6 +263,15 @@ def calibration_table(survey: SyntheticSurvey) -> pd.DataFrame:
         _wshare((ml["interest_rate_annual"] - 0.18).abs() < 1e-9, ml["weight_household"]),
         "[R] NBC",
     )
+    return hh
+
+
+def _debt_service_rows(
+    add: _Add, hh: pd.DataFrame, w: pd.Series, loans: pd.DataFrame, key: list[str]
+) -> pd.DataFrame:
+    """Informal loans, debt service and coping; return ``hh`` with the instalments merged."""
+    has_mfi = hh["n_mfi"] > 0
+    wm = w[has_mfi]
     inf = loans[loans["lender_type"].isin(L.INFORMAL_LENDERS)].groupby(key).size().rename("n_inf")
     hh = hh.merge(inf.reset_index(), on=key, how="left")
     has_inf = hh["n_inf"].fillna(0) > 0
@@ -237,6 +309,18 @@ def calibration_table(survey: SyntheticSurvey) -> pd.DataFrame:
         ("cope_sold_land", 0.06),
     ):
         add(f"{name} given debt", target, 0.03, _wshare(hh.loc[debt, name], w[debt]), "[R]/[A]")
+    return hh
+
+
+def _migration_rows(
+    add: _Add,
+    p: SynthParams,
+    hh: pd.DataFrame,
+    w: pd.Series,
+    intl: pd.DataFrame,
+    key: list[str],
+) -> None:
+    """International migration rates, destinations, channels, brokers and costs."""
     has_intl = hh.set_index(key).index.isin(intl.set_index(key).index)
     for code, cal in p.provinces.items():
         in_prov = (hh["province_code"] == code).to_numpy()
@@ -314,6 +398,18 @@ def calibration_table(survey: SyntheticSurvey) -> pd.DataFrame:
                 "[R]",
                 rel=True,
             )
+
+
+def _outcome_rows(
+    add: _Add,
+    survey: SyntheticSurvey,
+    hh: pd.DataFrame,
+    key: list[str],
+    intl: pd.DataFrame,
+    dom: pd.DataFrame,
+) -> None:
+    """Remittances, wages, forced labour and risky migration."""
+    iw = intl["weight_household"]
     lat = survey.latent
     est_hh = lat.loc[lat["established_migrant"], ["household_id", "wave"]]
     rem = hh.merge(est_hh, on=key, how="inner")
@@ -342,33 +438,25 @@ def calibration_table(survey: SyntheticSurvey) -> pd.DataFrame:
         "[R] IOM 2019",
     )
 
-    def forced(d: pd.DataFrame) -> pd.Series:
-        inv = d[list(L.ILO_INVOLUNTARY)].astype(bool).any(axis=1)
-        coe = d[list(L.ILO_COERCION)].astype(bool).any(axis=1)
-        return inv & coe
-
-    def risky(d: pd.DataFrame) -> pd.Series:
-        return (
-            d["is_irregular"].astype(bool)
-            | d["used_informal_broker"].astype(bool)
-            | d[list(L.ILO_INDICATORS)].astype(bool).any(axis=1)
-        )
-
     add(
         "forced labour (ICLS) given international migrant",
         0.045,
         0.015,
-        _wshare(forced(intl), iw),
+        _wshare(_forced(intl), iw),
         "[R] ILO/Walk Free/IOM 2022; [A]",
     )
     add(
         "forced labour (ICLS) given domestic migrant",
         0.01,
         0.01,
-        _wshare(forced(dom), dom["weight_household"]),
+        _wshare(_forced(dom), dom["weight_household"]),
         "[A]",
     )
-    add("risky migration given international migrant", 0.50, 0.05, _wshare(risky(intl), iw), "[A]")
+    add("risky migration given international migrant", 0.50, 0.05, _wshare(_risky(intl), iw), "[A]")
+
+
+def _instrument_rows(add: _Add, survey: SyntheticSurvey) -> None:
+    """Distance to the nearest MFI branch and branch density (wave 1)."""
     w1 = survey.households[survey.households["wave"] == 1]
     add(
         "distance to MFI branch, median km",
@@ -392,12 +480,3 @@ def calibration_table(survey: SyntheticSurvey) -> pd.DataFrame:
         float(r1["mfi_branches_per_1000hh"].std()),
         "[A]",
     )
-    out = pd.DataFrame(
-        rows, columns=["variable", "target", "tolerance", "relative", "generated", "basis"]
-    )
-    dev = (out["generated"] - out["target"]).abs()
-    limit = np.where(out["relative"], out["tolerance"] * out["target"].abs(), out["tolerance"])
-    out["within_tolerance"] = dev <= limit
-    return out[
-        ["variable", "target", "tolerance", "relative", "generated", "within_tolerance", "basis"]
-    ]

@@ -13,7 +13,7 @@ conditional expectation given everything else), a lower-variance version of the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,9 +21,7 @@ import pandas as pd
 from ctip_research import literals as L
 from ctip_research.config.synth import SynthParams
 from ctip_research.synth._random import FloatArray
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ctip_research.synth.generate import _Generator
+from ctip_research.synth.state import Assignment, Households, WaveDraw
 
 __all__ = ["ESTIMANDS", "build_truth", "programme_indicator_truth"]
 
@@ -140,20 +138,17 @@ def programme_indicator_truth(households: pd.DataFrame, p: SynthParams) -> dict[
     return out
 
 
-def build_truth(
-    g: _Generator,
-    w1: dict[str, Any],
-    w2: dict[str, Any],
-    weights: dict[int, np.ndarray],
-    households_w2: pd.DataFrame | None = None,
-) -> dict[str, Any]:
-    """Compute the truth dictionary (JSON-serialisable).
+_Part = tuple[FloatArray, FloatArray | None, np.ndarray, np.ndarray, FloatArray]
 
-    ``households_w2`` (the generator's wave-2 households table) adds the programme indicators
-    (:func:`programme_indicator_truth`).
-    """
-    p = g.p
-    observed = {1: np.ones(g.n, dtype=bool), 2: ~g.attrited}
+_POOLED = (
+    "mfi_international_migration",
+    "over_indebtedness_international_migration",
+    "over_indebtedness_risky_migration",
+)
+
+
+def _estimand_definitions(p: SynthParams) -> dict[str, dict[str, Any]]:
+    """The definitions of :data:`ESTIMANDS`, with the over-indebtedness thresholds filled in."""
     estimands: dict[str, dict[str, Any]] = {}
     for name, meta in ESTIMANDS.items():
         entry: dict[str, Any] = {
@@ -164,74 +159,79 @@ def build_truth(
             for k, v in meta.items()
         }
         estimands[name] = entry
-    pooled: dict[
-        str, list[tuple[FloatArray, FloatArray | None, np.ndarray, np.ndarray, FloatArray]]
-    ] = {k: [] for k in ESTIMANDS}
-    for w in (w1, w2):
-        t = w["t"]
-        obs = observed[t]
-        wt = weights[t][obs]
-        po = w["po"]
-        d = w["d"][obs]
-        o = w["over_indebted"][obs]
-        y = w["intl"][obs]
-        risky = w["risky"][obs]
-        # MFI -> international migration
-        eff = (po["y_d1"].astype(float) - po["y_d0"].astype(float))[obs]
-        s = _summary(eff, po["ey_d"][obs], y, d, wt)
-        fs = po["first_stage"][obs]
-        s["late_complier_weighted"] = _avg(eff, wt * fs)
-        s["late_complier_unweighted"] = _avg(eff, fs)
-        s["expected_late_complier_weighted"] = _avg(po["ey_d"][obs], wt * fs)
-        s["expected_late_complier_unweighted"] = _avg(po["ey_d"][obs], fs)
-        s["first_stage_points_per_sd"] = _avg(fs, np.ones_like(fs))
-        s["share_over_indebted_if_mfi"] = _avg(po["o_d1"][obs].astype(float), wt)
-        s["share_over_indebted_if_no_mfi"] = _avg(po["o_d0"][obs].astype(float), wt)
-        estimands["mfi_international_migration"][f"wave_{t}"] = s
-        pooled["mfi_international_migration"].append((eff, po["ey_d"][obs], y, d, wt))
-        # over-indebtedness -> international migration
-        eff_o = (po["y_o1"].astype(float) - po["y_o0"].astype(float))[obs]
-        estimands["over_indebtedness_international_migration"][f"wave_{t}"] = _summary(
-            eff_o, po["ey_o"][obs], y, o, wt
-        )
-        pooled["over_indebtedness_international_migration"].append(
-            (eff_o, po["ey_o"][obs], y, o, wt)
-        )
-        # over-indebtedness -> risky migration
-        eff_r = (po["risky_o1"].astype(float) - po["risky_o0"].astype(float))[obs]
-        estimands["over_indebtedness_risky_migration"][f"wave_{t}"] = _summary(
-            eff_r, None, risky, o, wt
-        )
-        pooled["over_indebtedness_risky_migration"].append((eff_r, None, risky, o, wt))
-    # pooled over both waves
-    for name in (
-        "mfi_international_migration",
-        "over_indebtedness_international_migration",
-        "over_indebtedness_risky_migration",
-    ):
-        parts = pooled[name]
-        eff = np.concatenate([x[0] for x in parts])
-        exp_parts = [x[1] for x in parts]
-        expected = (
-            None
-            if any(e is None for e in exp_parts)
-            else np.concatenate([e for e in exp_parts if e is not None])
-        )
-        estimands[name]["pooled"] = _summary(
-            eff,
-            expected,
-            np.concatenate([x[2] for x in parts]),
-            np.concatenate([x[3] for x in parts]),
-            np.concatenate([x[4] for x in parts]),
-        )
-    # within-household (panel) estimand: household-waves of households whose MFI status changes
-    both = ~g.attrited
-    switch = both & (w1["d"] != w2["d"])
-    e1 = w1["po"]["y_d1"].astype(float) - w1["po"]["y_d0"].astype(float)
-    e2 = w2["po"]["y_d1"].astype(float) - w2["po"]["y_d0"].astype(float)
-    ex1, ex2 = w1["po"]["ey_d"], w2["po"]["ey_d"]
+    return estimands
+
+
+def _wave_effects(
+    w: WaveDraw,
+    obs: np.ndarray,
+    wt: FloatArray,
+    estimands: dict[str, dict[str, Any]],
+    pooled: dict[str, list[_Part]],
+) -> None:
+    """Add one wave's MFI and over-indebtedness effects to ``estimands`` and ``pooled``."""
+    t = w.t
+    po = w.po
+    d = w.d[obs]
+    o = w.over_indebted[obs]
+    y = w.intl[obs]
+    risky = w.risky[obs]
+    # MFI -> international migration
+    eff = (po.y_d1.astype(float) - po.y_d0.astype(float))[obs]
+    s = _summary(eff, po.ey_d[obs], y, d, wt)
+    fs = po.first_stage[obs]
+    s["late_complier_weighted"] = _avg(eff, wt * fs)
+    s["late_complier_unweighted"] = _avg(eff, fs)
+    s["expected_late_complier_weighted"] = _avg(po.ey_d[obs], wt * fs)
+    s["expected_late_complier_unweighted"] = _avg(po.ey_d[obs], fs)
+    s["first_stage_points_per_sd"] = _avg(fs, np.ones_like(fs))
+    s["share_over_indebted_if_mfi"] = _avg(po.o_d1[obs].astype(float), wt)
+    s["share_over_indebted_if_no_mfi"] = _avg(po.o_d0[obs].astype(float), wt)
+    estimands["mfi_international_migration"][f"wave_{t}"] = s
+    pooled["mfi_international_migration"].append((eff, po.ey_d[obs], y, d, wt))
+    # over-indebtedness -> international migration
+    eff_o = (po.y_o1.astype(float) - po.y_o0.astype(float))[obs]
+    estimands["over_indebtedness_international_migration"][f"wave_{t}"] = _summary(
+        eff_o, po.ey_o[obs], y, o, wt
+    )
+    pooled["over_indebtedness_international_migration"].append((eff_o, po.ey_o[obs], y, o, wt))
+    # over-indebtedness -> risky migration
+    eff_r = (po.risky_o1.astype(float) - po.risky_o0.astype(float))[obs]
+    estimands["over_indebtedness_risky_migration"][f"wave_{t}"] = _summary(
+        eff_r, None, risky, o, wt
+    )
+    pooled["over_indebtedness_risky_migration"].append((eff_r, None, risky, o, wt))
+
+
+def _pooled_summary(parts: list[_Part]) -> dict[str, Any]:
+    """The summary of an estimand over both waves (household-waves stacked)."""
+    eff = np.concatenate([x[0] for x in parts])
+    exp_parts = [x[1] for x in parts]
+    expected = (
+        None
+        if any(e is None for e in exp_parts)
+        else np.concatenate([e for e in exp_parts if e is not None])
+    )
+    return _summary(
+        eff,
+        expected,
+        np.concatenate([x[2] for x in parts]),
+        np.concatenate([x[3] for x in parts]),
+        np.concatenate([x[4] for x in parts]),
+    )
+
+
+def _within_household(
+    w1: WaveDraw, w2: WaveDraw, assign: Assignment, weights: dict[int, np.ndarray]
+) -> dict[str, Any]:
+    """The panel estimand: household-waves of households whose MFI status changes."""
+    both = ~assign.attrited
+    switch = both & (w1.d != w2.d)
+    e1 = w1.po.y_d1.astype(float) - w1.po.y_d0.astype(float)
+    e2 = w2.po.y_d1.astype(float) - w2.po.y_d0.astype(float)
+    ex1, ex2 = w1.po.ey_d, w2.po.ey_d
     wsw = weights[1][switch]
-    panel = {
+    return {
         "population": "households interviewed in both waves whose has_mfi_loan changes",
         "n_switchers": int(switch.sum()),
         "effect_unweighted": float(np.mean((e1[switch] + e2[switch]) / 2))
@@ -244,16 +244,27 @@ def build_truth(
         "expected_effect_weighted": _avg((ex1[switch] + ex2[switch]) / 2, wsw),
         "ate_panel_households_weighted": _avg((e1[both] + e2[both]) / 2, weights[1][both]),
     }
-    estimands["mfi_international_migration"]["within_household"] = panel
-    # programme -> risky migration (wave 2, treated)
-    obs2 = observed[2]
-    po2 = w2["po"]
-    treated = g.programme[obs2]
+
+
+def _programme_effect(
+    p: SynthParams,
+    hh: Households,
+    w1: WaveDraw,
+    w2: WaveDraw,
+    assign: Assignment,
+    weights: dict[int, np.ndarray],
+) -> dict[str, Any]:
+    """The programme's effect on risky migration (wave 2, treated) and its baselines."""
+    obs2 = ~assign.attrited
+    po2 = w2.po
+    assert po2.risky_g1 is not None and po2.risky_g0 is not None
+    assert po2.intl_g1 is not None and po2.intl_g0 is not None
+    treated = assign.programme[obs2]
     wt2 = weights[2][obs2]
-    eff_g = (po2["risky_g1"].astype(float) - po2["risky_g0"].astype(float))[obs2]
-    eff_gi = (po2["intl_g1"].astype(float) - po2["intl_g0"].astype(float))[obs2]
-    risky2 = w2["risky"][obs2]
-    eligible = (np.isin(g.prov, p.programme.provinces) & ~g.urban)[obs2]
+    eff_g = (po2.risky_g1.astype(float) - po2.risky_g0.astype(float))[obs2]
+    eff_gi = (po2.intl_g1.astype(float) - po2.intl_g0.astype(float))[obs2]
+    risky2 = w2.risky[obs2]
+    eligible = (np.isin(hh.prov, p.programme.provinces) & ~hh.urban)[obs2]
     s = _summary(eff_g, None, risky2, treated, wt2)
     s["naive_difference_eligible_weighted"] = _naive(
         risky2[eligible], treated[eligible], wt2[eligible]
@@ -261,27 +272,65 @@ def build_truth(
     s["att_international_migration_weighted"] = (
         _avg(eff_gi[treated], wt2[treated]) if treated.any() else float("nan")
     )
-    base1 = w1["risky"][obs2]
+    base1 = w1.risky[obs2]
     s["baseline_risky_treated_weighted"] = (
         _avg(base1[treated].astype(float), wt2[treated]) if treated.any() else float("nan")
     )
     s["baseline_risky_eligible_untreated_weighted"] = _avg(
         base1[eligible & ~treated].astype(float), wt2[eligible & ~treated]
     )
-    estimands["programme_risky_migration"]["wave_2"] = s
+    return s
+
+
+def _estimands(
+    p: SynthParams,
+    hh: Households,
+    w1: WaveDraw,
+    w2: WaveDraw,
+    assign: Assignment,
+    weights: dict[int, np.ndarray],
+) -> dict[str, dict[str, Any]]:
+    """Every headline estimand: per wave, pooled, within household and the programme's."""
+    observed = {1: np.ones(hh.n, dtype=bool), 2: ~assign.attrited}
+    estimands = _estimand_definitions(p)
+    pooled: dict[str, list[_Part]] = {k: [] for k in ESTIMANDS}
+    for w in (w1, w2):
+        obs = observed[w.t]
+        _wave_effects(w, obs, weights[w.t][obs], estimands, pooled)
+    for name in _POOLED:
+        estimands[name]["pooled"] = _pooled_summary(pooled[name])
+    estimands["mfi_international_migration"]["within_household"] = _within_household(
+        w1, w2, assign, weights
+    )
+    estimands["programme_risky_migration"]["wave_2"] = _programme_effect(
+        p, hh, w1, w2, assign, weights
+    )
     estimands["programme_risky_migration"]["headline"] = "att_weighted"
-    for name in (
-        "mfi_international_migration",
-        "over_indebtedness_international_migration",
-        "over_indebtedness_risky_migration",
-    ):
+    for name in _POOLED:
         estimands[name]["headline"] = "ate_weighted"
+    return estimands
+
+
+def build_truth(
+    p: SynthParams,
+    hh: Households,
+    w1: WaveDraw,
+    w2: WaveDraw,
+    assign: Assignment,
+    weights: dict[int, np.ndarray],
+    households_w2: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """Compute the truth dictionary (JSON-serialisable).
+
+    ``households_w2`` (the generator's wave-2 households table) adds the programme indicators
+    (:func:`programme_indicator_truth`).
+    """
     return {
         "description": "Ground truth of the synthetic survey (ctip synth). Synthetic data: no "
         "real household. Read only by the validation stage.",
         "seed": p.seed,
         "truth_version": 1,
-        "estimands": estimands,
+        "estimands": _estimands(p, hh, w1, w2, assign, weights),
         "structural": {
             "mfi_on_migration": p.effects.mfi_on_migration,
             "over_indebted_on_migration": p.effects.over_indebted_on_migration,
@@ -293,12 +342,12 @@ def build_truth(
             "branch_density_mean / branch_density_sd); valid when instrument_direct_effect == 0",
             "confounder": "household distress factor, constant over waves, not published",
         },
-        "intercepts": {"wave_1": w1["intercepts"], "wave_2": w2["intercepts"]},
+        "intercepts": {"wave_1": w1.intercepts, "wave_2": w2.intercepts},
         "sample": {
-            "n_households_wave_1": int(g.n),
-            "n_households_wave_2": int((~g.attrited).sum()),
-            "n_attrited": int(g.attrited.sum()),
-            "n_programme": int(g.programme.sum()),
+            "n_households_wave_1": int(hh.n),
+            "n_households_wave_2": int((~assign.attrited).sum()),
+            "n_attrited": int(assign.attrited.sum()),
+            "n_programme": int(assign.programme.sum()),
         },
         "params": p.model_dump(mode="json", exclude={"scenarios"}),
         **(
