@@ -349,6 +349,81 @@ class SurveyGLMResults(ModelResult):
 
 
 # ---------------------------------------------------------------------- fitting
+@dataclass(frozen=True)
+class _GlmData:
+    """The complete (and in-domain) rows of a model: design matrix, response, positions."""
+
+    x: FloatArray
+    y: FloatArray
+    rows: np.ndarray
+    terms: list[str]
+    spec: Any
+
+
+def _link_for(family: str, link: str | None) -> str:
+    """The link of ``family`` (canonical by default), checked."""
+    if family not in _ALLOWED:
+        raise SurveyDesignError(f"family must be one of {sorted(_ALLOWED)}, got {family!r}")
+    link_name = link or _CANONICAL[family]
+    if link_name not in _ALLOWED[family]:
+        raise SurveyDesignError(f"link {link_name!r} is not available for family {family!r}")
+    return link_name
+
+
+def _glm_data(survey: SurveyDesign, formula: str, family: str, domain: str | None) -> _GlmData:
+    """Build the model matrix on the complete rows (restricted to ``domain``) and check it."""
+    try:
+        mm = model_matrix(formula, survey.data, na_action="drop")
+    except Exception as exc:  # formulaic raises many types; name the formula, not the data
+        raise SurveyDesignError(f"cannot build the model matrix of {formula!r}: {exc}") from None
+    lhs, rhs = mm.lhs, mm.rhs
+    spec = rhs.model_spec
+    if lhs.shape[1] != 1:
+        raise SurveyDesignError(
+            f"the response of {formula!r} must be one numeric column (0/1 for binomial)"
+        )
+    rows = np.asarray(rhs.index, dtype=np.int64)
+    if domain is not None:
+        dom = survey.column(domain).fillna(False).to_numpy(dtype=bool)
+        keep = dom[rows]
+        rows = rows[keep]
+        rhs, lhs = rhs[keep], lhs[keep]
+    if rows.size == 0:
+        raise SurveyDesignError(f"no complete rows for {formula!r}")
+    x = np.asarray(rhs, dtype=np.float64)
+    y = np.asarray(lhs, dtype=np.float64).ravel()
+    if family == "binomial" and not np.all((y == 0) | (y == 1)):
+        raise SurveyDesignError("a binomial response must be 0/1 or boolean")
+    if np.linalg.matrix_rank(x) < x.shape[1]:
+        raise SurveyDesignError(f"the design matrix of {formula!r} is rank deficient")
+    return _GlmData(x, y, rows, [str(c) for c in rhs.columns], spec)
+
+
+def _glm_vcov(
+    survey: SurveyDesign,
+    gd: _GlmData,
+    beta: FloatArray,
+    model: tuple[str, str, FloatArray, FloatArray],
+    domain: str | None,
+) -> tuple[FloatArray, int]:
+    """Design-based covariance of ``beta`` (jackknife refits or linearisation) and its df."""
+    family, link_name, u, a_inv = model
+    x, y, rows = gd.x, gd.y, gd.rows
+    arrays = survey.arrays
+    if survey.variance == "jackknife":
+
+        def refit(wr: FloatArray) -> FloatArray:
+            return _irls(x, y, wr[rows], family, link_name, start=beta, max_iter=25)[0]
+
+        return survey.jackknife(refit, beta), survey.df
+    infl = np.zeros((arrays.n_obs, x.shape[1]))
+    infl[rows] = u @ a_inv
+    vcov = survey.vcov_of(infl)
+    in_fit = np.zeros(arrays.n_obs, dtype=bool)
+    in_fit[rows] = True
+    return vcov, (domain_df(arrays, in_fit) if domain is not None else survey.df)
+
+
 def fit_survey_glm(
     survey: SurveyDesign,
     formula: str,
@@ -392,36 +467,9 @@ def fit_survey_glm(
     >>> round(float(res.marginal_effects().tidy()["estimate"].iloc[0]), 3)
     0.107
     """
-    if family not in _ALLOWED:
-        raise SurveyDesignError(f"family must be one of {sorted(_ALLOWED)}, got {family!r}")
-    link_name = link or _CANONICAL[family]
-    if link_name not in _ALLOWED[family]:
-        raise SurveyDesignError(f"link {link_name!r} is not available for family {family!r}")
-    data = survey.data
-    try:
-        mm = model_matrix(formula, data, na_action="drop")
-    except Exception as exc:  # formulaic raises many types; name the formula, not the data
-        raise SurveyDesignError(f"cannot build the model matrix of {formula!r}: {exc}") from None
-    lhs, rhs = mm.lhs, mm.rhs
-    spec = rhs.model_spec
-    if lhs.shape[1] != 1:
-        raise SurveyDesignError(
-            f"the response of {formula!r} must be one numeric column (0/1 for binomial)"
-        )
-    rows = np.asarray(rhs.index, dtype=np.int64)
-    if domain is not None:
-        dom = survey.column(domain).fillna(False).to_numpy(dtype=bool)
-        keep = dom[rows]
-        rows = rows[keep]
-        rhs, lhs = rhs[keep], lhs[keep]
-    if rows.size == 0:
-        raise SurveyDesignError(f"no complete rows for {formula!r}")
-    x = np.asarray(rhs, dtype=np.float64)
-    y = np.asarray(lhs, dtype=np.float64).ravel()
-    if family == "binomial" and not np.all((y == 0) | (y == 1)):
-        raise SurveyDesignError("a binomial response must be 0/1 or boolean")
-    if np.linalg.matrix_rank(x) < x.shape[1]:
-        raise SurveyDesignError(f"the design matrix of {formula!r} is rank deficient")
+    link_name = _link_for(family, link)
+    gd = _glm_data(survey, formula, family, domain)
+    x, y, rows = gd.x, gd.y, gd.rows
     arrays = survey.arrays
     w = arrays.weights[rows]
     beta, n_iter, converged = _irls(x, y, w, family, link_name)
@@ -430,23 +478,10 @@ def fit_survey_glm(
     u, a_inv = _scores_and_bread(x, y, w, beta, family, link_name, hessian)
     if df not in ("design", "residual"):
         raise SurveyDesignError(f"df must be 'design' or 'residual', got {df!r}")
-    if survey.variance == "jackknife":
-
-        def refit(wr: FloatArray) -> FloatArray:
-            return _irls(x, y, wr[rows], family, link_name, start=beta, max_iter=25)[0]
-
-        vcov = survey.jackknife(refit, beta)
-        df_value = survey.df
-    else:
-        infl = np.zeros((arrays.n_obs, x.shape[1]))
-        infl[rows] = u @ a_inv
-        vcov = survey.vcov_of(infl)
-        in_fit = np.zeros(arrays.n_obs, dtype=bool)
-        in_fit[rows] = True
-        df_value = domain_df(arrays, in_fit) if domain is not None else survey.df
+    vcov, df_value = _glm_vcov(survey, gd, beta, (family, link_name, u, a_inv), domain)
     if df == "residual":
         df_value = df_value - x.shape[1] + 1
-    terms = [str(c) for c in rhs.columns]
+    terms = gd.terms
     return SurveyGLMResults(
         formula=formula,
         family=family,
@@ -467,7 +502,7 @@ def fit_survey_glm(
         _x=x,
         _y=y,
         _rows=rows,
-        _model=spec,
+        _model=gd.spec,
         _survey=survey,
         df_method=df,
     )
