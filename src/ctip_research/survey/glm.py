@@ -535,17 +535,27 @@ def _is_discrete(col: pd.Series) -> bool:
     return len(values) <= 2 and set(values.tolist()) <= {0, 1}
 
 
-def _average_marginal_effects(
-    res: SurveyGLMResults, variables: list[str] | None, vce: AmeVce
-) -> MarginalEffects:
-    survey = res._survey
-    data = survey.data.iloc[res._rows]
-    spec = res._model
-    available = sorted(str(v) for v in spec.required_variables)
+#: One marginal effect: ("slope", dX/dv, None) or ("change", X at level, X at reference).
+_Effect = tuple[str, FloatArray, FloatArray | None]
+
+
+def _chosen_variables(res: SurveyGLMResults, variables: list[str] | None) -> list[str]:
+    """The model variables whose effects are asked for (all by default), checked."""
+    available = sorted(str(v) for v in res._model.required_variables)
     chosen = available if variables is None else list(variables)
     for v in chosen:
         if v not in available:
             raise SurveyDesignError(f"{v!r} is not a variable of {res.formula!r}")
+    return chosen
+
+
+def _effect_matrices(
+    res: SurveyGLMResults, variables: list[str] | None
+) -> tuple[list[str], list[_Effect]]:
+    """Term names and, per term, the model matrices its unit-level effect is computed from."""
+    data = res._survey.data.iloc[res._rows]
+    spec = res._model
+    chosen = _chosen_variables(res, variables)
 
     def matrix(frame: pd.DataFrame) -> FloatArray:
         return np.asarray(spec.get_model_matrix(frame), dtype=np.float64)
@@ -553,9 +563,8 @@ def _average_marginal_effects(
     def constant(v: str, value: Any) -> pd.DataFrame:
         return data.assign(**{v: pd.Series([value] * len(data), index=data.index)})
 
-    # every effect is ("slope", dX/dv) or ("change", X at level, X at reference)
     terms: list[str] = []
-    effects: list[tuple[str, FloatArray, FloatArray | None]] = []
+    effects: list[_Effect] = []
     for v in chosen:
         col = data[v]
         if _is_discrete(col):
@@ -570,64 +579,102 @@ def _average_marginal_effects(
             dx = (matrix(data.assign(**{v: xv + h})) - matrix(data.assign(**{v: xv - h}))) / (2 * h)
             effects.append(("slope", dx, None))
             terms.append(v)
-    x = res._x
-    link = res.link
+    return terms, effects
 
-    def unit_effects(beta: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """Unit-level effects ``m`` (n, k) and their beta-gradients weighted later."""
-        _, d1, _ = _inverse_link(link, x @ beta)
-        cols = []
-        for kind, a, b in effects:
-            if kind == "slope":
-                cols.append(d1 * (a @ beta))
-            else:
-                assert b is not None
-                cols.append(_inverse_link(link, a @ beta)[0] - _inverse_link(link, b @ beta)[0])
-        return np.column_stack(cols), d1
 
-    def ames(beta: FloatArray, w: FloatArray) -> FloatArray:
-        m, _ = unit_effects(beta)
-        out: FloatArray = (w @ m) / w.sum()
+def _unit_effects(
+    link: str, x: FloatArray, effects: list[_Effect], beta: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Unit-level effects ``m`` (n, k) and ``d mu / d eta`` at ``beta``."""
+    _, d1, _ = _inverse_link(link, x @ beta)
+    cols = []
+    for kind, a, b in effects:
+        if kind == "slope":
+            cols.append(d1 * (a @ beta))
+        else:
+            assert b is not None
+            cols.append(_inverse_link(link, a @ beta)[0] - _inverse_link(link, b @ beta)[0])
+    return np.column_stack(cols), d1
+
+
+def _ame_gradient(
+    link: str,
+    x: FloatArray,
+    effects: list[_Effect],
+    beta: FloatArray,
+    weights: tuple[FloatArray, FloatArray, Any],
+) -> FloatArray:
+    """Gradient of the AMEs with respect to ``beta`` (one row per term)."""
+    w, d1, big_w = weights
+    _, _, d2 = _inverse_link(link, x @ beta)
+    g_rows = []
+    for kind, a, b in effects:
+        if kind == "slope":
+            deta = a @ beta
+            g_rows.append(((w * d2 * deta) @ x + (w * d1) @ a) / big_w)
+        else:
+            assert b is not None
+            d1_a = _inverse_link(link, a @ beta)[1]
+            d1_b = _inverse_link(link, b @ beta)[1]
+            g_rows.append(((w * d1_a) @ a - (w * d1_b) @ b) / big_w)
+    return np.vstack(g_rows)
+
+
+def _ame_jackknife(
+    res: SurveyGLMResults, effects: list[_Effect], beta: FloatArray, ame: FloatArray
+) -> FloatArray:
+    """Jackknife covariance of the AMEs: refit and recompute them on every replicate."""
+    x, y, family, link = res._x, res._y, res.family, res.link
+
+    def refit(wr: FloatArray) -> FloatArray:
+        wr_rows = wr[res._rows]
+        b = _irls(x, y, wr_rows, family, link, start=beta, max_iter=25)[0]
+        m, _ = _unit_effects(link, x, effects, b)
+        out: FloatArray = (wr_rows @ m) / wr_rows.sum()
         return out
 
-    beta = res.params.to_numpy()
-    w = survey.arrays.weights[res._rows]
+    return res._survey.jackknife(refit, ame)
+
+
+def _ame_linearised(
+    res: SurveyGLMResults,
+    g: FloatArray,
+    unit: tuple[FloatArray, FloatArray, FloatArray],
+    beta: FloatArray,
+    n_terms: int,
+) -> FloatArray:
+    """vce(unconditional): design variance of the AMEs' influence values."""
+    m, ame, w = unit
     big_w = w.sum()
-    m, d1 = unit_effects(beta)
+    x, survey = res._x, res._survey
+    u, a_inv = _scores_and_bread(x, res._y, w, beta, res.family, res.link, res.hessian)
+    infl_rows = (w[:, None] * (m - ame)) / big_w + (u @ a_inv) @ g.T
+    infl = np.zeros((survey.arrays.n_obs, n_terms))
+    infl[res._rows] = infl_rows
+    return survey.vcov_of(infl)
+
+
+def _average_marginal_effects(
+    res: SurveyGLMResults, variables: list[str] | None, vce: AmeVce
+) -> MarginalEffects:
+    terms, effects = _effect_matrices(res, variables)
+    x = res._x
+    link = res.link
+    beta = res.params.to_numpy()
+    w = res._survey.arrays.weights[res._rows]
+    big_w = w.sum()
+    m, d1 = _unit_effects(link, x, effects, beta)
     ame = (w @ m) / big_w
     if vce not in ("unconditional", "delta"):
         raise SurveyDesignError(f"vce must be 'unconditional' or 'delta', got {vce!r}")
     if res.variance == "jackknife" and vce == "unconditional":
-        family, y = res.family, res._y
-
-        def refit(wr: FloatArray) -> FloatArray:
-            wr_rows = wr[res._rows]
-            b = _irls(x, y, wr_rows, family, link, start=beta, max_iter=25)[0]
-            return ames(b, wr_rows)
-
-        vcov = survey.jackknife(refit, ame)
+        vcov = _ame_jackknife(res, effects, beta, ame)
     else:
-        # gradient of the AMEs with respect to beta
-        _, _, d2 = _inverse_link(link, x @ beta)
-        g_rows = []
-        for kind, a, b in effects:
-            if kind == "slope":
-                deta = a @ beta
-                g_rows.append(((w * d2 * deta) @ x + (w * d1) @ a) / big_w)
-            else:
-                assert b is not None
-                d1_a = _inverse_link(link, a @ beta)[1]
-                d1_b = _inverse_link(link, b @ beta)[1]
-                g_rows.append(((w * d1_a) @ a - (w * d1_b) @ b) / big_w)
-        g = np.vstack(g_rows)
+        g = _ame_gradient(link, x, effects, beta, (w, d1, big_w))
         if vce == "delta":
             vcov = g @ res.vcov.to_numpy() @ g.T
         else:
-            u, a_inv = _scores_and_bread(x, res._y, w, beta, res.family, link, res.hessian)
-            infl_rows = (w[:, None] * (m - ame)) / big_w + (u @ a_inv) @ g.T
-            infl = np.zeros((survey.arrays.n_obs, len(terms)))
-            infl[res._rows] = infl_rows
-            vcov = survey.vcov_of(infl)
+            vcov = _ame_linearised(res, g, (m, ame, w), beta, len(terms))
     method = (
         "delta method (design-based)"
         if vce == "delta"
