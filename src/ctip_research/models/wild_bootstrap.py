@@ -327,6 +327,27 @@ def _checked_inputs(y: Any, weights: Any, x_arr: np.ndarray) -> tuple[np.ndarray
     return y_arr, w
 
 
+def _cluster_codes(clusters: Any, n: int) -> tuple[np.ndarray, int]:
+    """Cluster codes ``0..G-1`` and G (at least two clusters)."""
+    cl = _as_codes(clusters, n, "clusters")
+    n_clusters = int(cl.max()) + 1 if n else 0
+    if n_clusters < 2:
+        raise WildBootstrapError("the wild cluster bootstrap needs at least two clusters")
+    return cl, n_clusters
+
+
+def _draw_plan(
+    n_clusters: int, reps: int, weight_type: WildWeightType, seed: int
+) -> tuple[Iterator[np.ndarray], bool, int, int]:
+    """The weight chunks, whether they enumerate every sign vector, the draws and chunk size."""
+    chunk = max(1, min(_CHUNK, _CHUNK_ELEMENTS // n_clusters))
+    chunks, full = _weight_chunks(
+        n_clusters, reps=reps, weight_type=weight_type, seed=seed, chunk=chunk
+    )
+    n_draws = 2**n_clusters if full else reps
+    return chunks, full, n_draws, chunk
+
+
 def _fit_partialled(
     y_arr: np.ndarray,
     x_arr: np.ndarray,
@@ -482,19 +503,13 @@ def wild_cluster_bootstrap(
     n, k = x_arr.shape
     j = _param_position(param_index, names, k)
     y_arr, w = _checked_inputs(y, weights, x_arr)
-    cl = _as_codes(clusters, n, "clusters")
-    n_clusters = int(cl.max()) + 1 if n else 0
-    if n_clusters < 2:
-        raise WildBootstrapError("the wild cluster bootstrap needs at least two clusters")
+    cl, n_clusters = _cluster_codes(clusters, n)
     # fixed effects: nested ones partialled out (FWL), the others as dummy columns
     fit = _fit_partialled(y_arr, x_arr, w, cl, _absorb_codes(absorb, n), j, names[j])
     se, t_stat, p_crv1 = _crv1_test(fit, cl, n_clusters, j, null)
-    chunk = max(1, min(_CHUNK, _CHUNK_ELEMENTS // n_clusters))
-    chunks, full = _weight_chunks(
-        n_clusters, reps=reps, weight_type=weight_type, seed=seed, chunk=chunk
-    )
-    n_draws = 2**n_clusters if full else reps
-    moments = _draw_moments(fit, cl, n_clusters, j, (chunks, full, n_draws, chunk))
+    draws = _draw_plan(n_clusters, reps, weight_type, seed)
+    _, full, n_draws, _ = draws
+    moments = _draw_moments(fit, cl, n_clusters, j, draws)
     estimate = float(fit.beta[j])
     p_at = _PValue(moments, estimate, se, n_draws)
     t_null = moments.t_boot(null)
