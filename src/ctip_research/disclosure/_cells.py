@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -243,6 +244,84 @@ def gate_cells(
     return work.drop(columns=[c for c in AUX_COLUMNS if c in work.columns]), record
 
 
+@dataclass(frozen=True)
+class _CellFindings:
+    """What the verification of a cell table found, rule by rule."""
+
+    small: np.ndarray
+    complement: np.ndarray
+    unrel: np.ndarray
+    flag_missing: int
+    dominant: np.ndarray
+    dom_detail: str
+    recoverable: list[np.ndarray]
+    not_blank: np.ndarray
+    problems: list[str]
+
+
+def _published_dominance(
+    work: pd.DataFrame, policy: DisclosurePolicy, published: np.ndarray
+) -> tuple[np.ndarray, str]:
+    """Published money cells breaking a dominance rule, and a note when only gating verified it."""
+    has_aux = all(c in work.columns for c in AUX_COLUMNS)
+    any_money = bool((work["kind"].astype(str).to_numpy()[published] == "money").any())
+    if has_aux or "status" not in work.columns or not any_money:
+        return dominance_violations(work, policy) & published, ""
+    return (
+        np.zeros(len(work), dtype=bool),
+        " (verified at gating; contribution columns are not published)",
+    )
+
+
+def _cell_checks(p: DisclosurePolicy, f: _CellFindings) -> list[dict[str, Any]]:
+    """The record's checks, one per rule."""
+    return [
+        check(
+            "min_cell_count",
+            int(f.small.sum()),
+            f"published numerators and denominators >= {p.min_cell_count} "
+            f"({p.min_cell_count_trafficking} for identified trafficking cases)",
+        ),
+        check(
+            "complement",
+            int(f.complement.sum()),
+            f"published shares and counts leave >= {p.min_cell_count} units without the attribute",
+        ),
+        check(
+            "reliability",
+            int(f.unrel.sum()),
+            f"published estimates rest on >= {p.reliability_suppress_below} cases",
+        ),
+        check(
+            "reliability_flag",
+            f.flag_missing,
+            f"estimates on {p.reliability_suppress_below}-{p.reliability_flag_below - 1} "
+            "cases are flagged",
+        ),
+        check(
+            "dominance",
+            int(f.dominant.sum()),
+            f"money cells pass the (1,{p.dominance_n1_pct:g}) and (2,{p.dominance_n2_pct:g}) "
+            "dominance rules" + f.dom_detail,
+        ),
+        check(
+            "secondary_suppression",
+            len(f.recoverable),
+            "no additive line (cells and their margin) has exactly one suppressed entry",
+        ),
+        check(
+            "suppressed_blank",
+            int(f.not_blank.sum()),
+            "suppressed cells are kept, marked 'suppressed', with estimate and counts blanked",
+        ),
+        check(
+            "record_level",
+            len(f.problems),
+            "aggregate rows only: " + ("; ".join(f.problems) if f.problems else "ok"),
+        ),
+    ]
+
+
 def verify_cells(
     table: pd.DataFrame,
     policy: DisclosurePolicy,
@@ -271,14 +350,7 @@ def verify_cells(
     unrel, flag = unreliable(work, policy)
     unrel &= published
     flag &= published
-    has_aux = all(c in work.columns for c in AUX_COLUMNS)
-    any_money = bool((work["kind"].astype(str).to_numpy()[published] == "money").any())
-    if has_aux or "status" not in work.columns or not any_money:
-        dominant = dominance_violations(work, policy) & published
-        dom_detail = ""
-    else:
-        dominant = np.zeros(len(work), dtype=bool)
-        dom_detail = " (verified at gating; contribution columns are not published)"
+    dominant, dom_detail = _published_dominance(work, policy, published)
     all_lines = _lines_of(work, dims, total_label, lines)
     recoverable = [idx for idx in all_lines if int(suppressed[idx].sum()) == 1]
     blank_cols = [c for c in ("estimate", *BLANKED_COLUMNS) if c in work.columns]
@@ -292,52 +364,18 @@ def verify_cells(
         count_columns=("n_denominator",),
         ignore_rows=suppressed,
     )
-    p = policy
-    checks = [
-        check(
-            "min_cell_count",
-            int(small.sum()),
-            f"published numerators and denominators >= {p.min_cell_count} "
-            f"({p.min_cell_count_trafficking} for identified trafficking cases)",
-        ),
-        check(
-            "complement",
-            int(complement.sum()),
-            f"published shares and counts leave >= {p.min_cell_count} units without the attribute",
-        ),
-        check(
-            "reliability",
-            int(unrel.sum()),
-            f"published estimates rest on >= {p.reliability_suppress_below} cases",
-        ),
-        check(
-            "reliability_flag",
-            flag_missing,
-            f"estimates on {p.reliability_suppress_below}-{p.reliability_flag_below - 1} "
-            "cases are flagged",
-        ),
-        check(
-            "dominance",
-            int(dominant.sum()),
-            f"money cells pass the (1,{p.dominance_n1_pct:g}) and (2,{p.dominance_n2_pct:g}) "
-            "dominance rules" + dom_detail,
-        ),
-        check(
-            "secondary_suppression",
-            len(recoverable),
-            "no additive line (cells and their margin) has exactly one suppressed entry",
-        ),
-        check(
-            "suppressed_blank",
-            int(not_blank.sum()),
-            "suppressed cells are kept, marked 'suppressed', with estimate and counts blanked",
-        ),
-        check(
-            "record_level",
-            len(problems),
-            "aggregate rows only: " + ("; ".join(problems) if problems else "ok"),
-        ),
-    ]
+    findings = _CellFindings(
+        small=small,
+        complement=complement,
+        unrel=unrel,
+        flag_missing=flag_missing,
+        dominant=dominant,
+        dom_detail=dom_detail,
+        recoverable=recoverable,
+        not_blank=not_blank,
+        problems=problems,
+    )
+    checks = _cell_checks(policy, findings)
     return {
         **header(policy, name, "cells"),
         "passed": all(c["passed"] for c in checks),

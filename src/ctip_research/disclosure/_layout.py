@@ -45,6 +45,75 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _undeclared_dirs(processed: Path) -> list[str]:
+    """Entries of the processed layer that are neither published nor internal."""
+    problems: list[str] = []
+    if not processed.exists():
+        return problems
+    for entry in sorted(processed.iterdir()):
+        if entry.name in INTERNAL_DIRS or entry.name in CONTROL_FILES or entry.name == ".gitkeep":
+            continue
+        if entry.name not in PUBLISHED_DIRS:
+            problems.append(
+                f"{entry.name}: not declared published or internal "
+                "(ctip_research.disclosure.PUBLISHED_DIRS / INTERNAL_DIRS)"
+            )
+    return problems
+
+
+def _record_coverage(
+    rec_path: Path, processed: Path, covered: dict[Path, str], problems: list[str]
+) -> None:
+    """Read one check record: add the files it vouches for to ``covered``, its faults to
+    ``problems``."""
+    rel = rec_path.relative_to(processed).as_posix()
+    try:
+        rec = json.loads(rec_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        problems.append(f"{rel}: not a readable check record")
+        return
+    if not isinstance(rec, dict) or rec.get("passed") is not True:
+        problems.append(f"{rel}: the check record did not pass")
+        return
+    if "override_reason" not in rec:
+        problems.append(f"{rel}: the record does not print override_reason")
+    listed = rec.get("files")
+    if not isinstance(listed, dict) or not listed:
+        problems.append(f"{rel}: the record lists no files")
+        return
+    for name, sha in listed.items():
+        target = rec_path.parent / name
+        if not target.is_file():
+            problems.append(f"{rel}: lists {name}, which does not exist")
+        elif _sha256(target) != sha:
+            problems.append(f"{rel}: {name} changed after it was checked")
+        else:
+            covered[target] = rel
+
+
+def _audit_dir(root: Path, processed: Path, problems: list[str]) -> tuple[int, int]:
+    """Audit one published directory; return its numbers of artefacts and records."""
+    files = sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file() and p.name != ".gitkeep" and p.name not in CONTROL_FILES
+    )
+    records = [p for p in files if is_record(p)]
+    covered: dict[Path, str] = {}
+    for rec_path in records:
+        _record_coverage(rec_path, processed, covered, problems)
+    n_files = 0
+    for f in files:
+        if is_record(f):
+            continue
+        n_files += 1
+        if f not in covered:
+            problems.append(
+                f"{f.relative_to(processed).as_posix()}: no passing check record lists this file"
+            )
+    return n_files, len(records)
+
+
 def audit_publication(processed: Path) -> dict[str, Any]:
     """Walk the published tree; every file needs a passing record that lists its sha256.
 
@@ -68,67 +137,16 @@ def audit_publication(processed: Path) -> dict[str, Any]:
     >>> audit_publication(root)["problems"]
     ['models/x.csv: no passing check record lists this file']
     """
-    problems: list[str] = []
     n_files = n_records = 0
     processed = Path(processed)
-    if processed.exists():
-        for entry in sorted(processed.iterdir()):
-            if (
-                entry.name in INTERNAL_DIRS
-                or entry.name in CONTROL_FILES
-                or entry.name == ".gitkeep"
-            ):
-                continue
-            if entry.name not in PUBLISHED_DIRS:
-                problems.append(
-                    f"{entry.name}: not declared published or internal "
-                    "(ctip_research.disclosure.PUBLISHED_DIRS / INTERNAL_DIRS)"
-                )
+    problems = _undeclared_dirs(processed)
     for d in PUBLISHED_DIRS:
         root = processed / d
         if not root.exists():
             continue
-        files = sorted(
-            p
-            for p in root.rglob("*")
-            if p.is_file() and p.name != ".gitkeep" and p.name not in CONTROL_FILES
-        )
-        records = [p for p in files if is_record(p)]
-        covered: dict[Path, str] = {}
-        for rec_path in records:
-            n_records += 1
-            rel = rec_path.relative_to(processed).as_posix()
-            try:
-                rec = json.loads(rec_path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                problems.append(f"{rel}: not a readable check record")
-                continue
-            if not isinstance(rec, dict) or rec.get("passed") is not True:
-                problems.append(f"{rel}: the check record did not pass")
-                continue
-            if "override_reason" not in rec:
-                problems.append(f"{rel}: the record does not print override_reason")
-            listed = rec.get("files")
-            if not isinstance(listed, dict) or not listed:
-                problems.append(f"{rel}: the record lists no files")
-                continue
-            for name, sha in listed.items():
-                target = rec_path.parent / name
-                if not target.is_file():
-                    problems.append(f"{rel}: lists {name}, which does not exist")
-                elif _sha256(target) != sha:
-                    problems.append(f"{rel}: {name} changed after it was checked")
-                else:
-                    covered[target] = rel
-        for f in files:
-            if is_record(f):
-                continue
-            n_files += 1
-            if f not in covered:
-                problems.append(
-                    f"{f.relative_to(processed).as_posix()}: no passing check record lists "
-                    "this file"
-                )
+        dir_files, dir_records = _audit_dir(root, processed, problems)
+        n_files += dir_files
+        n_records += dir_records
     return {
         "passed": not problems,
         "n_files": n_files,

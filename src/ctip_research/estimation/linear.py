@@ -302,6 +302,420 @@ def _k_for_clusters(
     return k
 
 
+@dataclass(frozen=True)
+class _ModelData:
+    """The complete rows of the model matrices, before any transformation."""
+
+    n: int
+    w: np.ndarray
+    depvar: str
+    y: np.ndarray
+    x: np.ndarray
+    names_x: list[str]
+    endog: np.ndarray
+    names_en: list[str]
+    inst: np.ndarray
+    names_z: list[str]
+    x_pooled: np.ndarray
+    sub: pd.DataFrame
+    fe_codes: list[np.ndarray]
+    levels: dict[str, int]
+    cl_codes: list[np.ndarray]
+
+
+@dataclass(frozen=True)
+class _Within:
+    """Model arrays after the within transformation (grand means added back)."""
+
+    y: np.ndarray
+    x: np.ndarray
+    endog: np.ndarray
+    inst: np.ndarray
+    y_within: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class _Regressors:
+    """The regressors kept after dropping collinear ones."""
+
+    x: np.ndarray
+    x_keep: list[int]
+    names_x: list[str]
+    names: list[str]
+    has_const: bool
+    dropped: list[str]
+
+
+@dataclass(frozen=True)
+class _Solution:
+    """Coefficients, their bread and the residuals of the (weighted) fit."""
+
+    beta: np.ndarray
+    reg_w: np.ndarray
+    bread: np.ndarray
+    e: np.ndarray
+    ew: np.ndarray
+    rss: float
+    dropped_z: list[str]
+
+
+@dataclass(frozen=True)
+class _Dof:
+    """Absorbed levels, the full K and the residual degrees of freedom."""
+
+    absorbed_full: int
+    k_full: int
+    df_resid: float
+
+
+def _check_options(ssc: str, conf_level: float) -> None:
+    """Reject an unknown small-sample convention or a confidence level outside (0, 1)."""
+    if ssc not in SSC_CONVENTIONS:
+        raise EstimationError(f"ssc must be one of {sorted(SSC_CONVENTIONS)}, got {ssc!r}")
+    if not 0.0 < conf_level < 1.0:
+        raise EstimationError(f"conf_level must be in (0, 1), got {conf_level!r}")
+
+
+def _complete_rows(
+    formula: str,
+    frame: pd.DataFrame,
+    mats: dict[str, pd.DataFrame],
+    extra_cols: list[str],
+    weights: str | None,
+) -> np.ndarray:
+    """Positions of the rows with every model column present (and a positive weight)."""
+    parts = [m.to_numpy(dtype=float) for m in mats.values()]
+    ok = np.all(np.isfinite(np.hstack(parts)), axis=1) if parts else np.ones(len(frame), bool)
+    for c in extra_cols:
+        ok &= frame[c].notna().to_numpy()
+    if weights:
+        w_all = frame[weights].to_numpy(dtype=float)
+        ok &= np.isfinite(w_all) & (w_all > 0)
+    if not ok.any():
+        raise EstimationError(f"{formula!r}: no complete rows")
+    return np.flatnonzero(ok)
+
+
+def _model_data(
+    formula: str,
+    data: pd.DataFrame,
+    parsed: ParsedFormula,
+    request: VcovRequest,
+    weights: str | None,
+) -> _ModelData:
+    """Build the model matrices and keep their complete rows."""
+    extra_cols = [*parsed.fixef, *request.clusters, *([weights] if weights else [])]
+    missing = [c for c in extra_cols if c not in data.columns]
+    if missing:
+        raise EstimationError(f"columns not in the data: {missing}")
+    frame = _bools_as_float(data.reset_index(drop=True))
+    mats = _matrices(parsed, frame)
+    rows = _complete_rows(formula, frame, mats, extra_cols, weights)
+    n = rows.size
+    x_df = mats["x"].iloc[rows]
+    has_iv = "endog" in mats
+    sub = frame.iloc[rows]
+    fe_codes = [group_codes(sub[c]) for c in parsed.fixef]
+    return _ModelData(
+        n=n,
+        w=frame[weights].to_numpy(dtype=float)[rows] if weights else np.ones(n),
+        depvar=str(mats["y"].columns[0]),
+        y=mats["y"].to_numpy(dtype=float)[rows, 0],
+        x=x_df.to_numpy(dtype=float),
+        names_x=[str(c) for c in x_df.columns],
+        endog=mats["endog"].to_numpy(dtype=float)[rows] if has_iv else np.zeros((n, 0)),
+        names_en=[str(c) for c in mats["endog"].columns] if has_iv else [],
+        inst=mats["inst"].to_numpy(dtype=float)[rows] if "inst" in mats else np.zeros((n, 0)),
+        names_z=[str(c) for c in mats["inst"].columns] if "inst" in mats else [],
+        x_pooled=mats["x"].to_numpy(dtype=float)[rows],
+        sub=sub,
+        fe_codes=fe_codes,
+        levels={c: int(g.max()) + 1 for c, g in zip(parsed.fixef, fe_codes, strict=True)},
+        cl_codes=[group_codes(sub[c]) for c in request.clusters],
+    )
+
+
+def _absorb(d: _ModelData) -> _Within:
+    """Sweep out the absorbed effects and add the grand means back (xtreg / reghdfe constant)."""
+    y = d.y.copy()
+    if not d.fe_codes:
+        return _Within(y, d.x, d.endog, d.inst, None)
+    block = np.column_stack([y, d.x, d.endog, d.inst])
+    means = (d.w @ block) / d.w.sum()
+    dm = demean(block, d.fe_codes, d.w)
+    y_within = dm[:, 0].copy()
+    dm = dm + means  # add the grand means back (xtreg / reghdfe constant)
+    n_x, n_en = len(d.names_x), len(d.names_en)
+    x = dm[:, 1 : 1 + d.x.shape[1]]
+    endog = dm[:, 1 + n_x : 1 + n_x + d.endog.shape[1]]
+    inst = dm[:, 1 + n_x + n_en :]
+    if "Intercept" in d.names_x:
+        x[:, d.names_x.index("Intercept")] = 1.0
+    return _Within(dm[:, 0], x, endog, inst, y_within)
+
+
+def _drop_collinear(formula: str, d: _ModelData, within: _Within, sw: np.ndarray) -> _Regressors:
+    """Drop regressors collinear with earlier ones (exogenous first, then endogenous)."""
+    xe = np.column_stack([within.x, within.endog])
+    names_xe = d.names_x + d.names_en
+    keep = _independent(xe * sw[:, None], names_xe)
+    dropped = [names_xe[i] for i in range(len(names_xe)) if i not in keep]
+    dropped_endog = [dr for dr in dropped if dr in d.names_en]
+    if dropped_endog:
+        raise EstimationError(
+            f"endogenous regressor(s) {dropped_endog} collinear with the exogenous ones"
+        )
+    if dropped:
+        warnings.warn(
+            f"{formula!r}: dropped collinear regressor(s) {dropped}", UserWarning, stacklevel=3
+        )
+    x_keep = [i for i in keep if i < len(d.names_x)]
+    names_x = [d.names_x[i] for i in x_keep]
+    return _Regressors(
+        x=within.x[:, x_keep],
+        x_keep=x_keep,
+        names_x=names_x,
+        names=names_x + d.names_en,
+        has_const="Intercept" in names_x,
+        dropped=dropped,
+    )
+
+
+def _solve(
+    formula: str,
+    d: _ModelData,
+    within: _Within,
+    reg: _Regressors,
+    sw: np.ndarray,
+) -> _Solution:
+    """Least squares (or 2SLS on the kept instruments) and the residuals."""
+    xmat = np.column_stack([reg.x, within.endog])
+    xw = xmat * sw[:, None]
+    yw = within.y * sw
+    dropped_z: list[str] = []
+    if d.names_en:
+        zmat = np.column_stack([reg.x, within.inst])
+        znames = reg.names_x + d.names_z
+        zkeep = _independent(zmat * sw[:, None], znames)
+        dropped_z = [znames[i] for i in range(len(znames)) if i not in zkeep]
+        if dropped_z:
+            warnings.warn(
+                f"{formula!r}: dropped collinear instrument(s) {dropped_z}",
+                UserWarning,
+                stacklevel=3,
+            )
+        if len(zkeep) - len(reg.names_x) < len(d.names_en):
+            raise EstimationError(f"{formula!r}: fewer independent instruments than endogenous")
+        zmat = zmat[:, zkeep]
+        zw = zmat * sw[:, None]
+        pi = np.linalg.lstsq(zw, xw, rcond=None)[0]
+        xhat_w = zw @ pi
+        beta = np.linalg.lstsq(xhat_w, yw, rcond=None)[0]
+        reg_w = xhat_w
+    else:
+        beta = np.linalg.lstsq(xw, yw, rcond=None)[0]
+        reg_w = xw
+    bread = np.linalg.inv(reg_w.T @ reg_w)
+    e = within.y - xmat @ beta
+    ew = e * sw
+    return _Solution(beta, reg_w, bread, e, ew, float(ew @ ew), dropped_z)
+
+
+def _degrees_of_freedom(formula: str, d: _ModelData, reg: _Regressors) -> _Dof:
+    """Count coefficients and absorbed levels; N - K must be positive."""
+    levels = d.levels
+    absorbed_full = sum(v - 1 for v in levels.values()) + (0 if reg.has_const or not levels else 1)
+    k_full = len(reg.names) + absorbed_full
+    df_resid = float(d.n - k_full)
+    if df_resid <= 0:
+        raise EstimationError(f"{formula!r}: no residual degrees of freedom ({d.n} rows)")
+    return _Dof(absorbed_full, k_full, df_resid)
+
+
+def _vcov_hetero(
+    kind: str,
+    convention: Any,
+    d: _ModelData,
+    sol: _Solution,
+    df_resid: float,
+) -> np.ndarray:
+    """Heteroskedasticity-robust covariance (HC0 to HC3)."""
+    reg_w, bread = sol.reg_w, sol.bread
+    scores = reg_w * sol.ew[:, None]
+    if kind in ("HC2", "HC3"):
+        if d.levels or d.names_en:
+            raise EstimationError(f"{kind} is available for OLS without absorbed effects")
+        h = np.einsum("ij,jk,ik->i", reg_w, bread, reg_w)
+        power = 1.0 if kind == "HC2" else 2.0
+        scores = scores / ((1.0 - h) ** (power / 2.0))[:, None]
+    v = bread @ (scores.T @ scores) @ bread
+    if kind == "HC1" and convention.k_adj:
+        v = v * d.n / df_resid
+    return v
+
+
+def _cluster_combos(cl_codes: list[np.ndarray], gs: list[int]) -> list[tuple[Any, int, float]]:
+    """One-way clusters, or the two ways plus minus their intersection (Cameron-Gelbach-Miller)."""
+    if len(cl_codes) == 1:
+        return [(cl_codes[0], gs[0], 1.0)]
+    inter = group_codes(cl_codes[0].astype(np.int64) * (gs[1] + 1) + cl_codes[1])
+    return [
+        (cl_codes[0], gs[0], 1.0),
+        (cl_codes[1], gs[1], 1.0),
+        (inter, int(inter.max()) + 1, -1.0),
+    ]
+
+
+def _vcov_cluster(
+    convention: Any, d: _ModelData, reg: _Regressors, sol: _Solution
+) -> tuple[np.ndarray, float]:
+    """Cluster-robust covariance (one- or two-way) and its t degrees of freedom."""
+    k_cols = len(reg.names)
+    bread = sol.bread
+    scores = sol.reg_w * sol.ew[:, None]
+    k_cl = (
+        _k_for_clusters(
+            k_cols,
+            reg.has_const,
+            d.levels,
+            d.fe_codes,
+            d.cl_codes,
+            convention.absorbed_nested_counted,
+        )
+        if d.levels
+        else k_cols
+    )
+    k_factor = dof_adjustment(d.n, k_cl) if convention.k_adj else 1.0
+    gs = [int(c.max()) + 1 for c in d.cl_codes]
+    v = np.zeros((k_cols, k_cols))
+    g_min = min(gs)
+    for codes, g, sign in _cluster_combos(d.cl_codes, gs):
+        if convention.g_adj:
+            g_use = g_min if convention.g_df == "min" else g
+            g_factor = cluster_adjustment(g_use)
+        else:
+            g_factor = 1.0
+        v += sign * g_factor * (bread @ cluster_meat(scores, codes) @ bread)
+    v = v * k_factor
+    return v, float(g_min - 1)
+
+
+def _covariance(
+    kind: str,
+    convention: Any,
+    d: _ModelData,
+    reg: _Regressors,
+    sol: _Solution,
+    df_resid: float,
+) -> tuple[np.ndarray, float | None]:
+    """The requested covariance matrix and the t degrees of freedom."""
+    if kind == "iid":
+        s2 = sol.rss / (df_resid if convention.k_adj else d.n)
+        return sol.bread * s2, df_resid
+    if kind in ("HC0", "HC1", "HC2", "HC3"):
+        return _vcov_hetero(kind, convention, d, sol, df_resid), df_resid
+    return _vcov_cluster(convention, d, reg, sol)
+
+
+def _fit_statistics(
+    d: _ModelData,
+    within: _Within,
+    reg: _Regressors,
+    sol: _Solution,
+    dof: _Dof,
+) -> dict[str, float]:
+    """R², adjusted R², root MSE, RSS and (with absorbed effects) the within R²."""
+    w, y_orig, levels, rss = d.w, d.y, d.levels, sol.rss
+    n, df_resid = d.n, dof.df_resid
+    ybar = float(w @ y_orig / w.sum())
+    tss = float(w @ (y_orig - ybar) ** 2)
+    r2 = 1.0 - rss / tss if tss > 0 else float("nan")
+    stats_out: dict[str, float] = {
+        "r2": r2,
+        "adj_r2": 1.0 - (1.0 - r2) * (n - 1) / df_resid if (reg.has_const or levels) else r2,
+        # weights normalised to mean 1, as Stata's Root MSE / sigma_e with [aw=] / [pw=]
+        "sigma_e": float(np.sqrt(rss / float(np.mean(w)) / df_resid)),
+        "rss": rss,
+    }
+    if within.y_within is not None:
+        wtss = float(w @ within.y_within**2)
+        stats_out["r2_within"] = 1.0 - rss / wtss if wtss > 0 else float("nan")
+    return stats_out
+
+
+def _f_model(
+    d: _ModelData,
+    reg: _Regressors,
+    sol: _Solution,
+    dof: _Dof,
+    cov: tuple[np.ndarray, float | None],
+) -> dict[str, float]:
+    """Wald F test that all slopes are zero (empty without slopes)."""
+    v, df_t = cov
+    k_r2 = dof.k_full - (1 if (reg.has_const or d.levels) else 0)
+    slopes = [i for i, nm in enumerate(reg.names) if nm != "Intercept"]
+    if not (slopes and k_r2 > 0):
+        return {}
+    b = sol.beta[slopes]
+    vs = v[np.ix_(slopes, slopes)]
+    wald = float(b @ np.linalg.pinv(vs) @ b)
+    j = len(slopes)
+    return {
+        "f_model": wald / j,
+        "f_model_p": float(
+            stats.f.sf(wald / j, j, df_t) if df_t is not None else stats.chi2.sf(wald, j)
+        ),
+    }
+
+
+def _f_fixef(
+    d: _ModelData, reg: _Regressors, sol: _Solution, dof: _Dof, sw: np.ndarray
+) -> dict[str, float]:
+    """F test that all absorbed effects are zero (pooled OLS with the same regressors)."""
+    n, rss, df_resid = d.n, sol.rss, dof.df_resid
+    xp = d.x_pooled[:, reg.x_keep]
+    if not reg.has_const:
+        xp = np.column_stack([np.ones(n), xp])
+    bp = np.linalg.lstsq(xp * sw[:, None], d.y * sw, rcond=None)[0]
+    ep = (d.y - xp @ bp) * sw
+    rss_r = float(ep @ ep)
+    df1 = float(dof.absorbed_full)
+    f_fe = ((rss_r - rss) / df1) / (rss / df_resid) if df1 > 0 else float("nan")
+    return {
+        "f_fixef": f_fe,
+        "f_fixef_df1": df1,
+        "f_fixef_df2": df_resid,
+        "f_fixef_p": float(stats.f.sf(f_fe, df1, df_resid)),
+    }
+
+
+def _first_stage(
+    d: _ModelData, within: _Within, reg: _Regressors, dof: _Dof, sw: np.ndarray
+) -> dict[str, dict[str, float]]:
+    """Classical F of the excluded instruments and partial R², per endogenous regressor."""
+    first_stage: dict[str, dict[str, float]] = {}
+    zx = reg.x * sw[:, None]
+    zall = np.column_stack([reg.x, within.inst]) * sw[:, None]
+    for j, nm in enumerate(d.names_en):
+        target = within.endog[:, j] * sw
+        bu = np.linalg.lstsq(zall, target, rcond=None)[0]
+        ru = target - zall @ bu
+        br = np.linalg.lstsq(zx, target, rcond=None)[0]
+        rr = target - zx @ br
+        rss_u, rss_r = float(ru @ ru), float(rr @ rr)
+        df1 = float(within.inst.shape[1])
+        df2 = float(d.n - zall.shape[1] - dof.absorbed_full)
+        f = ((rss_r - rss_u) / df1) / (rss_u / df2)
+        first_stage[nm] = {
+            "f": f,
+            "df1": df1,
+            "df2": df2,
+            "p_value": float(stats.f.sf(f, df1, df2)),
+            "partial_r2": 1.0 - rss_u / rss_r if rss_r > 0 else float("nan"),
+        }
+    return first_stage
+
+
 def feols(
     formula: str,
     data: pd.DataFrame,
@@ -342,242 +756,39 @@ def feols(
     >>> round(float(fit.params["x"]), 3)
     1.233
     """
-    if ssc not in SSC_CONVENTIONS:
-        raise EstimationError(f"ssc must be one of {sorted(SSC_CONVENTIONS)}, got {ssc!r}")
-    if not 0.0 < conf_level < 1.0:
-        raise EstimationError(f"conf_level must be in (0, 1), got {conf_level!r}")
+    _check_options(ssc, conf_level)
     convention = SSC_CONVENTIONS[ssc]
     request: VcovRequest = parse_vcov(vcov)
-    parsed = parse_formula(formula)
-    extra_cols = [*parsed.fixef, *request.clusters, *([weights] if weights else [])]
-    missing = [c for c in extra_cols if c not in data.columns]
-    if missing:
-        raise EstimationError(f"columns not in the data: {missing}")
-    frame = _bools_as_float(data.reset_index(drop=True))
-    mats = _matrices(parsed, frame)
-    parts = [m.to_numpy(dtype=float) for m in mats.values()]
-    ok = np.all(np.isfinite(np.hstack(parts)), axis=1) if parts else np.ones(len(frame), bool)
-    for c in extra_cols:
-        ok &= frame[c].notna().to_numpy()
-    if weights:
-        w_all = frame[weights].to_numpy(dtype=float)
-        ok &= np.isfinite(w_all) & (w_all > 0)
-    if not ok.any():
-        raise EstimationError(f"{formula!r}: no complete rows")
-    rows = np.flatnonzero(ok)
-    n = rows.size
-    w = frame[weights].to_numpy(dtype=float)[rows] if weights else np.ones(n)
-    depvar = str(mats["y"].columns[0])
-    y_orig = mats["y"].to_numpy(dtype=float)[rows, 0]
-    x_df = mats["x"].iloc[rows]
-    names_x = [str(c) for c in x_df.columns]
-    x = x_df.to_numpy(dtype=float)
-    endog = mats["endog"].to_numpy(dtype=float)[rows] if "endog" in mats else np.zeros((n, 0))
-    names_en = [str(c) for c in mats["endog"].columns] if "endog" in mats else []
-    inst = mats["inst"].to_numpy(dtype=float)[rows] if "inst" in mats else np.zeros((n, 0))
-    names_z = [str(c) for c in mats["inst"].columns] if "inst" in mats else []
-    sub = frame.iloc[rows]
-    fe_codes = [group_codes(sub[c]) for c in parsed.fixef]
-    levels = {c: int(g.max()) + 1 for c, g in zip(parsed.fixef, fe_codes, strict=True)}
-    cl_codes = [group_codes(sub[c]) for c in request.clusters]
-    has_const = "Intercept" in names_x
-    y = y_orig.copy()
-    y_within = None
-    if fe_codes:
-        block = np.column_stack([y, x, endog, inst])
-        means = (w @ block) / w.sum()
-        dm = demean(block, fe_codes, w)
-        y_within = dm[:, 0].copy()
-        dm = dm + means  # add the grand means back (xtreg / reghdfe constant)
-        y = dm[:, 0]
-        x = dm[:, 1 : 1 + x.shape[1]]
-        endog = dm[:, 1 + len(names_x) : 1 + len(names_x) + endog.shape[1]]
-        inst = dm[:, 1 + len(names_x) + len(names_en) :]
-        if has_const:
-            x[:, names_x.index("Intercept")] = 1.0
-    sw = np.sqrt(w)
+    d = _model_data(formula, data, parse_formula(formula), request, weights)
+    within = _absorb(d)
+    sw = np.sqrt(d.w)
     # collinearity: exogenous regressors, then endogenous on top, then instruments
-    xe = np.column_stack([x, endog])
-    names_xe = names_x + names_en
-    keep = _independent(xe * sw[:, None], names_xe)
-    dropped = [names_xe[i] for i in range(len(names_xe)) if i not in keep]
-    dropped_endog = [d for d in dropped if d in names_en]
-    if dropped_endog:
-        raise EstimationError(
-            f"endogenous regressor(s) {dropped_endog} collinear with the exogenous ones"
-        )
-    if dropped:
-        warnings.warn(
-            f"{formula!r}: dropped collinear regressor(s) {dropped}", UserWarning, stacklevel=2
-        )
-    x_keep = [i for i in keep if i < len(names_x)]
-    x = x[:, x_keep]
-    names_x = [names_x[i] for i in x_keep]
-    has_const = "Intercept" in names_x
-    names = names_x + names_en
-    xmat = np.column_stack([x, endog])
-    k_cols = xmat.shape[1]
-    xw = xmat * sw[:, None]
-    yw = y * sw
-    first_stage: dict[str, dict[str, float]] = {}
-    if names_en:
-        zmat = np.column_stack([x, inst])
-        znames = names_x + names_z
-        zkeep = _independent(zmat * sw[:, None], znames)
-        dropped_z = [znames[i] for i in range(len(znames)) if i not in zkeep]
-        if dropped_z:
-            warnings.warn(
-                f"{formula!r}: dropped collinear instrument(s) {dropped_z}",
-                UserWarning,
-                stacklevel=2,
-            )
-            dropped += dropped_z
-        if len(zkeep) - len(names_x) < len(names_en):
-            raise EstimationError(f"{formula!r}: fewer independent instruments than endogenous")
-        zmat = zmat[:, zkeep]
-        zw = zmat * sw[:, None]
-        pi = np.linalg.lstsq(zw, xw, rcond=None)[0]
-        xhat_w = zw @ pi
-        beta = np.linalg.lstsq(xhat_w, yw, rcond=None)[0]
-        reg_w = xhat_w
-    else:
-        beta = np.linalg.lstsq(xw, yw, rcond=None)[0]
-        reg_w = xw
-    bread = np.linalg.inv(reg_w.T @ reg_w)
-    e = y - xmat @ beta
-    ew = e * sw
-    rss = float(ew @ ew)
-    absorbed_full = sum(v - 1 for v in levels.values()) + (0 if has_const or not levels else 1)
-    k_full = k_cols + absorbed_full
-    df_resid = float(n - k_full)
-    if df_resid <= 0:
-        raise EstimationError(f"{formula!r}: no residual degrees of freedom ({n} rows)")
-    kind = request.kind
-    df_t: float | None = df_resid
-    if kind == "iid":
-        s2 = rss / (df_resid if convention.k_adj else n)
-        v = bread * s2
-    elif kind in ("HC0", "HC1", "HC2", "HC3"):
-        scores = reg_w * ew[:, None]
-        if kind in ("HC2", "HC3"):
-            if levels or names_en:
-                raise EstimationError(f"{kind} is available for OLS without absorbed effects")
-            h = np.einsum("ij,jk,ik->i", reg_w, bread, reg_w)
-            power = 1.0 if kind == "HC2" else 2.0
-            scores = scores / ((1.0 - h) ** (power / 2.0))[:, None]
-        v = bread @ (scores.T @ scores) @ bread
-        if kind == "HC1" and convention.k_adj:
-            v = v * n / df_resid
-    else:
-        scores = reg_w * ew[:, None]
-        k_cl = (
-            _k_for_clusters(
-                k_cols, has_const, levels, fe_codes, cl_codes, convention.absorbed_nested_counted
-            )
-            if levels
-            else k_cols
-        )
-        k_factor = dof_adjustment(n, k_cl) if convention.k_adj else 1.0
-        gs = [int(c.max()) + 1 for c in cl_codes]
-        if len(cl_codes) == 1:
-            combos = [(cl_codes[0], gs[0], 1.0)]
-        else:
-            inter = group_codes(cl_codes[0].astype(np.int64) * (gs[1] + 1) + cl_codes[1])
-            combos = [
-                (cl_codes[0], gs[0], 1.0),
-                (cl_codes[1], gs[1], 1.0),
-                (inter, int(inter.max()) + 1, -1.0),
-            ]
-        v = np.zeros((k_cols, k_cols))
-        g_min = min(gs)
-        for codes, g, sign in combos:
-            if convention.g_adj:
-                g_use = g_min if convention.g_df == "min" else g
-                g_factor = cluster_adjustment(g_use)
-            else:
-                g_factor = 1.0
-            v += sign * g_factor * (bread @ cluster_meat(scores, codes) @ bread)
-        v = v * k_factor
-        df_t = float(g_min - 1)
-    vcov_df = pd.DataFrame(v, index=names, columns=names)
-    # ---- statistics
-    ybar = float(w @ y_orig / w.sum())
-    tss = float(w @ (y_orig - ybar) ** 2)
-    r2 = 1.0 - rss / tss if tss > 0 else float("nan")
-    k_r2 = k_full - (1 if (has_const or levels) else 0)
-    stats_out: dict[str, float] = {
-        "r2": r2,
-        "adj_r2": 1.0 - (1.0 - r2) * (n - 1) / df_resid if (has_const or levels) else r2,
-        # weights normalised to mean 1, as Stata's Root MSE / sigma_e with [aw=] / [pw=]
-        "sigma_e": float(np.sqrt(rss / float(np.mean(w)) / df_resid)),
-        "rss": rss,
-    }
-    if y_within is not None:
-        wtss = float(w @ y_within**2)
-        stats_out["r2_within"] = 1.0 - rss / wtss if wtss > 0 else float("nan")
-    slopes = [i for i, nm in enumerate(names) if nm != "Intercept"]
-    if slopes and k_r2 > 0:
-        b = beta[slopes]
-        vs = v[np.ix_(slopes, slopes)]
-        wald = float(b @ np.linalg.pinv(vs) @ b)
-        j = len(slopes)
-        stats_out["f_model"] = wald / j
-        stats_out["f_model_p"] = float(
-            stats.f.sf(wald / j, j, df_t) if df_t is not None else stats.chi2.sf(wald, j)
-        )
-    if levels and not names_en:
-        # F test that all absorbed effects are zero (pooled OLS with the same regressors)
-        xp = mats["x"].to_numpy(dtype=float)[rows][:, x_keep]
-        if not has_const:
-            xp = np.column_stack([np.ones(n), xp])
-        bp = np.linalg.lstsq(xp * sw[:, None], y_orig * sw, rcond=None)[0]
-        ep = (y_orig - xp @ bp) * sw
-        rss_r = float(ep @ ep)
-        df1 = float(absorbed_full)
-        f_fe = ((rss_r - rss) / df1) / (rss / df_resid) if df1 > 0 else float("nan")
-        stats_out.update(
-            f_fixef=f_fe,
-            f_fixef_df1=df1,
-            f_fixef_df2=df_resid,
-            f_fixef_p=float(stats.f.sf(f_fe, df1, df_resid)),
-        )
-    if names_en:
-        zx = x * sw[:, None]
-        zall = np.column_stack([x, inst]) * sw[:, None]
-        for j, nm in enumerate(names_en):
-            target = endog[:, j] * sw
-            bu = np.linalg.lstsq(zall, target, rcond=None)[0]
-            ru = target - zall @ bu
-            br = np.linalg.lstsq(zx, target, rcond=None)[0]
-            rr = target - zx @ br
-            rss_u, rss_r = float(ru @ ru), float(rr @ rr)
-            df1 = float(inst.shape[1])
-            df2 = float(n - zall.shape[1] - absorbed_full)
-            f = ((rss_r - rss_u) / df1) / (rss_u / df2)
-            first_stage[nm] = {
-                "f": f,
-                "df1": df1,
-                "df2": df2,
-                "p_value": float(stats.f.sf(f, df1, df2)),
-                "partial_r2": 1.0 - rss_u / rss_r if rss_r > 0 else float("nan"),
-            }
+    reg = _drop_collinear(formula, d, within, sw)
+    sol = _solve(formula, d, within, reg, sw)
+    dof = _degrees_of_freedom(formula, d, reg)
+    v, df_t = _covariance(request.kind, convention, d, reg, sol, dof.df_resid)
+    stats_out = _fit_statistics(d, within, reg, sol, dof)
+    stats_out.update(_f_model(d, reg, sol, dof, (v, df_t)))
+    if d.levels and not d.names_en:
+        stats_out.update(_f_fixef(d, reg, sol, dof, sw))
+    first_stage = _first_stage(d, within, reg, dof, sw) if d.names_en else {}
     return LinearResult(
-        params=pd.Series(beta, index=names),
-        vcov=vcov_df,
+        params=pd.Series(sol.beta, index=reg.names),
+        vcov=pd.DataFrame(v, index=reg.names, columns=reg.names),
         formula=formula,
-        n_obs=n,
-        df_resid=df_resid,
+        n_obs=d.n,
+        df_resid=dof.df_resid,
         df_t=df_t,
-        fixed_effects=levels,
-        clusters={c: int(g.max()) + 1 for c, g in zip(request.clusters, cl_codes, strict=True)},
+        fixed_effects=d.levels,
+        clusters={c: int(g.max()) + 1 for c, g in zip(request.clusters, d.cl_codes, strict=True)},
         vcov_label=request.label,
         ssc=ssc,
         conf_level=conf_level,
         stats=stats_out,
-        collinear=tuple(dropped),
+        collinear=tuple(reg.dropped + sol.dropped_z),
         first_stage=first_stage,
         weights=weights,
-        endog=tuple(names_en),
-        resid=pd.Series(e, index=sub.index),
-        _depvar=depvar,
+        endog=tuple(d.names_en),
+        resid=pd.Series(sol.e, index=d.sub.index),
+        _depvar=d.depvar,
     )

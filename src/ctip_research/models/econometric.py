@@ -461,6 +461,58 @@ def anderson_rubin_interval(
     return out
 
 
+def _with_fe_dummies(df: pd.DataFrame, spec: ModelSpec, exog: pd.DataFrame) -> pd.DataFrame:
+    """The exogenous regressors with the fixed effects as dummies and a constant."""
+    for fe in spec.fixed_effects:
+        exog = pd.concat(
+            [exog, pd.get_dummies(df[fe].astype(str), prefix=fe, drop_first=True).astype(float)],
+            axis=1,
+        )
+    return exog.assign(const=1.0)
+
+
+def _first_stage_extra(inst: pd.DataFrame, fs: dict[str, Any]) -> dict[str, Any]:
+    """The first-stage diagnostics as reported in ``extra``."""
+    return {
+        "coefficients": dict(zip(inst.columns, fs["coefficients"].tolist(), strict=True)),
+        "std_errors": dict(zip(inst.columns, fs["std_errors"].tolist(), strict=True)),
+        "partial_r2": fs["partial_r2"],
+        "robust_f": fs["robust_f"],
+        "robust_f_note": "Wald statistic of the instruments (CRV1) / number of instruments "
+        "(= linearmodels first-stage f.stat / L)",
+        "effective_f": fs["effective_f"],
+    }
+
+
+def _hansen_j(
+    spec: ModelSpec,
+    frames: tuple[pd.Series, pd.DataFrame, pd.DataFrame, pd.DataFrame],
+    weights: pd.Series | None,
+    cov: dict[str, Any],
+) -> dict[str, Any]:
+    """Hansen's J of over-identification from cluster-robust two-step GMM."""
+    from linearmodels.iv import IVGMM
+
+    y, exog, endog, inst = frames
+    wcfg = {"clusters": cov["clusters"]} if spec.cluster else {}
+    gmm = IVGMM(
+        y,
+        exog,
+        endog,
+        inst,
+        weights=weights,
+        weight_type="clustered" if spec.cluster else "robust",
+        **wcfg,
+    ).fit(**cov)
+    j = gmm.j_stat  # type: ignore[attr-defined]
+    return {
+        "test": "Hansen J (two-step GMM)",
+        "statistic": float(j.stat),
+        "p_value": float(j.pval),
+        "df": int(j.df),
+    }
+
+
 def fit_iv(data: pd.DataFrame, spec: ModelSpec, *, alpha: float = 0.05) -> RegressionResult:
     """Two-stage least squares with the branch instrument(s) and clustered errors (model 4).
 
@@ -470,8 +522,6 @@ def fit_iv(data: pd.DataFrame, spec: ModelSpec, *, alpha: float = 0.05) -> Regre
     instruments), the Montiel Olea-Pflueger effective F, partial R², the Anderson-Rubin set and,
     when over-identified, Hansen's J from cluster-robust two-step GMM.
     """
-    from linearmodels.iv import IVGMM
-
     df = select_sample(data, spec)
     y = df[spec.outcome].astype(float)
     endog = df[[spec.exposure]].astype(float)
@@ -485,12 +535,7 @@ def fit_iv(data: pd.DataFrame, spec: ModelSpec, *, alpha: float = 0.05) -> Regre
         alpha=alpha,
         iv=(endog, regressor_frame(df, list(spec.instruments))),
     )
-    for fe in spec.fixed_effects:
-        exog = pd.concat(
-            [exog, pd.get_dummies(df[fe].astype(str), prefix=fe, drop_first=True).astype(float)],
-            axis=1,
-        )
-    exog = exog.assign(const=1.0)
+    exog = _with_fe_dummies(df, spec, exog)
     inst = regressor_frame(df, list(spec.instruments))
     weights = df[spec.weights].astype(float) if spec.weights else None
     cov = _cov_kwargs(df, spec)
@@ -517,36 +562,12 @@ def fit_iv(data: pd.DataFrame, spec: ModelSpec, *, alpha: float = 0.05) -> Regre
         grid=grid,
     )
     extra: dict[str, Any] = {
-        "first_stage": {
-            "coefficients": dict(zip(inst.columns, fs["coefficients"].tolist(), strict=True)),
-            "std_errors": dict(zip(inst.columns, fs["std_errors"].tolist(), strict=True)),
-            "partial_r2": fs["partial_r2"],
-            "robust_f": fs["robust_f"],
-            "robust_f_note": "Wald statistic of the instruments (CRV1) / number of instruments "
-            "(= linearmodels first-stage f.stat / L)",
-            "effective_f": fs["effective_f"],
-        },
+        "first_stage": _first_stage_extra(inst, fs),
         "anderson_rubin": ar,
         "n_instruments": n_inst,
     }
     if n_inst > 1:
-        wcfg = {"clusters": cov["clusters"]} if spec.cluster else {}
-        gmm = IVGMM(
-            y,
-            exog,
-            endog,
-            inst,
-            weights=weights,
-            weight_type="clustered" if spec.cluster else "robust",
-            **wcfg,
-        ).fit(**cov)
-        j = gmm.j_stat  # type: ignore[attr-defined]
-        extra["overid"] = {
-            "test": "Hansen J (two-step GMM)",
-            "statistic": float(j.stat),
-            "p_value": float(j.pval),
-            "df": int(j.df),
-        }
+        extra["overid"] = _hansen_j(spec, (y, exog, endog, inst), weights, cov)
     classical = fit.first_stage.get(spec.exposure, {})
     extra["first_stage"]["classical_f"] = classical.get("f", float("nan"))
     return _result_from_fit(

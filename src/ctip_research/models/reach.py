@@ -127,6 +127,113 @@ def _recorded(frame: pd.DataFrame, ind: ProgrammeIndicator) -> bool:
     return bool(frame.loc[base, ind.source].notna().any())
 
 
+#: Columns of :attr:`ReachResult.table`, in order.
+_REACH_COLUMNS = (
+    "indicator",
+    "label",
+    "unit",
+    "kind",
+    "domain",
+    "level",
+    "estimate",
+    "std_error",
+    "conf_low",
+    "conf_high",
+    "conf_level",
+    "deff",
+    "df",
+    "n_obs",
+    "n_denominator",
+    "n_numerator",
+)
+
+
+@dataclass(frozen=True)
+class _ReachFrame:
+    """The households with the supported base, domain and indicator columns added."""
+
+    frame: pd.DataFrame
+    domain_cols: dict[str, str]
+    recorded: list[ProgrammeIndicator]
+    not_recorded: list[str]
+
+
+def _reach_frame(
+    data: pd.DataFrame,
+    treatment: str,
+    domains: Sequence[str],
+    indicators: Sequence[ProgrammeIndicator],
+) -> _ReachFrame:
+    """Add the supported flag, the domain columns and one outcome column per recorded indicator."""
+    needed = [treatment, *domains]
+    missing = [c for c in needed if c not in data.columns]
+    if missing:
+        raise SpecError(f"programme reach: columns not in the analysis table: {missing}")
+    frame = data.reset_index(drop=True).copy()
+    frame[_SUPPORTED] = _float(frame[treatment])
+    domain_cols: dict[str, str] = {}
+    for dom in domains:
+        col = f"_domain_{dom}"
+        frame[col] = frame[dom].astype("string")
+        domain_cols[dom] = col
+    supported = (frame[_SUPPORTED] == 1.0).to_numpy()
+    frame["_base_supported"] = np.where(supported, "1", "0")
+    recorded = [ind for ind in indicators if _recorded(frame, ind)]
+    not_recorded = [ind.name for ind in indicators if ind not in recorded]
+    for ind in recorded:
+        values = frame[_SUPPORTED] if ind.source == treatment else _float(frame[ind.source])
+        frame[f"_y_{ind.name}"] = values.where(supported) if ind.base == "supported" else values
+    return _ReachFrame(frame, domain_cols, recorded, not_recorded)
+
+
+def _indicator_cells(
+    rf: _ReachFrame, svy: Any, ind: ProgrammeIndicator
+) -> list[tuple[dict[Any, Any], str, str, np.ndarray]]:
+    """The indicator's estimates overall and (``by_domain``) per domain level, with row masks."""
+    frame = rf.frame
+    everyone = np.ones(len(frame), dtype=bool)
+    overall = _design_estimate(svy, ind, None)
+    cells = [(overall.iloc[0].to_dict(), "all", "all", everyone)]
+    if ind.by_domain:
+        for dom, col in rf.domain_cols.items():
+            found = _design_estimate(svy, ind, col).to_dict("records")
+            for r in sorted(found, key=lambda r: _order(r[col])):
+                lev = str(r[col])
+                mask = (frame[col] == lev).fillna(False).to_numpy(dtype=bool)
+                cells.append((r, dom, lev, mask))
+    return cells
+
+
+def _indicator_rows(
+    rf: _ReachFrame, svy: Any, ind: ProgrammeIndicator, conf_level: float
+) -> list[dict[str, Any]]:
+    """Rows of the reach table for one indicator (overall first, then the domain levels)."""
+    values = rf.frame[f"_y_{ind.name}"]
+    observed = values.notna().to_numpy()
+    attribute = (values > 0).to_numpy() & observed
+    rows: list[dict[str, Any]] = []
+    for est, dom, lev, mask in _indicator_cells(rf, svy, ind):
+        n = int((mask & observed).sum())
+        rows.append(
+            {
+                "indicator": ind.name,
+                "label": ind.label,
+                "unit": ind.unit,
+                "kind": ind.cell_kind,
+                "domain": dom,
+                "level": lev,
+                **{k: est[k] for k in ("estimate", "std_error", "conf_low", "conf_high")},
+                "conf_level": conf_level,
+                "deff": est["deff"],
+                "df": est["df"],
+                "n_obs": n,
+                "n_denominator": n,
+                "n_numerator": int((mask & attribute).sum()),
+            }
+        )
+    return rows
+
+
 def estimate_reach(
     data: pd.DataFrame,
     design: DesignParams,
@@ -171,81 +278,15 @@ def estimate_reach(
     >>> "members_trained" in res.not_recorded
     True
     """
-    needed = [treatment, *domains]
-    missing = [c for c in needed if c not in data.columns]
-    if missing:
-        raise SpecError(f"programme reach: columns not in the analysis table: {missing}")
-    frame = data.reset_index(drop=True).copy()
-    frame[_SUPPORTED] = _float(frame[treatment])
-    domain_cols: dict[str, str] = {}
-    for dom in domains:
-        col = f"_domain_{dom}"
-        frame[col] = frame[dom].astype("string")
-        domain_cols[dom] = col
-    supported = (frame[_SUPPORTED] == 1.0).to_numpy()
-    frame["_base_supported"] = np.where(supported, "1", "0")
-    recorded = [ind for ind in indicators if _recorded(frame, ind)]
-    not_recorded = [ind.name for ind in indicators if ind not in recorded]
-    for ind in recorded:
-        values = frame[_SUPPORTED] if ind.source == treatment else _float(frame[ind.source])
-        frame[f"_y_{ind.name}"] = values.where(supported) if ind.base == "supported" else values
-    svy = make_design(frame, design, alpha=alpha)
+    rf = _reach_frame(data, treatment, domains, indicators)
+    svy = make_design(rf.frame, design, alpha=alpha)
     conf_level = 1.0 - alpha
     rows: list[dict[str, Any]] = []
-    for ind in recorded:
-        values = frame[f"_y_{ind.name}"]
-        observed = values.notna().to_numpy()
-        attribute = (values > 0).to_numpy() & observed
-        everyone = np.ones(len(frame), dtype=bool)
-        overall = _design_estimate(svy, ind, None)
-        cells = [(overall.iloc[0].to_dict(), "all", "all", everyone)]
-        if ind.by_domain:
-            for dom, col in domain_cols.items():
-                found = _design_estimate(svy, ind, col).to_dict("records")
-                for r in sorted(found, key=lambda r: _order(r[col])):
-                    lev = str(r[col])
-                    mask = (frame[col] == lev).fillna(False).to_numpy(dtype=bool)
-                    cells.append((r, dom, lev, mask))
-        for est, dom, lev, mask in cells:
-            n = int((mask & observed).sum())
-            rows.append(
-                {
-                    "indicator": ind.name,
-                    "label": ind.label,
-                    "unit": ind.unit,
-                    "kind": ind.cell_kind,
-                    "domain": dom,
-                    "level": lev,
-                    **{k: est[k] for k in ("estimate", "std_error", "conf_low", "conf_high")},
-                    "conf_level": conf_level,
-                    "deff": est["deff"],
-                    "df": est["df"],
-                    "n_obs": n,
-                    "n_denominator": n,
-                    "n_numerator": int((mask & attribute).sum()),
-                }
-            )
-    columns = [
-        "indicator",
-        "label",
-        "unit",
-        "kind",
-        "domain",
-        "level",
-        "estimate",
-        "std_error",
-        "conf_low",
-        "conf_high",
-        "conf_level",
-        "deff",
-        "df",
-        "n_obs",
-        "n_denominator",
-        "n_numerator",
-    ]
+    for ind in rf.recorded:
+        rows.extend(_indicator_rows(rf, svy, ind, conf_level))
     return ReachResult(
-        table=pd.DataFrame(rows, columns=columns),
-        not_recorded=not_recorded,
+        table=pd.DataFrame(rows, columns=list(_REACH_COLUMNS)),
+        not_recorded=rf.not_recorded,
         design=svy.describe(),
         n_psu=svy.n_psu,
     )

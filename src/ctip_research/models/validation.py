@@ -13,6 +13,7 @@ which estimators survive.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -242,6 +243,89 @@ VERDICTS: tuple[str, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class _VerdictRule:
+    """Thresholds of the verdict of :func:`summarise_draws`."""
+
+    max_bias_over_se: float
+    mc_alpha: float
+    min_power: float
+    nominal: float
+
+
+def _default_errors(errors: pd.DataFrame) -> pd.Series:
+    """Error of each (model, seed) in the default world (empty without a ``seed`` column)."""
+    return (
+        errors.loc[errors["scenario"] == "default"].set_index(["model", "seed"])["error_"]
+        if "seed" in errors.columns
+        else pd.Series(dtype=float)
+    )
+
+
+def _draw_statistics(ok: pd.DataFrame, nominal: float) -> dict[str, Any]:
+    """Bias, RMSE, coverage, interval length and power of the successful draws."""
+    n = len(ok)
+    err = ok["estimate"] - ok["truth"]
+    covers = (ok["conf_low"] <= ok["truth"]) & (ok["truth"] <= ok["conf_high"])
+    rejects = (ok["conf_low"] > 0) | (ok["conf_high"] < 0)
+    bias = float(err.mean())
+    bias_mc_se = float(err.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
+    mean_truth = float(ok["truth"].mean())
+    return dict(
+        mean_truth=mean_truth,
+        mean_estimate=float(ok["estimate"].mean()),
+        bias=bias,
+        bias_mc_se=bias_mc_se,
+        relative_bias=bias / abs(mean_truth) if mean_truth else np.nan,
+        rmse=float(np.sqrt((err**2).mean())),
+        sd_estimate=float(ok["estimate"].std(ddof=1)) if n > 1 else np.nan,
+        mean_std_error=float(ok["std_error"].mean()),
+        conf_level=nominal,
+        coverage=float(covers.mean()),
+        coverage_mc_se=float(np.sqrt(nominal * (1 - nominal) / n)),
+        interval_length=float((ok["conf_high"] - ok["conf_low"]).median()),
+        power=float(rejects.mean()),
+    )
+
+
+def _bias_change(ok: pd.DataFrame, reference: pd.Series) -> dict[str, float]:
+    """The departure's own effect on the bias: paired with the default world's draws by seed."""
+    paired = (
+        ok.set_index(["model", "seed"])["estimate"]
+        - ok.set_index(["model", "seed"])["truth"]
+        - reference.reindex(pd.MultiIndex.from_arrays([ok["model"], ok["seed"]]))
+    ).dropna()
+    if not len(paired):
+        return {}
+    return {
+        "bias_change": float(paired.mean()),
+        "bias_change_mc_se": (
+            float(paired.std(ddof=1) / np.sqrt(len(paired))) if len(paired) > 1 else np.nan
+        ),
+    }
+
+
+def _verdict(ok: pd.DataFrame, row: dict[str, Any], rule: _VerdictRule) -> str:
+    """``fails``, ``possibly_biased``, ``uninformative`` or ``survives`` (:func:`summarise_draws`)."""
+    from scipy import stats
+
+    n = len(ok)
+    err = ok["estimate"] - ok["truth"]
+    covers = (ok["conf_low"] <= ok["truth"]) & (ok["truth"] <= ok["conf_high"])
+    bias = row["bias"]
+    beyond_se = abs(bias) > rule.max_bias_over_se * row["mean_std_error"]
+    scale = max(float(err.std(ddof=1)), row["mean_std_error"]) / np.sqrt(n) if n > 1 else 0.0
+    clear = scale > 0 and abs(bias) > float(stats.t.ppf(1 - rule.mc_alpha / 2, n - 1)) * scale
+    undercovers = float(stats.binom.cdf(int(covers.sum()), n, rule.nominal)) < rule.mc_alpha
+    if (beyond_se and clear) or undercovers:
+        return "fails"
+    if beyond_se:
+        return "possibly_biased"
+    if row["power"] < rule.min_power:
+        return "uninformative"
+    return "survives"
+
+
 def summarise_draws(
     draws: pd.DataFrame,
     *,
@@ -298,17 +382,11 @@ def summarise_draws(
     >>> round(float(s.loc[0, "bias"]), 6), float(s.loc[0, "coverage"]), s.loc[0, "verdict"]
     (0.2, 0.0, 'fails')
     """
-    from scipy import stats
-
     if "scenario" not in draws.columns:
         draws = draws.assign(scenario="default")
     nominal = 1.0 - alpha
-    errors = draws.assign(error_=draws["estimate"] - draws["truth"])
-    reference = (
-        errors.loc[errors["scenario"] == "default"].set_index(["model", "seed"])["error_"]
-        if "seed" in errors.columns
-        else pd.Series(dtype=float)
-    )
+    rule = _VerdictRule(max_bias_over_se, mc_alpha, min_power, nominal)
+    reference = _default_errors(draws.assign(error_=draws["estimate"] - draws["truth"]))
     rows = []
     for (scenario, model), g in draws.groupby(["scenario", "model"], sort=False):
         ok = g.dropna(subset=["estimate"])
@@ -324,50 +402,10 @@ def summarise_draws(
         if n == 0:
             rows.append({**row, "verdict": "no_estimate"})
             continue
-        err = ok["estimate"] - ok["truth"]
-        covers = (ok["conf_low"] <= ok["truth"]) & (ok["truth"] <= ok["conf_high"])
-        rejects = (ok["conf_low"] > 0) | (ok["conf_high"] < 0)
-        bias = float(err.mean())
-        bias_mc_se = float(err.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
-        mean_truth = float(ok["truth"].mean())
-        row.update(
-            mean_truth=mean_truth,
-            mean_estimate=float(ok["estimate"].mean()),
-            bias=bias,
-            bias_mc_se=bias_mc_se,
-            relative_bias=bias / abs(mean_truth) if mean_truth else np.nan,
-            rmse=float(np.sqrt((err**2).mean())),
-            sd_estimate=float(ok["estimate"].std(ddof=1)) if n > 1 else np.nan,
-            mean_std_error=float(ok["std_error"].mean()),
-            conf_level=nominal,
-            coverage=float(covers.mean()),
-            coverage_mc_se=float(np.sqrt(nominal * (1 - nominal) / n)),
-            interval_length=float((ok["conf_high"] - ok["conf_low"]).median()),
-            power=float(rejects.mean()),
-        )
+        row.update(_draw_statistics(ok, nominal))
         if not reference.empty:  # same seeds in the default world: the departure's effect
-            paired = (
-                ok.set_index(["model", "seed"])["estimate"]
-                - ok.set_index(["model", "seed"])["truth"]
-                - reference.reindex(pd.MultiIndex.from_arrays([ok["model"], ok["seed"]]))
-            ).dropna()
-            if len(paired):
-                row["bias_change"] = float(paired.mean())
-                row["bias_change_mc_se"] = (
-                    float(paired.std(ddof=1) / np.sqrt(len(paired))) if len(paired) > 1 else np.nan
-                )
-        beyond_se = abs(bias) > max_bias_over_se * row["mean_std_error"]
-        scale = max(float(err.std(ddof=1)), row["mean_std_error"]) / np.sqrt(n) if n > 1 else 0.0
-        clear = scale > 0 and abs(bias) > float(stats.t.ppf(1 - mc_alpha / 2, n - 1)) * scale
-        undercovers = float(stats.binom.cdf(int(covers.sum()), n, nominal)) < mc_alpha
-        if (beyond_se and clear) or undercovers:
-            row["verdict"] = "fails"
-        elif beyond_se:
-            row["verdict"] = "possibly_biased"
-        elif row["power"] < min_power:
-            row["verdict"] = "uninformative"
-        else:
-            row["verdict"] = "survives"
+            row.update(_bias_change(ok, reference))
+        row["verdict"] = _verdict(ok, row, rule)
         rows.append(row)
     return pd.DataFrame(rows).reindex(columns=list(SUMMARY_COLUMNS))
 

@@ -242,6 +242,200 @@ def _dummies(codes: np.ndarray) -> np.ndarray:
     return out[:, 1:]
 
 
+@dataclass(frozen=True)
+class _WeightedFit:
+    """The (weighted, partialled-out) unrestricted fit the bootstrap starts from."""
+
+    xd: np.ndarray
+    a_inv: np.ndarray
+    beta: np.ndarray
+    u_hat: np.ndarray
+    ssc: float
+
+
+@dataclass(frozen=True)
+class _DrawMoments:
+    """Per-draw pieces of the bootstrap t; the restricted residuals are linear in the null."""
+
+    num_a: np.ndarray
+    num_b: np.ndarray
+    q_aa: np.ndarray
+    q_ab: np.ndarray
+    q_bb: np.ndarray
+    constant: np.ndarray
+    ssc: float
+
+    def t_boot(self, b0: float) -> np.ndarray:
+        """Bootstrap t-statistics of every draw at the null value ``b0``."""
+        den = self.ssc * (self.q_aa - 2 * b0 * self.q_ab + b0 * b0 * self.q_bb)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (self.num_a - b0 * self.num_b) / np.sqrt(np.maximum(den, 0.0))
+
+
+@dataclass(frozen=True)
+class _PValue:
+    """The bootstrap p-value as a function of the null value (ties included)."""
+
+    moments: _DrawMoments
+    estimate: float
+    se: float
+    n_draws: int
+
+    def __call__(self, b0: float) -> float:
+        """Share of draws with ``|t*| >= |t|`` at the null value ``b0``."""
+        constant = self.moments.constant
+        varying = ~constant
+        n_constant = int(constant.sum())
+        t0 = abs(self.estimate - b0) / self.se
+        tb = np.abs(self.moments.t_boot(b0))[varying]
+        return float((np.count_nonzero(tb >= t0 * (1 - _TIE_RTOL)) + n_constant) / self.n_draws)
+
+
+def _regressor_matrix(X: Any) -> tuple[np.ndarray, list[str]]:
+    """``X`` as a float (N, k) array and its column names (``x0``, ``x1``... for arrays)."""
+    if isinstance(X, pd.DataFrame):
+        return X.to_numpy(dtype=float), [str(c) for c in X.columns]
+    x_arr = np.asarray(X, dtype=float)
+    if x_arr.ndim == 1:
+        x_arr = x_arr[:, None]
+    return x_arr, [f"x{i}" for i in range(x_arr.shape[1])]
+
+
+def _param_position(param_index: int | str, names: list[str], k: int) -> int:
+    """Column position of the tested coefficient."""
+    if isinstance(param_index, str):
+        if param_index not in names:
+            raise WildBootstrapError(f"param_index {param_index!r} is not a column of X")
+        return names.index(param_index)
+    j = int(param_index)
+    if not 0 <= j < k:
+        raise WildBootstrapError(f"param_index {param_index} out of range (k = {k})")
+    return j
+
+
+def _checked_inputs(y: Any, weights: Any, x_arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Outcome and weights as float vectors, checked against ``X``."""
+    n = x_arr.shape[0]
+    y_arr = np.asarray(y, dtype=float).reshape(-1)
+    if len(y_arr) != n:
+        raise WildBootstrapError("y and X have different numbers of rows")
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float).reshape(-1)
+    if len(w) != n or np.any(~np.isfinite(w)) or np.any(w < 0):
+        raise WildBootstrapError("weights must be finite, non-negative, one per row")
+    if not (np.all(np.isfinite(y_arr)) and np.all(np.isfinite(x_arr))):
+        raise WildBootstrapError("y and X must be finite (drop incomplete rows first)")
+    return y_arr, w
+
+
+def _cluster_codes(clusters: Any, n: int) -> tuple[np.ndarray, int]:
+    """Cluster codes ``0..G-1`` and G (at least two clusters)."""
+    cl = _as_codes(clusters, n, "clusters")
+    n_clusters = int(cl.max()) + 1 if n else 0
+    if n_clusters < 2:
+        raise WildBootstrapError("the wild cluster bootstrap needs at least two clusters")
+    return cl, n_clusters
+
+
+def _draw_plan(
+    n_clusters: int, reps: int, weight_type: WildWeightType, seed: int
+) -> tuple[Iterator[np.ndarray], bool, int, int]:
+    """The weight chunks, whether they enumerate every sign vector, the draws and chunk size."""
+    chunk = max(1, min(_CHUNK, _CHUNK_ELEMENTS // n_clusters))
+    chunks, full = _weight_chunks(
+        n_clusters, reps=reps, weight_type=weight_type, seed=seed, chunk=chunk
+    )
+    n_draws = 2**n_clusters if full else reps
+    return chunks, full, n_draws, chunk
+
+
+def _fit_partialled(
+    y_arr: np.ndarray,
+    x_arr: np.ndarray,
+    w: np.ndarray,
+    cl: np.ndarray,
+    codes: list[np.ndarray],
+    j: int,
+    name: str,
+) -> _WeightedFit:
+    """Partial out nested effects (FWL), add the others as dummies, and fit by WLS."""
+    n, k = x_arr.shape
+    n_clusters = int(cl.max()) + 1
+    nested = [c for c in codes if is_nested(c, cl)]
+    other = [c for c in codes if not is_nested(c, cl)]
+    nuisance = [_dummies(c) for c in other]
+    if other and not nested:
+        nuisance.insert(0, np.ones((n, 1)))
+    mat = np.column_stack([y_arr, x_arr, *nuisance])
+    orig_norm = np.sqrt((w[:, None] * mat**2).sum(axis=0))
+    if nested:
+        mat = demean(mat, nested, w)
+    mat *= np.sqrt(w)[:, None]
+    yd, xd = mat[:, 0], mat[:, 1:]
+    if np.linalg.norm(xd[:, j]) < 1e-4 * max(orig_norm[1 + j], 1e-300):
+        raise WildBootstrapError(f"{name} is absorbed by the fixed effects")
+    xtx = xd.T @ xd
+    if np.linalg.cond(xtx) > 1e12:
+        raise WildBootstrapError("the regressors are collinear (with the fixed effects)")
+    a_inv = np.linalg.inv(xtx)
+    a_inv = (a_inv + a_inv.T) / 2
+    beta = a_inv @ (xd.T @ yd)
+    u_hat = yd - xd @ beta
+    n_k = k + absorbed_df(codes, cl) if codes else k
+    if nested and not other:
+        n_k += 1  # the constant swept out with the effects counts in K (Stata xtreg, fe)
+    if n - n_k <= 0:
+        raise WildBootstrapError("no residual degrees of freedom")
+    return _WeightedFit(xd, a_inv, beta, u_hat, crv1_factor(n, n_k, n_clusters))
+
+
+def _crv1_test(
+    fit: _WeightedFit, cl: np.ndarray, n_clusters: int, j: int, null: float
+) -> tuple[float, float, float]:
+    """CRV1 standard error, t-statistic and t(G-1) p-value of ``beta_j = null``."""
+    a_j = fit.a_inv[:, j]
+    s_hat = group_sums(fit.xd * fit.u_hat[:, None], cl, n_clusters)  # (G, kk): X_g' u^_g
+    meat = s_hat.T @ s_hat
+    se = float(np.sqrt(fit.ssc * a_j @ meat @ a_j))
+    t_stat = (float(fit.beta[j]) - null) / se
+    p_crv1 = float(2 * stats.t.sf(abs(t_stat), n_clusters - 1))
+    return se, t_stat, p_crv1
+
+
+def _draw_moments(
+    fit: _WeightedFit,
+    cl: np.ndarray,
+    n_clusters: int,
+    j: int,
+    draws: tuple[Iterator[np.ndarray], bool, int, int],
+) -> _DrawMoments:
+    """Reduce every draw to the cluster-level pieces of its t (Roodman et al. 2019)."""
+    chunks, _full, n_draws, chunk = draws
+    xd, a_inv, beta = fit.xd, fit.a_inv, fit.beta
+    a_j = a_inv[:, j]
+    # restricted residuals u~(b0) = u_a - b0 u_b (the restricted fit is linear in b0)
+    h = xd @ a_j / a_j[j]
+    s_a = group_sums(xd * (fit.u_hat + h * beta[j])[:, None], cl, n_clusters)
+    s_b = group_sums(xd * h[:, None], cl, n_clusters)
+    p_mat = group_sums(xd * (xd @ a_j)[:, None], cl, n_clusters)  # (G, kk): e_j' A X_g'X_g
+    c_a, c_b = s_a @ a_j, s_b @ a_j
+    sa_a, sb_a = s_a @ a_inv, s_b @ a_inv
+    num_a, num_b = np.empty(n_draws), np.empty(n_draws)
+    q_aa, q_ab, q_bb = np.empty(n_draws), np.empty(n_draws), np.empty(n_draws)
+    constant = np.empty(n_draws, dtype=bool)
+    for start, v in zip(range(0, n_draws, chunk), chunks, strict=True):
+        sl = slice(start, start + len(v))
+        # a constant weight vector (v = +-1: Rademacher; Webb rarely) reproduces |t| at every
+        # null value exactly (y* - X b~ = c u~), so it is a tie by construction, not by rounding
+        constant[sl] = np.ptp(v, axis=1) == 0
+        num_a[sl], num_b[sl] = v @ c_a, v @ c_b
+        z_a = v * c_a - (v @ sa_a) @ p_mat.T
+        z_b = v * c_b - (v @ sb_a) @ p_mat.T
+        q_aa[sl] = np.einsum("bg,bg->b", z_a, z_a)
+        q_ab[sl] = np.einsum("bg,bg->b", z_a, z_b)
+        q_bb[sl] = np.einsum("bg,bg->b", z_b, z_b)
+    return _DrawMoments(num_a, num_b, q_aa, q_ab, q_bb, constant, fit.ssc)
+
+
 def wild_cluster_bootstrap(
     y: Any,
     X: Any,
@@ -305,120 +499,25 @@ def wild_cluster_bootstrap(
     >>> res.reps, res.full_enumeration, res.p_value >= 2 / 256
     (256, True, True)
     """
-    names: list[str]
-    if isinstance(X, pd.DataFrame):
-        names = [str(c) for c in X.columns]
-        x_arr = X.to_numpy(dtype=float)
-    else:
-        x_arr = np.asarray(X, dtype=float)
-        if x_arr.ndim == 1:
-            x_arr = x_arr[:, None]
-        names = [f"x{i}" for i in range(x_arr.shape[1])]
+    x_arr, names = _regressor_matrix(X)
     n, k = x_arr.shape
-    if isinstance(param_index, str):
-        if param_index not in names:
-            raise WildBootstrapError(f"param_index {param_index!r} is not a column of X")
-        j = names.index(param_index)
-    else:
-        j = int(param_index)
-        if not 0 <= j < k:
-            raise WildBootstrapError(f"param_index {param_index} out of range (k = {k})")
-    y_arr = np.asarray(y, dtype=float).reshape(-1)
-    if len(y_arr) != n:
-        raise WildBootstrapError("y and X have different numbers of rows")
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float).reshape(-1)
-    if len(w) != n or np.any(~np.isfinite(w)) or np.any(w < 0):
-        raise WildBootstrapError("weights must be finite, non-negative, one per row")
-    if not (np.all(np.isfinite(y_arr)) and np.all(np.isfinite(x_arr))):
-        raise WildBootstrapError("y and X must be finite (drop incomplete rows first)")
-    cl = _as_codes(clusters, n, "clusters")
-    n_clusters = int(cl.max()) + 1 if n else 0
-    if n_clusters < 2:
-        raise WildBootstrapError("the wild cluster bootstrap needs at least two clusters")
-
-    # fixed effects: nested ones partialled out (FWL), the others as dummy columns ------------
-    codes = _absorb_codes(absorb, n)
-    nested = [c for c in codes if is_nested(c, cl)]
-    other = [c for c in codes if not is_nested(c, cl)]
-    nuisance = [_dummies(c) for c in other]
-    if other and not nested:
-        nuisance.insert(0, np.ones((n, 1)))
-    mat = np.column_stack([y_arr, x_arr, *nuisance])
-    orig_norm = np.sqrt((w[:, None] * mat**2).sum(axis=0))
-    if nested:
-        mat = demean(mat, nested, w)
-    mat *= np.sqrt(w)[:, None]
-    yd, xd = mat[:, 0], mat[:, 1:]
-    if np.linalg.norm(xd[:, j]) < 1e-4 * max(orig_norm[1 + j], 1e-300):
-        raise WildBootstrapError(f"{names[j]} is absorbed by the fixed effects")
-    xtx = xd.T @ xd
-    if np.linalg.cond(xtx) > 1e12:
-        raise WildBootstrapError("the regressors are collinear (with the fixed effects)")
-    a_inv = np.linalg.inv(xtx)
-    a_inv = (a_inv + a_inv.T) / 2
-    beta = a_inv @ (xd.T @ yd)
-    u_hat = yd - xd @ beta
-    n_k = k + absorbed_df(codes, cl) if codes else k
-    if nested and not other:
-        n_k += 1  # the constant swept out with the effects counts in K (Stata xtreg, fe)
-    if n - n_k <= 0:
-        raise WildBootstrapError("no residual degrees of freedom")
-    ssc = crv1_factor(n, n_k, n_clusters)
-
-    # cluster-level pieces ----------------------------------------------------------------------
-    a_j = a_inv[:, j]
-    s_hat = group_sums(xd * u_hat[:, None], cl, n_clusters)  # (G, kk): X_g' u^_g
-    meat = s_hat.T @ s_hat
-    se = float(np.sqrt(ssc * a_j @ meat @ a_j))
-    t_stat = (float(beta[j]) - null) / se
-    p_crv1 = float(2 * stats.t.sf(abs(t_stat), n_clusters - 1))
-    # restricted residuals u~(b0) = u_a - b0 u_b (the restricted fit is linear in b0)
-    h = xd @ a_j / a_j[j]
-    s_a = group_sums(xd * (u_hat + h * beta[j])[:, None], cl, n_clusters)
-    s_b = group_sums(xd * h[:, None], cl, n_clusters)
-    p_mat = group_sums(xd * (xd @ a_j)[:, None], cl, n_clusters)  # (G, kk): e_j' A X_g'X_g
-    c_a, c_b = s_a @ a_j, s_b @ a_j
-    sa_a, sb_a = s_a @ a_inv, s_b @ a_inv
-
-    chunk = max(1, min(_CHUNK, _CHUNK_ELEMENTS // n_clusters))
-    chunks, full = _weight_chunks(
-        n_clusters, reps=reps, weight_type=weight_type, seed=seed, chunk=chunk
-    )
-    n_draws = 2**n_clusters if full else reps
-    num_a, num_b = np.empty(n_draws), np.empty(n_draws)
-    q_aa, q_ab, q_bb = np.empty(n_draws), np.empty(n_draws), np.empty(n_draws)
-    constant = np.empty(n_draws, dtype=bool)
-    for start, v in zip(range(0, n_draws, chunk), chunks, strict=True):
-        sl = slice(start, start + len(v))
-        # a constant weight vector (v = +-1: Rademacher; Webb rarely) reproduces |t| at every
-        # null value exactly (y* - X b~ = c u~), so it is a tie by construction, not by rounding
-        constant[sl] = np.ptp(v, axis=1) == 0
-        num_a[sl], num_b[sl] = v @ c_a, v @ c_b
-        z_a = v * c_a - (v @ sa_a) @ p_mat.T
-        z_b = v * c_b - (v @ sb_a) @ p_mat.T
-        q_aa[sl] = np.einsum("bg,bg->b", z_a, z_a)
-        q_ab[sl] = np.einsum("bg,bg->b", z_a, z_b)
-        q_bb[sl] = np.einsum("bg,bg->b", z_b, z_b)
-
-    def t_boot(b0: float) -> np.ndarray:
-        den = ssc * (q_aa - 2 * b0 * q_ab + b0 * b0 * q_bb)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return (num_a - b0 * num_b) / np.sqrt(np.maximum(den, 0.0))
-
-    varying = ~constant
-    n_constant = int(constant.sum())
-
-    def p_at(b0: float) -> float:
-        t0 = abs(float(beta[j]) - b0) / se
-        tb = np.abs(t_boot(b0))[varying]
-        return float((np.count_nonzero(tb >= t0 * (1 - _TIE_RTOL)) + n_constant) / n_draws)
-
-    t_null = t_boot(null)
+    j = _param_position(param_index, names, k)
+    y_arr, w = _checked_inputs(y, weights, x_arr)
+    cl, n_clusters = _cluster_codes(clusters, n)
+    # fixed effects: nested ones partialled out (FWL), the others as dummy columns
+    fit = _fit_partialled(y_arr, x_arr, w, cl, _absorb_codes(absorb, n), j, names[j])
+    se, t_stat, p_crv1 = _crv1_test(fit, cl, n_clusters, j, null)
+    draws = _draw_plan(n_clusters, reps, weight_type, seed)
+    _, full, n_draws, _ = draws
+    moments = _draw_moments(fit, cl, n_clusters, j, draws)
+    estimate = float(fit.beta[j])
+    p_at = _PValue(moments, estimate, se, n_draws)
+    t_null = moments.t_boot(null)
     p_value = p_at(null)
-    low, high = _invert(p_at, float(beta[j]), se, alpha) if conf_int else (np.nan, np.nan)
+    low, high = _invert(p_at, estimate, se, alpha) if conf_int else (np.nan, np.nan)
     return WildBootstrapResult(
         term=names[j],
-        estimate=float(beta[j]),
+        estimate=estimate,
         std_error=se,
         statistic=t_stat,
         p_value=p_value,

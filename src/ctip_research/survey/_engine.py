@@ -155,6 +155,155 @@ def _constant_within(values: FloatArray, groups: IntArray, n_groups: int, what: 
     return lo
 
 
+@dataclass(frozen=True)
+class _FirstStage:
+    """Strata and PSU codes (PSUs nested in strata) and the PSU counts per stratum."""
+
+    stratum: IntArray
+    psu_codes: IntArray
+    psu_stratum: IntArray
+    n_psu_stratum: IntArray
+
+
+def _stage_columns(
+    psu: str | Sequence[str] | None, fpc: str | Sequence[str] | None
+) -> tuple[list[str], list[str]]:
+    """The PSU and fpc columns as lists (one per sampling stage), checked."""
+    psus = [] if psu is None else [psu] if isinstance(psu, str) else list(psu)
+    fpcs = [] if fpc is None else [fpc] if isinstance(fpc, str) else list(fpc)
+    if len(psus) > 2:
+        raise SurveyDesignError("at most two sampling stages (psu=[stage1, stage2])")
+    if len(fpcs) > max(len(psus), 1):
+        raise SurveyDesignError("more fpc columns than sampling stages")
+    return psus, fpcs
+
+
+def _check_design_columns(
+    data: pd.DataFrame,
+    weight: str | None,
+    strata: str | None,
+    psus: list[str],
+    fpcs: list[str],
+) -> None:
+    """Every design column is in the data and complete."""
+    roles = [("weight", weight), ("strata", strata)]
+    roles += [(f"psu (stage {i + 1})", c) for i, c in enumerate(psus)]
+    roles += [(f"fpc (stage {i + 1})", c) for i, c in enumerate(fpcs)]
+    for role, col in roles:
+        if col is None:
+            continue
+        if col not in data.columns:
+            raise SurveyDesignError(f"{role} column {col!r} is not in the data")
+        n_missing = int(data[col].isna().sum())
+        if n_missing:
+            raise SurveyDesignError(
+                f"{role} column {col!r} has {n_missing} missing value(s); design columns must be "
+                "complete (drop or impute those rows before declaring the design)"
+            )
+
+
+def _given_weights(data: pd.DataFrame, weight: str | None, n: int) -> FloatArray:
+    """The weight column (positive and finite), or ones without one."""
+    if weight is None:
+        return np.ones(n)  # replaced later by weights derived from the fpc, if one is given
+    w = np.asarray(data[weight], dtype=np.float64)
+    if not np.all(np.isfinite(w)) or np.any(w <= 0):
+        bad = int(np.sum(~np.isfinite(w) | (w <= 0)))
+        raise SurveyDesignError(
+            f"weight column {weight!r} has {bad} non-positive or non-finite value(s)"
+        )
+    return w
+
+
+def _first_stage(data: pd.DataFrame, strata: str | None, psus: list[str]) -> _FirstStage:
+    """Stratum and PSU codes, PSUs nested in strata (R nest=TRUE, Stata's convention)."""
+    n = len(data)
+    stratum = np.zeros(n, dtype=np.int64) if strata is None else _codes(data[strata])
+    if not psus:
+        psu_key: IntArray = np.arange(n, dtype=np.int64)
+    else:
+        psu_key = _codes(data[psus[0]])
+    psu_codes = _nested_codes(stratum, psu_key)
+    n_psu = int(psu_codes.max()) + 1
+    psu_stratum = np.zeros(n_psu, dtype=np.int64)
+    psu_stratum[psu_codes] = stratum
+    n_strata = int(stratum.max()) + 1
+    n_psu_stratum = np.bincount(psu_stratum, minlength=n_strata).astype(np.int64)
+    return _FirstStage(stratum, psu_codes, psu_stratum, n_psu_stratum)
+
+
+def _first_stage_fraction(
+    data: pd.DataFrame, fpcs: list[str], s1: _FirstStage
+) -> tuple[FloatArray, FloatArray]:
+    """Per stratum: ``1 - f_h`` and the sampling fraction ``f_h`` (0 without an fpc)."""
+    n_strata = s1.n_psu_stratum.shape[0]
+    fpc_factor = np.ones(n_strata)
+    frac1 = np.zeros(n_strata)
+    if fpcs:
+        f_raw = np.asarray(data[fpcs[0]], dtype=np.float64)
+        per_stratum = _constant_within(f_raw, s1.stratum, n_strata, f"fpc column {fpcs[0]!r}")
+        frac1 = _fraction(per_stratum, s1.n_psu_stratum.astype(float), f"fpc column {fpcs[0]!r}")
+        fpc_factor = 1.0 - frac1
+    return fpc_factor, frac1
+
+
+def _second_stage(
+    data: pd.DataFrame, psus: list[str], fpcs: list[str], s1: _FirstStage, frac1: FloatArray
+) -> tuple[SecondStage | None, FloatArray | None]:
+    """The second stage (with its fpc) and the per-row second-stage fractions, if any."""
+    if len(psus) != 2:
+        return None, None
+    psu_codes = s1.psu_codes
+    n_psu = s1.psu_stratum.shape[0]
+    ssu = _nested_codes(psu_codes, _codes(data[psus[1]]))
+    n_ssu = int(ssu.max()) + 1
+    ssu_psu = np.zeros(n_ssu, dtype=np.int64)
+    ssu_psu[ssu] = psu_codes
+    n_ssu_psu = np.bincount(ssu_psu, minlength=n_psu).astype(np.int64)
+    if len(fpcs) != 2:
+        return None, None
+    f2_raw = np.asarray(data[fpcs[1]], dtype=np.float64)
+    per_psu = _constant_within(f2_raw, psu_codes, n_psu, f"fpc column {fpcs[1]!r}")
+    frac2 = _fraction(per_psu, n_ssu_psu.astype(float), f"fpc column {fpcs[1]!r}")
+    stage2 = SecondStage(
+        ssu=ssu,
+        ssu_psu=ssu_psu,
+        n_ssu_psu=n_ssu_psu,
+        fpc_factor=1.0 - frac2,
+        first_stage_fraction=frac1[s1.psu_stratum],
+    )
+    return stage2, frac2[psu_codes]
+
+
+def _fpc_weights(
+    psus: list[str],
+    fpcs: list[str],
+    frac1_rows: FloatArray,
+    frac2_rows: FloatArray | None,
+) -> FloatArray:
+    """R svydesign: with an fpc and no weights, the weights are the inverse sampling fractions
+    of the stages (a stage without an fpc cannot be reweighted: refuse)."""
+    if len(psus) > len(fpcs):
+        raise SurveyDesignError(
+            "no weight column and no fpc for every sampling stage: the weights cannot be "
+            "derived; give weight= or an fpc column per stage"
+        )
+    w = 1.0 / frac1_rows
+    if frac2_rows is not None:
+        w = w / frac2_rows
+    return w
+
+
+def _check_lonely(n_psu_stratum: IntArray, lonely_psu: LonelyPsu) -> None:
+    """Refuse single-PSU strata under the ``fail`` rule."""
+    lonely = n_psu_stratum == 1
+    if lonely.any() and lonely_psu == "fail":
+        raise SurveyDesignError(
+            f"{int(lonely.sum())} stratum/strata have a single PSU; choose a lonely-PSU rule "
+            "(certainty, remove or adjust) or collapse strata"
+        )
+
+
 def build_design_arrays(
     data: pd.DataFrame,
     *,
@@ -173,99 +322,21 @@ def build_design_arrays(
     n = len(data)
     if n == 0:
         raise SurveyDesignError("the survey design has no rows")
-    psus = [] if psu is None else [psu] if isinstance(psu, str) else list(psu)
-    fpcs = [] if fpc is None else [fpc] if isinstance(fpc, str) else list(fpc)
-    if len(psus) > 2:
-        raise SurveyDesignError("at most two sampling stages (psu=[stage1, stage2])")
-    if len(fpcs) > max(len(psus), 1):
-        raise SurveyDesignError("more fpc columns than sampling stages")
-    roles = [("weight", weight), ("strata", strata)]
-    roles += [(f"psu (stage {i + 1})", c) for i, c in enumerate(psus)]
-    roles += [(f"fpc (stage {i + 1})", c) for i, c in enumerate(fpcs)]
-    for role, col in roles:
-        if col is None:
-            continue
-        if col not in data.columns:
-            raise SurveyDesignError(f"{role} column {col!r} is not in the data")
-        n_missing = int(data[col].isna().sum())
-        if n_missing:
-            raise SurveyDesignError(
-                f"{role} column {col!r} has {n_missing} missing value(s); design columns must be "
-                "complete (drop or impute those rows before declaring the design)"
-            )
-    if weight is None:
-        w = np.ones(n)  # replaced below by weights derived from the fpc, if one is given
-    else:
-        w = np.asarray(data[weight], dtype=np.float64)
-        if not np.all(np.isfinite(w)) or np.any(w <= 0):
-            bad = int(np.sum(~np.isfinite(w) | (w <= 0)))
-            raise SurveyDesignError(
-                f"weight column {weight!r} has {bad} non-positive or non-finite value(s)"
-            )
-    stratum = np.zeros(n, dtype=np.int64) if strata is None else _codes(data[strata])
-    if not psus:
-        psu_key: IntArray = np.arange(n, dtype=np.int64)
-    else:
-        psu_key = _codes(data[psus[0]])
-    # nest PSUs in strata (R nest=TRUE, Stata's convention)
-    psu_codes = _nested_codes(stratum, psu_key)
-    n_psu = int(psu_codes.max()) + 1
-    psu_stratum = np.zeros(n_psu, dtype=np.int64)
-    psu_stratum[psu_codes] = stratum
-    n_strata = int(stratum.max()) + 1
-    n_psu_stratum = np.bincount(psu_stratum, minlength=n_strata).astype(np.int64)
-
-    fpc_factor = np.ones(n_strata)
-    frac1 = np.zeros(n_strata)
-    if fpcs:
-        f_raw = np.asarray(data[fpcs[0]], dtype=np.float64)
-        per_stratum = _constant_within(f_raw, stratum, n_strata, f"fpc column {fpcs[0]!r}")
-        frac1 = _fraction(per_stratum, n_psu_stratum.astype(float), f"fpc column {fpcs[0]!r}")
-        fpc_factor = 1.0 - frac1
-    stage2 = None
-    frac2_rows = None
-    if len(psus) == 2:
-        ssu = _nested_codes(psu_codes, _codes(data[psus[1]]))
-        n_ssu = int(ssu.max()) + 1
-        ssu_psu = np.zeros(n_ssu, dtype=np.int64)
-        ssu_psu[ssu] = psu_codes
-        n_ssu_psu = np.bincount(ssu_psu, minlength=n_psu).astype(np.int64)
-        if len(fpcs) == 2:
-            f2_raw = np.asarray(data[fpcs[1]], dtype=np.float64)
-            per_psu = _constant_within(f2_raw, psu_codes, n_psu, f"fpc column {fpcs[1]!r}")
-            frac2 = _fraction(per_psu, n_ssu_psu.astype(float), f"fpc column {fpcs[1]!r}")
-            frac2_rows = frac2[psu_codes]
-            stage2 = SecondStage(
-                ssu=ssu,
-                ssu_psu=ssu_psu,
-                n_ssu_psu=n_ssu_psu,
-                fpc_factor=1.0 - frac2,
-                first_stage_fraction=frac1[psu_stratum],
-            )
+    psus, fpcs = _stage_columns(psu, fpc)
+    _check_design_columns(data, weight, strata, psus, fpcs)
+    w = _given_weights(data, weight, n)
+    s1 = _first_stage(data, strata, psus)
+    fpc_factor, frac1 = _first_stage_fraction(data, fpcs, s1)
+    stage2, frac2_rows = _second_stage(data, psus, fpcs, s1, frac1)
     if weight is None and fpcs:
-        # R svydesign: with an fpc and no weights, the weights are the inverse sampling
-        # fractions of the stages (a stage without an fpc cannot be reweighted: refuse)
-        if len(psus) > len(fpcs):
-            raise SurveyDesignError(
-                "no weight column and no fpc for every sampling stage: the weights cannot be "
-                "derived; give weight= or an fpc column per stage"
-            )
-        w = 1.0 / frac1[stratum]
-        if frac2_rows is not None:
-            w = w / frac2_rows
-
-    lonely = n_psu_stratum == 1
-    if lonely.any() and lonely_psu == "fail":
-        raise SurveyDesignError(
-            f"{int(lonely.sum())} stratum/strata have a single PSU; choose a lonely-PSU rule "
-            "(certainty, remove or adjust) or collapse strata"
-        )
+        w = _fpc_weights(psus, fpcs, frac1[s1.stratum], frac2_rows)
+    _check_lonely(s1.n_psu_stratum, lonely_psu)
     return DesignArrays(
         weights=w,
-        stratum=stratum,
-        psu=psu_codes,
-        psu_stratum=psu_stratum,
-        n_psu_stratum=n_psu_stratum,
+        stratum=s1.stratum,
+        psu=s1.psu_codes,
+        psu_stratum=s1.psu_stratum,
+        n_psu_stratum=s1.n_psu_stratum,
         fpc_factor=fpc_factor,
         lonely_psu=lonely_psu,
         stage2=stage2,

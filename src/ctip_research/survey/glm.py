@@ -349,6 +349,81 @@ class SurveyGLMResults(ModelResult):
 
 
 # ---------------------------------------------------------------------- fitting
+@dataclass(frozen=True)
+class _GlmData:
+    """The complete (and in-domain) rows of a model: design matrix, response, positions."""
+
+    x: FloatArray
+    y: FloatArray
+    rows: np.ndarray
+    terms: list[str]
+    spec: Any
+
+
+def _link_for(family: str, link: str | None) -> str:
+    """The link of ``family`` (canonical by default), checked."""
+    if family not in _ALLOWED:
+        raise SurveyDesignError(f"family must be one of {sorted(_ALLOWED)}, got {family!r}")
+    link_name = link or _CANONICAL[family]
+    if link_name not in _ALLOWED[family]:
+        raise SurveyDesignError(f"link {link_name!r} is not available for family {family!r}")
+    return link_name
+
+
+def _glm_data(survey: SurveyDesign, formula: str, family: str, domain: str | None) -> _GlmData:
+    """Build the model matrix on the complete rows (restricted to ``domain``) and check it."""
+    try:
+        mm = model_matrix(formula, survey.data, na_action="drop")
+    except Exception as exc:  # formulaic raises many types; name the formula, not the data
+        raise SurveyDesignError(f"cannot build the model matrix of {formula!r}: {exc}") from None
+    lhs, rhs = mm.lhs, mm.rhs
+    spec = rhs.model_spec
+    if lhs.shape[1] != 1:
+        raise SurveyDesignError(
+            f"the response of {formula!r} must be one numeric column (0/1 for binomial)"
+        )
+    rows = np.asarray(rhs.index, dtype=np.int64)
+    if domain is not None:
+        dom = survey.column(domain).fillna(False).to_numpy(dtype=bool)
+        keep = dom[rows]
+        rows = rows[keep]
+        rhs, lhs = rhs[keep], lhs[keep]
+    if rows.size == 0:
+        raise SurveyDesignError(f"no complete rows for {formula!r}")
+    x = np.asarray(rhs, dtype=np.float64)
+    y = np.asarray(lhs, dtype=np.float64).ravel()
+    if family == "binomial" and not np.all((y == 0) | (y == 1)):
+        raise SurveyDesignError("a binomial response must be 0/1 or boolean")
+    if np.linalg.matrix_rank(x) < x.shape[1]:
+        raise SurveyDesignError(f"the design matrix of {formula!r} is rank deficient")
+    return _GlmData(x, y, rows, [str(c) for c in rhs.columns], spec)
+
+
+def _glm_vcov(
+    survey: SurveyDesign,
+    gd: _GlmData,
+    beta: FloatArray,
+    model: tuple[str, str, FloatArray, FloatArray],
+    domain: str | None,
+) -> tuple[FloatArray, int]:
+    """Design-based covariance of ``beta`` (jackknife refits or linearisation) and its df."""
+    family, link_name, u, a_inv = model
+    x, y, rows = gd.x, gd.y, gd.rows
+    arrays = survey.arrays
+    if survey.variance == "jackknife":
+
+        def refit(wr: FloatArray) -> FloatArray:
+            return _irls(x, y, wr[rows], family, link_name, start=beta, max_iter=25)[0]
+
+        return survey.jackknife(refit, beta), survey.df
+    infl = np.zeros((arrays.n_obs, x.shape[1]))
+    infl[rows] = u @ a_inv
+    vcov = survey.vcov_of(infl)
+    in_fit = np.zeros(arrays.n_obs, dtype=bool)
+    in_fit[rows] = True
+    return vcov, (domain_df(arrays, in_fit) if domain is not None else survey.df)
+
+
 def fit_survey_glm(
     survey: SurveyDesign,
     formula: str,
@@ -392,36 +467,9 @@ def fit_survey_glm(
     >>> round(float(res.marginal_effects().tidy()["estimate"].iloc[0]), 3)
     0.107
     """
-    if family not in _ALLOWED:
-        raise SurveyDesignError(f"family must be one of {sorted(_ALLOWED)}, got {family!r}")
-    link_name = link or _CANONICAL[family]
-    if link_name not in _ALLOWED[family]:
-        raise SurveyDesignError(f"link {link_name!r} is not available for family {family!r}")
-    data = survey.data
-    try:
-        mm = model_matrix(formula, data, na_action="drop")
-    except Exception as exc:  # formulaic raises many types; name the formula, not the data
-        raise SurveyDesignError(f"cannot build the model matrix of {formula!r}: {exc}") from None
-    lhs, rhs = mm.lhs, mm.rhs
-    spec = rhs.model_spec
-    if lhs.shape[1] != 1:
-        raise SurveyDesignError(
-            f"the response of {formula!r} must be one numeric column (0/1 for binomial)"
-        )
-    rows = np.asarray(rhs.index, dtype=np.int64)
-    if domain is not None:
-        dom = survey.column(domain).fillna(False).to_numpy(dtype=bool)
-        keep = dom[rows]
-        rows = rows[keep]
-        rhs, lhs = rhs[keep], lhs[keep]
-    if rows.size == 0:
-        raise SurveyDesignError(f"no complete rows for {formula!r}")
-    x = np.asarray(rhs, dtype=np.float64)
-    y = np.asarray(lhs, dtype=np.float64).ravel()
-    if family == "binomial" and not np.all((y == 0) | (y == 1)):
-        raise SurveyDesignError("a binomial response must be 0/1 or boolean")
-    if np.linalg.matrix_rank(x) < x.shape[1]:
-        raise SurveyDesignError(f"the design matrix of {formula!r} is rank deficient")
+    link_name = _link_for(family, link)
+    gd = _glm_data(survey, formula, family, domain)
+    x, y, rows = gd.x, gd.y, gd.rows
     arrays = survey.arrays
     w = arrays.weights[rows]
     beta, n_iter, converged = _irls(x, y, w, family, link_name)
@@ -430,23 +478,10 @@ def fit_survey_glm(
     u, a_inv = _scores_and_bread(x, y, w, beta, family, link_name, hessian)
     if df not in ("design", "residual"):
         raise SurveyDesignError(f"df must be 'design' or 'residual', got {df!r}")
-    if survey.variance == "jackknife":
-
-        def refit(wr: FloatArray) -> FloatArray:
-            return _irls(x, y, wr[rows], family, link_name, start=beta, max_iter=25)[0]
-
-        vcov = survey.jackknife(refit, beta)
-        df_value = survey.df
-    else:
-        infl = np.zeros((arrays.n_obs, x.shape[1]))
-        infl[rows] = u @ a_inv
-        vcov = survey.vcov_of(infl)
-        in_fit = np.zeros(arrays.n_obs, dtype=bool)
-        in_fit[rows] = True
-        df_value = domain_df(arrays, in_fit) if domain is not None else survey.df
+    vcov, df_value = _glm_vcov(survey, gd, beta, (family, link_name, u, a_inv), domain)
     if df == "residual":
         df_value = df_value - x.shape[1] + 1
-    terms = [str(c) for c in rhs.columns]
+    terms = gd.terms
     return SurveyGLMResults(
         formula=formula,
         family=family,
@@ -467,7 +502,7 @@ def fit_survey_glm(
         _x=x,
         _y=y,
         _rows=rows,
-        _model=spec,
+        _model=gd.spec,
         _survey=survey,
         df_method=df,
     )
@@ -500,17 +535,27 @@ def _is_discrete(col: pd.Series) -> bool:
     return len(values) <= 2 and set(values.tolist()) <= {0, 1}
 
 
-def _average_marginal_effects(
-    res: SurveyGLMResults, variables: list[str] | None, vce: AmeVce
-) -> MarginalEffects:
-    survey = res._survey
-    data = survey.data.iloc[res._rows]
-    spec = res._model
-    available = sorted(str(v) for v in spec.required_variables)
+#: One marginal effect: ("slope", dX/dv, None) or ("change", X at level, X at reference).
+_Effect = tuple[str, FloatArray, FloatArray | None]
+
+
+def _chosen_variables(res: SurveyGLMResults, variables: list[str] | None) -> list[str]:
+    """The model variables whose effects are asked for (all by default), checked."""
+    available = sorted(str(v) for v in res._model.required_variables)
     chosen = available if variables is None else list(variables)
     for v in chosen:
         if v not in available:
             raise SurveyDesignError(f"{v!r} is not a variable of {res.formula!r}")
+    return chosen
+
+
+def _effect_matrices(
+    res: SurveyGLMResults, variables: list[str] | None
+) -> tuple[list[str], list[_Effect]]:
+    """Term names and, per term, the model matrices its unit-level effect is computed from."""
+    data = res._survey.data.iloc[res._rows]
+    spec = res._model
+    chosen = _chosen_variables(res, variables)
 
     def matrix(frame: pd.DataFrame) -> FloatArray:
         return np.asarray(spec.get_model_matrix(frame), dtype=np.float64)
@@ -518,9 +563,8 @@ def _average_marginal_effects(
     def constant(v: str, value: Any) -> pd.DataFrame:
         return data.assign(**{v: pd.Series([value] * len(data), index=data.index)})
 
-    # every effect is ("slope", dX/dv) or ("change", X at level, X at reference)
     terms: list[str] = []
-    effects: list[tuple[str, FloatArray, FloatArray | None]] = []
+    effects: list[_Effect] = []
     for v in chosen:
         col = data[v]
         if _is_discrete(col):
@@ -535,64 +579,102 @@ def _average_marginal_effects(
             dx = (matrix(data.assign(**{v: xv + h})) - matrix(data.assign(**{v: xv - h}))) / (2 * h)
             effects.append(("slope", dx, None))
             terms.append(v)
-    x = res._x
-    link = res.link
+    return terms, effects
 
-    def unit_effects(beta: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """Unit-level effects ``m`` (n, k) and their beta-gradients weighted later."""
-        _, d1, _ = _inverse_link(link, x @ beta)
-        cols = []
-        for kind, a, b in effects:
-            if kind == "slope":
-                cols.append(d1 * (a @ beta))
-            else:
-                assert b is not None
-                cols.append(_inverse_link(link, a @ beta)[0] - _inverse_link(link, b @ beta)[0])
-        return np.column_stack(cols), d1
 
-    def ames(beta: FloatArray, w: FloatArray) -> FloatArray:
-        m, _ = unit_effects(beta)
-        out: FloatArray = (w @ m) / w.sum()
+def _unit_effects(
+    link: str, x: FloatArray, effects: list[_Effect], beta: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Unit-level effects ``m`` (n, k) and ``d mu / d eta`` at ``beta``."""
+    _, d1, _ = _inverse_link(link, x @ beta)
+    cols = []
+    for kind, a, b in effects:
+        if kind == "slope":
+            cols.append(d1 * (a @ beta))
+        else:
+            assert b is not None
+            cols.append(_inverse_link(link, a @ beta)[0] - _inverse_link(link, b @ beta)[0])
+    return np.column_stack(cols), d1
+
+
+def _ame_gradient(
+    link: str,
+    x: FloatArray,
+    effects: list[_Effect],
+    beta: FloatArray,
+    weights: tuple[FloatArray, FloatArray, Any],
+) -> FloatArray:
+    """Gradient of the AMEs with respect to ``beta`` (one row per term)."""
+    w, d1, big_w = weights
+    _, _, d2 = _inverse_link(link, x @ beta)
+    g_rows = []
+    for kind, a, b in effects:
+        if kind == "slope":
+            deta = a @ beta
+            g_rows.append(((w * d2 * deta) @ x + (w * d1) @ a) / big_w)
+        else:
+            assert b is not None
+            d1_a = _inverse_link(link, a @ beta)[1]
+            d1_b = _inverse_link(link, b @ beta)[1]
+            g_rows.append(((w * d1_a) @ a - (w * d1_b) @ b) / big_w)
+    return np.vstack(g_rows)
+
+
+def _ame_jackknife(
+    res: SurveyGLMResults, effects: list[_Effect], beta: FloatArray, ame: FloatArray
+) -> FloatArray:
+    """Jackknife covariance of the AMEs: refit and recompute them on every replicate."""
+    x, y, family, link = res._x, res._y, res.family, res.link
+
+    def refit(wr: FloatArray) -> FloatArray:
+        wr_rows = wr[res._rows]
+        b = _irls(x, y, wr_rows, family, link, start=beta, max_iter=25)[0]
+        m, _ = _unit_effects(link, x, effects, b)
+        out: FloatArray = (wr_rows @ m) / wr_rows.sum()
         return out
 
-    beta = res.params.to_numpy()
-    w = survey.arrays.weights[res._rows]
+    return res._survey.jackknife(refit, ame)
+
+
+def _ame_linearised(
+    res: SurveyGLMResults,
+    g: FloatArray,
+    unit: tuple[FloatArray, FloatArray, FloatArray],
+    beta: FloatArray,
+    n_terms: int,
+) -> FloatArray:
+    """vce(unconditional): design variance of the AMEs' influence values."""
+    m, ame, w = unit
     big_w = w.sum()
-    m, d1 = unit_effects(beta)
+    x, survey = res._x, res._survey
+    u, a_inv = _scores_and_bread(x, res._y, w, beta, res.family, res.link, res.hessian)
+    infl_rows = (w[:, None] * (m - ame)) / big_w + (u @ a_inv) @ g.T
+    infl = np.zeros((survey.arrays.n_obs, n_terms))
+    infl[res._rows] = infl_rows
+    return survey.vcov_of(infl)
+
+
+def _average_marginal_effects(
+    res: SurveyGLMResults, variables: list[str] | None, vce: AmeVce
+) -> MarginalEffects:
+    terms, effects = _effect_matrices(res, variables)
+    x = res._x
+    link = res.link
+    beta = res.params.to_numpy()
+    w = res._survey.arrays.weights[res._rows]
+    big_w = w.sum()
+    m, d1 = _unit_effects(link, x, effects, beta)
     ame = (w @ m) / big_w
     if vce not in ("unconditional", "delta"):
         raise SurveyDesignError(f"vce must be 'unconditional' or 'delta', got {vce!r}")
     if res.variance == "jackknife" and vce == "unconditional":
-        family, y = res.family, res._y
-
-        def refit(wr: FloatArray) -> FloatArray:
-            wr_rows = wr[res._rows]
-            b = _irls(x, y, wr_rows, family, link, start=beta, max_iter=25)[0]
-            return ames(b, wr_rows)
-
-        vcov = survey.jackknife(refit, ame)
+        vcov = _ame_jackknife(res, effects, beta, ame)
     else:
-        # gradient of the AMEs with respect to beta
-        _, _, d2 = _inverse_link(link, x @ beta)
-        g_rows = []
-        for kind, a, b in effects:
-            if kind == "slope":
-                deta = a @ beta
-                g_rows.append(((w * d2 * deta) @ x + (w * d1) @ a) / big_w)
-            else:
-                assert b is not None
-                d1_a = _inverse_link(link, a @ beta)[1]
-                d1_b = _inverse_link(link, b @ beta)[1]
-                g_rows.append(((w * d1_a) @ a - (w * d1_b) @ b) / big_w)
-        g = np.vstack(g_rows)
+        g = _ame_gradient(link, x, effects, beta, (w, d1, big_w))
         if vce == "delta":
             vcov = g @ res.vcov.to_numpy() @ g.T
         else:
-            u, a_inv = _scores_and_bread(x, res._y, w, beta, res.family, link, res.hessian)
-            infl_rows = (w[:, None] * (m - ame)) / big_w + (u @ a_inv) @ g.T
-            infl = np.zeros((survey.arrays.n_obs, len(terms)))
-            infl[res._rows] = infl_rows
-            vcov = survey.vcov_of(infl)
+            vcov = _ame_linearised(res, g, (m, ame, w), beta, len(terms))
     method = (
         "delta method (design-based)"
         if vce == "delta"
