@@ -11,7 +11,8 @@ once); anything else is an error naming the line, never the values.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -91,7 +92,7 @@ class _LineProblem(Exception):
 
 
 def _locate_record(
-    c: dict[str, str],
+    c: dict[Hashable, Any],
     where: str,
     tname: str,
     df: pd.DataFrame,
@@ -125,7 +126,7 @@ def _locate_record(
 
 
 def _apply_line(
-    c: dict[str, str],
+    c: dict[Hashable, Any],
     line: int,
     out: dict[str, pd.DataFrame],
     hash_id: Callable[[str], str] | None,
