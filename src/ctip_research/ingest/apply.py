@@ -547,87 +547,106 @@ def _currency_of(state: _FileState, spec: ColumnSpec, column: str) -> pd.Series 
     return cur
 
 
+def _is_skipped(state: _FileState, table: Table, column: str, spec: ColumnSpec) -> bool:
+    """Columns not read here: absent from the file or mapped where check_codebook objects."""
+    if column not in state.raw.data.columns:
+        return True  # reported by check_codebook
+    if spec.action in ("map", "key") and spec.canonical not in table.columns:
+        return True  # reported by check_codebook
+    if spec.action == "map" and spec.canonical in KEY_COLUMNS:
+        return True  # ids only through action key (hashed); reported by check_codebook
+    return spec.action == "meta" and spec.canonical not in META_COLUMNS
+
+
+def _process_key(state: _FileState, column: str, spec: ColumnSpec, hmac_key: str) -> None:
+    """An id column: the household id pseudonymised, member and loan ids as integers."""
+    codes = state.codes(column)
+    if spec.canonical == "household_id":
+        state.out["household_id"] = map_distinct(
+            codes,
+            lambda c: (
+                pseudonymise(state.id_aliases.get(c, c), hmac_key) if isinstance(c, str) else None
+            ),
+        )
+    else:
+        assert spec.canonical is not None
+        state.out[spec.canonical] = state.to_type(column, spec.canonical, "int", codes)
+
+
+def _process_meta(state: _FileState, column: str, spec: ColumnSpec, hmac_key: str) -> None:
+    """A meta column: submission id (pseudonymised), reported loan flag or submission time."""
+    if spec.canonical == "_submission_id":
+        state.out["_submission_id"] = state.codes(column).map(
+            lambda c: pseudonymise(f"submission:{c}", hmac_key) if isinstance(c, str) else None
+        )
+    elif spec.canonical == "_has_loan_reported":
+        # the loan module's filter question (yes/no); special codes -> NA
+        codes = state.codes(column)
+        valid = ~state.special_mask(column, spec, codes)
+        values = (
+            state.value_map(column, spec, codes, valid)
+            if spec.values
+            else state.raw.data[column].astype(object).where(valid.to_numpy(), None)
+        )
+        state.out[spec.canonical] = state.to_type(column, spec.canonical, "bool", values)
+    else:
+        times = pd.to_datetime(
+            state.raw.data[column].astype(object).map(lambda v: normalise_code(v)),
+            errors="coerce",
+            utc=True,
+            format="ISO8601",
+        )
+        state.out["_submission_time"] = times.dt.tz_localize(None).astype("datetime64[us]")
+
+
+def _process_map(
+    state: _FileState, column: str, spec: ColumnSpec, hmac_key: str, table: Table
+) -> None:
+    """A mapped column: fixes, special codes, value map, type, scale, pseudonym and currency."""
+    assert spec.canonical is not None
+    fld = table.field(spec.canonical)
+    codes = state.codes(column)
+    raw_values = state.raw.data[column].astype(object)
+    if spec.khmer_text:
+        state.check_khmer(column, raw_values)
+    if spec.fixes:
+        codes, raw_values = state.apply_fixes(column, spec, codes, raw_values)
+    if spec.values:
+        state.record_padding(column, spec, raw_values)
+    special = state.special_mask(column, spec, codes)
+    valid = ~special
+    if spec.values:
+        values = state.value_map(column, spec, codes, valid)
+    else:
+        values = raw_values.where(valid.to_numpy(), None)
+        state.check_code_like(column, spec, fld, raw_values, valid)
+    typed = state.to_type(column, spec.canonical, fld.type, values)
+    if spec.scale is not None:
+        typed = typed * spec.scale
+    if spec.pseudonymise:
+        typed = typed.map(
+            lambda v: pseudonymise(str(v), hmac_key) if pd.notna(v) else pd.NA
+        ).astype("string")
+    state.out[spec.canonical] = typed
+    currency = _currency_of(state, spec, column)
+    if currency is not None:
+        state.money.append((column, spec.canonical, typed, currency))
+
+
 def _process_columns(state: _FileState, hmac_key: str, table: Table) -> None:
+    """Every listed column of the file by its action, then the constants and the wave."""
     f = state.f
     for column, spec in f.columns.items():
-        if column not in state.raw.data.columns:
-            continue  # reported by check_codebook
-        if spec.action in ("map", "key") and spec.canonical not in table.columns:
-            continue  # reported by check_codebook
-        if spec.action == "map" and spec.canonical in KEY_COLUMNS:
-            continue  # ids only through action key (hashed); reported by check_codebook
-        if spec.action == "meta" and spec.canonical not in META_COLUMNS:
+        if _is_skipped(state, table, column, spec):
             continue
         if spec.action == "key":
-            codes = state.codes(column)
-            if spec.canonical == "household_id":
-                state.out["household_id"] = map_distinct(
-                    codes,
-                    lambda c: (
-                        pseudonymise(state.id_aliases.get(c, c), hmac_key)
-                        if isinstance(c, str)
-                        else None
-                    ),
-                )
-            else:
-                assert spec.canonical is not None
-                state.out[spec.canonical] = state.to_type(column, spec.canonical, "int", codes)
+            _process_key(state, column, spec, hmac_key)
         elif spec.action == "meta":
-            if spec.canonical == "_submission_id":
-                state.out["_submission_id"] = state.codes(column).map(
-                    lambda c: (
-                        pseudonymise(f"submission:{c}", hmac_key) if isinstance(c, str) else None
-                    )
-                )
-            elif spec.canonical == "_has_loan_reported":
-                # the loan module's filter question (yes/no); special codes -> NA
-                codes = state.codes(column)
-                valid = ~state.special_mask(column, spec, codes)
-                values = (
-                    state.value_map(column, spec, codes, valid)
-                    if spec.values
-                    else state.raw.data[column].astype(object).where(valid.to_numpy(), None)
-                )
-                state.out[spec.canonical] = state.to_type(column, spec.canonical, "bool", values)
-            else:
-                times = pd.to_datetime(
-                    state.raw.data[column].astype(object).map(lambda v: normalise_code(v)),
-                    errors="coerce",
-                    utc=True,
-                    format="ISO8601",
-                )
-                state.out["_submission_time"] = times.dt.tz_localize(None).astype("datetime64[us]")
+            _process_meta(state, column, spec, hmac_key)
         elif spec.action == "link":
             state.out["__link"] = state.codes(column)
         elif spec.action == "map":
-            assert spec.canonical is not None
-            fld = table.field(spec.canonical)
-            codes = state.codes(column)
-            raw_values = state.raw.data[column].astype(object)
-            if spec.khmer_text:
-                state.check_khmer(column, raw_values)
-            if spec.fixes:
-                codes, raw_values = state.apply_fixes(column, spec, codes, raw_values)
-            if spec.values:
-                state.record_padding(column, spec, raw_values)
-            special = state.special_mask(column, spec, codes)
-            valid = ~special
-            if spec.values:
-                values = state.value_map(column, spec, codes, valid)
-            else:
-                values = raw_values.where(valid.to_numpy(), None)
-                state.check_code_like(column, spec, fld, raw_values, valid)
-            typed = state.to_type(column, spec.canonical, fld.type, values)
-            if spec.scale is not None:
-                typed = typed * spec.scale
-            if spec.pseudonymise:
-                typed = typed.map(
-                    lambda v: pseudonymise(str(v), hmac_key) if pd.notna(v) else pd.NA
-                ).astype("string")
-            state.out[spec.canonical] = typed
-            currency = _currency_of(state, spec, column)
-            if currency is not None:
-                state.money.append((column, spec.canonical, typed, currency))
+            _process_map(state, column, spec, hmac_key, table)
     for name, value in f.constants.items():
         if name in table.columns:
             state.out[name] = value
