@@ -222,6 +222,41 @@ def _prepare_table(name: str, tables: Mapping[str, pd.DataFrame]) -> pd.DataFram
     )
 
 
+def _check_test_submissions(st: _State, p: CleanParams) -> None:
+    """Test submissions (enumerator pattern, before fieldwork), with their action."""
+    iss = checks.check_test_submissions(
+        st.tables["households"],
+        enumerator_pattern=p.test_submissions.enumerator_pattern,
+        fieldwork_start=p.test_submissions.fieldwork_start,
+    )
+    st.issues.append(st.act(iss, p.test_submissions.action, "test submission"))
+
+
+def _check_undocumented_codes(
+    st: _State, p: CleanParams, review_values: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Act on numbers shaped like special codes that no codebook lists; all review issues.
+
+    Found by ingest, acted on before the range, currency and outlier checks see them.
+    """
+    review_issues = checks.check_review_values(review_values, st.tables)
+    iss = review_issues.loc[review_issues["check"] == "undocumented_code"]
+    st.issues.append(st.act(iss, p.undocumented_codes.action, "undocumented special code"))
+    return review_issues
+
+
+def _check_referential_integrity(st: _State, p: CleanParams) -> None:
+    """Orphan rows (a child row without its household), with their action."""
+    iss = checks.check_referential_integrity(st.tables)
+    st.issues.append(st.act(iss, p.referential_integrity.action, "orphan row"))
+
+
+def _check_skip_logic(st: _State, p: CleanParams) -> None:
+    """Answers the questionnaire's skip logic should have prevented, with their action."""
+    iss = checks.check_skip_logic(st.tables)
+    st.issues.append(st.act(iss, p.skip_logic.action, "skip-logic violation"))
+
+
 def _resolve_duplicates(st: _State, p: CleanParams) -> pd.DataFrame:
     """Duplicates: households first (children follow), then child-table keys; the report."""
     dup_reports = []
@@ -452,20 +487,11 @@ def clean_tables(
     del prepared
     p = params
 
-    # Test submissions.
-    iss = checks.check_test_submissions(
-        st.tables["households"],
-        enumerator_pattern=p.test_submissions.enumerator_pattern,
-        fieldwork_start=p.test_submissions.fieldwork_start,
-    )
-    st.issues.append(st.act(iss, p.test_submissions.action, "test submission"))
+    _check_test_submissions(st, p)
     duplicates = _resolve_duplicates(st, p)
 
-    # Numbers shaped like special codes that no codebook lists (found by ingest), before the
-    # range, currency and outlier checks see them; labels not in a value map are reported below.
-    review_issues = checks.check_review_values(review_values, st.tables)
-    iss = review_issues.loc[review_issues["check"] == "undocumented_code"]
-    st.issues.append(st.act(iss, p.undocumented_codes.action, "undocumented special code"))
+    # Labels not in a value map (review_issues) are reported at the end.
+    review_issues = _check_undocumented_codes(st, p, review_values)
 
     _check_ranges(st, p)
     # Plausibility (clean.plausibility): non-finite numbers and dates outside the survey period;
@@ -473,17 +499,13 @@ def clean_tables(
     first, last = _plausibility_period(p, survey_period)
     _check_finite_and_years(st, p, first, last)
 
-    # Referential integrity.
-    iss = checks.check_referential_integrity(st.tables)
-    st.issues.append(st.act(iss, p.referential_integrity.action, "orphan row"))
+    _check_referential_integrity(st, p)
 
     currency_hits = _check_currency(st, p)
     _check_amounts(st, p, first, last, currency_hits)
     _check_consistency_and_outliers(st, p, currency_hits)
 
-    # Skip logic.
-    iss = checks.check_skip_logic(st.tables)
-    st.issues.append(st.act(iss, p.skip_logic.action, "skip-logic violation"))
+    _check_skip_logic(st, p)
 
     sc_counts = _summarise_codes(st, special_codes, value_fixes)
     st.issues.append(review_issues.loc[review_issues["check"] == "unknown_label"])
