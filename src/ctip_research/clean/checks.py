@@ -466,6 +466,145 @@ def _false(s: pd.Series) -> pd.Series:
     return (~s.astype("boolean")).fillna(False).astype(bool)
 
 
+def _skip_household_counts(hh: pd.DataFrame) -> list[pd.DataFrame]:
+    """Children, and children plus working-age members, more than the household size."""
+    out: list[pd.DataFrame] = []
+    if not {"household_size", "n_children"} <= set(hh.columns):
+        return out
+    size = hh["household_size"].astype("Float64")
+    kids = hh["n_children"].astype("Float64")
+    bad = (kids > size).fillna(False).astype(bool)
+    out.append(
+        make_issues(
+            hh.loc[bad],
+            check="skip_logic",
+            table="households",
+            column="n_children",
+            detail="more children under 15 than household members",
+        )
+    )
+    if "n_working_age" in hh.columns:
+        work = hh["n_working_age"].astype("Float64")
+        bad2 = ((kids + work) > size).fillna(False).astype(bool) & ~bad
+        out.append(
+            make_issues(
+                hh.loc[bad2],
+                check="skip_logic",
+                table="households",
+                column="n_working_age",
+                detail="children plus working-age members exceed the household size",
+            )
+        )
+    return out
+
+
+def _skip_grant_at_baseline(hh: pd.DataFrame) -> list[pd.DataFrame]:
+    """The livelihood grant reported at baseline (a wave 2 question)."""
+    if "received_livelihood_grant" not in hh.columns or "wave" not in hh.columns:
+        return []
+    bad = _true(hh["received_livelihood_grant"]) & (hh["wave"].astype("Float64") == 1)
+    bad = bad.fillna(False).astype(bool)
+    return [
+        make_issues(
+            hh.loc[bad],
+            check="skip_logic",
+            table="households",
+            column="received_livelihood_grant",
+            detail="programme reported at baseline (wave 2 question)",
+        )
+    ]
+
+
+def _skip_loans_without_loan(hh: pd.DataFrame, loans: pd.DataFrame | None) -> list[pd.DataFrame]:
+    """Loan details for a household whose reported loan count or flag says no loan."""
+    flag_col = next(
+        (c for c in ("_n_loans_reported", "_has_loan_reported") if c in hh.columns), None
+    )
+    if flag_col is None or loans is None or loans.empty:
+        return []
+    rep = hh[flag_col]
+    none = (
+        rep.astype(object)
+        .map(lambda v: pd.notna(v) and str(v).strip().lower() in ("0", "0.0", "false", "no"))
+        .astype(bool)
+    )
+    bad = pd.Series(key_isin(loans, HH_KEY, hh.loc[none]), index=loans.index)
+    return [
+        make_issues(
+            loans.loc[bad],
+            check="skip_logic",
+            table="loans",
+            column="loan_id",
+            detail="loan details for a household that reported no loan",
+        )
+    ]
+
+
+def _skip_migrant_not_away(mem: pd.DataFrame | None) -> list[pd.DataFrame]:
+    """A member with a migrant type who is not away."""
+    if mem is None or mem.empty or not {"migrant_type", "is_away"} <= set(mem.columns):
+        return []
+    mt = mem["migrant_type"].astype(object)
+    bad = mt.isin(["international", "domestic"]) & _false(mem["is_away"])
+    return [
+        make_issues(
+            mem.loc[bad],
+            check="skip_logic",
+            table="members",
+            column="migrant_type",
+            detail="migrant type given for a member who is not away",
+        )
+    ]
+
+
+def _skip_episode_member(ep: pd.DataFrame, mem: pd.DataFrame | None) -> list[pd.DataFrame]:
+    """An unreturned episode of a member who is neither away nor a migrant."""
+    if mem is None or mem.empty:
+        return []
+    mkey = [*HH_KEY, "member_id"]
+    cols = [c for c in ("is_away", "migrant_type") if c in mem.columns]
+    if not cols:
+        return []
+    m = mem.drop_duplicates(mkey).set_index(mkey)[cols]
+    j = ep[mkey].join(m, on=mkey)
+    not_away = _false(j["is_away"]) if "is_away" in j else pd.Series(False, j.index)
+    no_mig = (
+        (j["migrant_type"].astype(object) == "none").fillna(False).astype(bool)
+        if "migrant_type" in j
+        else pd.Series(False, j.index)
+    )
+    returned = (
+        _true(ep["has_returned"]) if "has_returned" in ep else pd.Series(False, index=ep.index)
+    )
+    bad = (not_away | no_mig) & ~returned
+    return [
+        make_issues(
+            ep.loc[bad],
+            check="skip_logic",
+            table="migration_episodes",
+            column="member_id",
+            detail="episode for a member who is neither away nor a migrant and has not returned",
+        )
+    ]
+
+
+def _skip_lender_without_loan(ep: pd.DataFrame) -> list[pd.DataFrame]:
+    """A migration-loan lender for a cost not financed by a loan."""
+    if not {"cost_financed_by_loan", "loan_source"} <= set(ep.columns):
+        return []
+    src = ep["loan_source"].astype(object)
+    bad = _false(ep["cost_financed_by_loan"]) & src.notna() & (src != "none")
+    return [
+        make_issues(
+            ep.loc[bad],
+            check="skip_logic",
+            table="migration_episodes",
+            column="loan_source",
+            detail="lender given for a cost not financed by a loan",
+        )
+    ]
+
+
 def check_skip_logic(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """Answers the questionnaire's skip logic should have prevented.
 
@@ -484,124 +623,18 @@ def check_skip_logic(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     >>> check_skip_logic({"households": hh})["column"].tolist()
     ['n_children']
     """
-    out = []
+    out: list[pd.DataFrame] = []
     hh = tables.get("households")
     if hh is not None and not hh.empty:
-        if {"household_size", "n_children"} <= set(hh.columns):
-            size = hh["household_size"].astype("Float64")
-            kids = hh["n_children"].astype("Float64")
-            bad = (kids > size).fillna(False).astype(bool)
-            out.append(
-                make_issues(
-                    hh.loc[bad],
-                    check="skip_logic",
-                    table="households",
-                    column="n_children",
-                    detail="more children under 15 than household members",
-                )
-            )
-            if "n_working_age" in hh.columns:
-                work = hh["n_working_age"].astype("Float64")
-                bad2 = ((kids + work) > size).fillna(False).astype(bool) & ~bad
-                out.append(
-                    make_issues(
-                        hh.loc[bad2],
-                        check="skip_logic",
-                        table="households",
-                        column="n_working_age",
-                        detail="children plus working-age members exceed the household size",
-                    )
-                )
-        if "received_livelihood_grant" in hh.columns and "wave" in hh.columns:
-            bad = _true(hh["received_livelihood_grant"]) & (hh["wave"].astype("Float64") == 1)
-            bad = bad.fillna(False).astype(bool)
-            out.append(
-                make_issues(
-                    hh.loc[bad],
-                    check="skip_logic",
-                    table="households",
-                    column="received_livelihood_grant",
-                    detail="programme reported at baseline (wave 2 question)",
-                )
-            )
-        loans = tables.get("loans")
-        flag_col = next(
-            (c for c in ("_n_loans_reported", "_has_loan_reported") if c in hh.columns), None
-        )
-        if flag_col is not None and loans is not None and not loans.empty:
-            rep = hh[flag_col]
-            none = (
-                rep.astype(object)
-                .map(
-                    lambda v: pd.notna(v) and str(v).strip().lower() in ("0", "0.0", "false", "no")
-                )
-                .astype(bool)
-            )
-            bad = pd.Series(key_isin(loans, HH_KEY, hh.loc[none]), index=loans.index)
-            out.append(
-                make_issues(
-                    loans.loc[bad],
-                    check="skip_logic",
-                    table="loans",
-                    column="loan_id",
-                    detail="loan details for a household that reported no loan",
-                )
-            )
+        out += _skip_household_counts(hh)
+        out += _skip_grant_at_baseline(hh)
+        out += _skip_loans_without_loan(hh, tables.get("loans"))
     mem = tables.get("members")
-    if mem is not None and not mem.empty and {"migrant_type", "is_away"} <= set(mem.columns):
-        mt = mem["migrant_type"].astype(object)
-        bad = mt.isin(["international", "domestic"]) & _false(mem["is_away"])
-        out.append(
-            make_issues(
-                mem.loc[bad],
-                check="skip_logic",
-                table="members",
-                column="migrant_type",
-                detail="migrant type given for a member who is not away",
-            )
-        )
+    out += _skip_migrant_not_away(mem)
     ep = tables.get("migration_episodes")
     if ep is not None and not ep.empty:
-        if mem is not None and not mem.empty:
-            mkey = [*HH_KEY, "member_id"]
-            cols = [c for c in ("is_away", "migrant_type") if c in mem.columns]
-            if cols:
-                m = mem.drop_duplicates(mkey).set_index(mkey)[cols]
-                j = ep[mkey].join(m, on=mkey)
-                not_away = _false(j["is_away"]) if "is_away" in j else pd.Series(False, j.index)
-                no_mig = (
-                    (j["migrant_type"].astype(object) == "none").fillna(False).astype(bool)
-                    if "migrant_type" in j
-                    else pd.Series(False, j.index)
-                )
-                returned = (
-                    _true(ep["has_returned"])
-                    if "has_returned" in ep
-                    else pd.Series(False, index=ep.index)
-                )
-                bad = (not_away | no_mig) & ~returned
-                out.append(
-                    make_issues(
-                        ep.loc[bad],
-                        check="skip_logic",
-                        table="migration_episodes",
-                        column="member_id",
-                        detail="episode for a member who is neither away nor a "
-                        "migrant and has not returned",
-                    )
-                )
-        if {"cost_financed_by_loan", "loan_source"} <= set(ep.columns):
-            src = ep["loan_source"].astype(object)
-            bad = _false(ep["cost_financed_by_loan"]) & src.notna() & (src != "none")
-            out.append(
-                make_issues(
-                    ep.loc[bad],
-                    check="skip_logic",
-                    table="migration_episodes",
-                    column="loan_source",
-                    detail="lender given for a cost not financed by a loan",
-                )
-            )
+        out += _skip_episode_member(ep, mem)
+        out += _skip_lender_without_loan(ep)
     return concat_issues(out)
 
 

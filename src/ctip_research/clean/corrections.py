@@ -11,7 +11,8 @@ once); anything else is an error naming the line, never the values.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -86,6 +87,100 @@ def values_equal(a: object, b: object) -> bool:
         return bool(a == b)
 
 
+class _LineProblem(Exception):
+    """A corrections-log line that does not fit the data (the message names the line)."""
+
+
+def _locate_record(
+    c: dict[Hashable, Any],
+    where: str,
+    tname: str,
+    df: pd.DataFrame,
+    hash_id: Callable[[str], str] | None,
+) -> tuple[pd.Series, int | None, str | None]:
+    """The mask of the record a line names (by raw row or household id), its row and hashed id."""
+    srcs = df["_source"].astype(object) if "_source" in df.columns else None
+    if srcs is None:
+        raise _LineProblem(f"{where}: table {tname} has no _source column")
+    src = c["source"].strip()
+    row_txt, hid_txt = c["row"].strip(), c["household_id"].strip()
+    if row_txt:
+        try:
+            row = int(float(row_txt))
+        except ValueError:
+            raise _LineProblem(f"{where}: row is not a number") from None
+        mask = (srcs == src) & (pd.to_numeric(df["_row"], errors="coerce") == row)
+        return mask, row, None
+    if hid_txt:
+        if tname != "households":
+            raise _LineProblem(
+                f"{where}: a household id names a households row only; give "
+                "the raw row for other tables"
+            )
+        if hash_id is None:
+            raise _LineProblem(f"{where}: names a raw household id but no key is available")
+        hashed = hash_id(hid_txt)
+        mask = (srcs == src) & (df["household_id"].astype(object) == hashed)
+        return mask, None, hashed
+    raise _LineProblem(f"{where}: neither row nor household_id given")
+
+
+def _apply_line(
+    c: dict[Hashable, Any],
+    line: int,
+    out: dict[str, pd.DataFrame],
+    hash_id: Callable[[str], str] | None,
+) -> dict[str, object]:
+    """Apply one log line to ``out`` in place and return its log record."""
+    where = f"line {line}"
+    tname, var, src = c["table"].strip(), c["variable"].strip(), c["source"].strip()
+    if tname not in out:
+        raise _LineProblem(f"{where}: unknown table {tname!r}")
+    try:
+        field = get_table(tname).field(var)
+    except KeyError:
+        raise _LineProblem(f"{where}: table {tname} has no canonical column {var!r}") from None
+    df = out[tname]
+    mask, row, hashed = _locate_record(c, where, tname, df, hash_id)
+    mask = mask.fillna(False).astype(bool)
+    n = int(mask.sum())
+    if n != 1:
+        what = "no record" if n == 0 else f"{n} records"
+        raise _LineProblem(
+            f"{where}: {what} of table {tname} in source {src!r} match "
+            f"{'row ' + str(row) if row is not None else 'the household id'}"
+        )
+    try:
+        old = parse_value(c["old_value"], field)
+        new = parse_value(c["new_value"], field)
+    except ValueError as exc:
+        raise _LineProblem(
+            f"{where}: value of {var} cannot be read as {field.type} ({exc})"
+        ) from None
+    idx = df.index[mask][0]
+    current = df.at[idx, var] if var in df.columns else pd.NA
+    if values_equal(current, old):
+        status = "applied"
+        df.loc[idx, var] = new  # type: ignore[call-overload]
+    elif values_equal(current, new):
+        status = "already_applied"
+    else:
+        raise _LineProblem(
+            f"{where}: old value of {var} does not match the data (source "
+            f"{src!r}, table {tname}, row {df.at[idx, '_row']!s})"
+        )
+    return {
+        "line": line,
+        "source": src,
+        "table": tname,
+        "row": df.at[idx, "_row"],
+        "household_id": df.at[idx, "household_id"] if "household_id" in df else hashed,
+        "variable": var,
+        "status": status,
+        "reason": c["reason"],
+    }
+
+
 def apply_corrections(
     tables: Mapping[str, pd.DataFrame],
     corrections: pd.DataFrame,
@@ -137,86 +232,10 @@ def apply_corrections(
     log: list[dict[str, object]] = []
     for i, c in enumerate(corrections.fillna("").astype(str).to_dict("records")):
         line = i + 2  # header is line 1
-        where = f"line {line}"
-        tname, var, src = c["table"].strip(), c["variable"].strip(), c["source"].strip()
-        if tname not in out:
-            problems.append(f"{where}: unknown table {tname!r}")
-            continue
         try:
-            field = get_table(tname).field(var)
-        except KeyError:
-            problems.append(f"{where}: table {tname} has no canonical column {var!r}")
-            continue
-        df = out[tname]
-        srcs = df["_source"].astype(object) if "_source" in df.columns else None
-        if srcs is None:
-            problems.append(f"{where}: table {tname} has no _source column")
-            continue
-        row_txt, hid_txt = c["row"].strip(), c["household_id"].strip()
-        hashed: str | None = None
-        if row_txt:
-            try:
-                row = int(float(row_txt))
-            except ValueError:
-                problems.append(f"{where}: row is not a number")
-                continue
-            mask = (srcs == src) & (pd.to_numeric(df["_row"], errors="coerce") == row)
-        elif hid_txt:
-            if tname != "households":
-                problems.append(
-                    f"{where}: a household id names a households row only; give "
-                    "the raw row for other tables"
-                )
-                continue
-            if hash_id is None:
-                problems.append(f"{where}: names a raw household id but no key is available")
-                continue
-            hashed = hash_id(hid_txt)
-            mask = (srcs == src) & (df["household_id"].astype(object) == hashed)
-            row = None
-        else:
-            problems.append(f"{where}: neither row nor household_id given")
-            continue
-        mask = mask.fillna(False).astype(bool)
-        n = int(mask.sum())
-        if n != 1:
-            what = "no record" if n == 0 else f"{n} records"
-            problems.append(
-                f"{where}: {what} of table {tname} in source {src!r} match "
-                f"{'row ' + str(row) if row is not None else 'the household id'}"
-            )
-            continue
-        try:
-            old = parse_value(c["old_value"], field)
-            new = parse_value(c["new_value"], field)
-        except ValueError as exc:
-            problems.append(f"{where}: value of {var} cannot be read as {field.type} ({exc})")
-            continue
-        idx = df.index[mask][0]
-        current = df.at[idx, var] if var in df.columns else pd.NA
-        if values_equal(current, old):
-            status = "applied"
-            df.loc[idx, var] = new  # type: ignore[call-overload]
-        elif values_equal(current, new):
-            status = "already_applied"
-        else:
-            problems.append(
-                f"{where}: old value of {var} does not match the data (source "
-                f"{src!r}, table {tname}, row {df.at[idx, '_row']!s})"
-            )
-            continue
-        log.append(
-            {
-                "line": line,
-                "source": src,
-                "table": tname,
-                "row": df.at[idx, "_row"],
-                "household_id": df.at[idx, "household_id"] if "household_id" in df else hashed,
-                "variable": var,
-                "status": status,
-                "reason": c["reason"],
-            }
-        )
+            log.append(_apply_line(c, line, out, hash_id))
+        except _LineProblem as exc:
+            problems.append(str(exc))
     if problems:
         raise CorrectionError(
             f"{len(problems)} correction(s) do not fit the data:\n"

@@ -33,6 +33,29 @@ REPORT_COLUMNS = [
 ]
 
 
+def _kept_mask(rule: DuplicateRule, pos: pd.Series, n: pd.Series) -> pd.Series:
+    """Which sorted rows ``rule`` keeps, given each row's position and its group size."""
+    if rule == "keep_last":
+        return pos == n - 1
+    if rule == "keep_first":
+        return pos == 0
+    return pd.Series(False, index=pos.index)
+
+
+def _key_text(sub: pd.DataFrame, key: list[str]) -> pd.Series:
+    """The key columns other than household and wave as ``k=v, ...`` text per row."""
+    others = [k for k in key if k not in ("household_id", "wave")]
+    if not others:
+        return pd.Series("", index=sub.index)
+    return pd.Series(
+        [
+            ", ".join(f"{k}={v}" for k, v in zip(others, vals, strict=True))
+            for vals in zip(*[sub[k].to_numpy(dtype=object) for k in others], strict=True)
+        ],
+        index=sub.index,
+    )
+
+
 def find_duplicates(
     df: pd.DataFrame,
     key: Sequence[str],
@@ -96,23 +119,8 @@ def find_duplicates(
     n = grouped["_pos"].transform("size")
     pos = grouped.cumcount()
     same = grouped["_content"].transform("nunique") == 1
-    if rule == "keep_last":
-        kept = pos == n - 1
-    elif rule == "keep_first":
-        kept = pos == 0
-    else:
-        kept = pd.Series(False, index=sub.index)
-    others = [k for k in key if k not in ("household_id", "wave")]
-    if others:
-        key_text = pd.Series(
-            [
-                ", ".join(f"{k}={v}" for k, v in zip(others, vals, strict=True))
-                for vals in zip(*[sub[k].to_numpy(dtype=object) for k in others], strict=True)
-            ],
-            index=sub.index,
-        )
-    else:
-        key_text = pd.Series("", index=sub.index)
+    kept = _kept_mask(rule, pos, n)
+    key_text = _key_text(sub, key)
 
     def col(c: str) -> pd.Series:
         return sub[c] if c in sub.columns else pd.Series(None, index=sub.index, dtype=object)

@@ -197,6 +197,237 @@ def _with_enumerator(issues: pd.DataFrame, households: pd.DataFrame) -> pd.DataF
     return issues
 
 
+def _prepare_table(name: str, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """One interim table with every canonical and meta column, declared dtypes, no extras."""
+    table = CANONICAL_TABLES[name]
+    df = tables[name] if name in tables else pd.DataFrame(columns=table.columns)
+    missing = [c for c in [*table.columns, *META_COLUMNS] if c not in df.columns]
+    if missing:  # copy only then: the concat below makes the prepared table anyway
+        df = df.copy()
+    for c in table.columns:
+        if c not in df.columns:
+            df[c] = pd.Series(pd.NA, index=df.index, dtype=table.field(c).dtype)
+    for m in META_COLUMNS:
+        if m not in df.columns:
+            df[m] = pd.Series(pd.NA, index=df.index, dtype="string" if m != "_row" else "Int64")
+    extra = [c for c in df.columns if c not in table.columns and not c.startswith("_")]
+    df = df.drop(columns=extra)
+    meta = [c for c in df.columns if c.startswith("_")]
+    return pd.concat(
+        [
+            coerce_dtypes(df.loc[:, table.columns], table),
+            df.loc[:, meta].reset_index(drop=True),
+        ],
+        axis=1,
+    )
+
+
+def _check_test_submissions(st: _State, p: CleanParams) -> None:
+    """Test submissions (enumerator pattern, before fieldwork), with their action."""
+    iss = checks.check_test_submissions(
+        st.tables["households"],
+        enumerator_pattern=p.test_submissions.enumerator_pattern,
+        fieldwork_start=p.test_submissions.fieldwork_start,
+    )
+    st.issues.append(st.act(iss, p.test_submissions.action, "test submission"))
+
+
+def _check_undocumented_codes(
+    st: _State, p: CleanParams, review_values: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Act on numbers shaped like special codes that no codebook lists; all review issues.
+
+    Found by ingest, acted on before the range, currency and outlier checks see them.
+    """
+    review_issues = checks.check_review_values(review_values, st.tables)
+    iss = review_issues.loc[review_issues["check"] == "undocumented_code"]
+    st.issues.append(st.act(iss, p.undocumented_codes.action, "undocumented special code"))
+    return review_issues
+
+
+def _check_referential_integrity(st: _State, p: CleanParams) -> None:
+    """Orphan rows (a child row without its household), with their action."""
+    iss = checks.check_referential_integrity(st.tables)
+    st.issues.append(st.act(iss, p.referential_integrity.action, "orphan row"))
+
+
+def _check_skip_logic(st: _State, p: CleanParams) -> None:
+    """Answers the questionnaire's skip logic should have prevented, with their action."""
+    iss = checks.check_skip_logic(st.tables)
+    st.issues.append(st.act(iss, p.skip_logic.action, "skip-logic violation"))
+
+
+def _resolve_duplicates(st: _State, p: CleanParams) -> pd.DataFrame:
+    """Duplicates: households first (children follow), then child-table keys; the report."""
+    dup_reports = []
+    for name in TABLE_ORDER:
+        rep = find_duplicates(
+            st.tables[name],
+            CANONICAL_TABLES[name].key,
+            table=name,
+            rule=p.duplicates.rule,
+            order_by=p.duplicates.order_by,
+        )
+        if rep.empty:
+            continue
+        dup_reports.append(rep)
+        # no reference to the whole table is kept: the drops below copy it (memory)
+        dup_rows = st.tables[name].loc[pd.Index(rep["index"].astype(int))]
+        for kind, grp in rep.loc[~rep["is_kept"].astype(bool)].groupby("kind", sort=True):
+            st.drop(name, pd.Index(grp["index"].astype(int)), f"{kind} ({p.duplicates.rule})")
+        kept = rep["is_kept"].astype(bool).map({True: "kept", False: "dropped"})
+        detail = rep["kind"] + " group of " + rep["n_rows"].astype(str) + " rows; " + kept
+        st.issues.append(
+            make_issues(
+                dup_rows,
+                check="duplicate",
+                table=name,
+                column="household_id",
+                detail=detail.astype(str),
+                severity="error",
+                action=p.duplicates.rule,
+            )
+        )
+    return (
+        pd.concat(dup_reports, ignore_index=True)
+        if dup_reports
+        else pd.DataFrame(columns=REPORT_COLUMNS)
+    )
+
+
+def _check_ranges(st: _State, p: CleanParams) -> None:
+    """Missing required values (rows dropped) and out-of-range values, table by table."""
+    for name in TABLE_ORDER:
+        iss = checks.check_range(st.tables[name], CANONICAL_TABLES[name])
+        req = iss.loc[iss["check"] == "missing_required"]
+        st.issues.append(st.act(req, "drop_row", "required value missing"))
+        rng = iss.loc[iss["check"] == "range"]
+        st.issues.append(st.act(rng, p.range.action, "out of range"))
+
+
+def _plausibility_period(
+    p: CleanParams, survey_period: tuple[int, int] | None
+) -> tuple[int | None, int | None]:
+    """The survey period of the plausibility check: the parameters, else ``survey_period``."""
+    first, last = survey_period or (None, None)
+    first = p.range.first_year if p.range.first_year is not None else first
+    last = p.range.last_year if p.range.last_year is not None else last
+    return first, last
+
+
+def _check_finite_and_years(
+    st: _State, p: CleanParams, first: int | None, last: int | None
+) -> None:
+    """Plausibility: non-finite numbers and dates outside the survey period."""
+    for name in TABLE_ORDER:
+        iss = check_plausibility(
+            st.tables[name],
+            CANONICAL_TABLES[name],
+            max_amount_usd=p.range.max_amount_usd,
+            first_year=first,
+            last_year=last,
+            parts=("finite", "years"),
+        )
+        st.issues.append(st.act(iss, p.range.action, "implausible value"))
+
+
+def _check_currency(st: _State, p: CleanParams) -> dict[str, pd.Index]:
+    """Currency sanity (riel typed as dollars); the rows hit, by table."""
+    currency_hits: dict[str, pd.Index] = {}
+    for name, cols in p.currency.columns.items():
+        iss = checks.check_currency(
+            st.tables[name],
+            cols,
+            table=name,
+            min_ratio=p.currency.min_ratio,
+            min_n=p.currency.min_n,
+        )
+        currency_hits[name] = pd.Index(iss["index"].dropna().astype(int))
+        st.issues.append(st.act(iss, p.currency.action, "riel typed as dollars"))
+    return currency_hits
+
+
+def _check_amounts(
+    st: _State,
+    p: CleanParams,
+    first: int | None,
+    last: int | None,
+    currency_hits: dict[str, pd.Index],
+) -> None:
+    """Implausible amounts, with the range action; currency hits are not reported twice."""
+    for name in TABLE_ORDER:
+        iss = check_plausibility(
+            st.tables[name],
+            CANONICAL_TABLES[name],
+            max_amount_usd=p.range.max_amount_usd,
+            first_year=first,
+            last_year=last,
+            parts=("amounts",),
+        )
+        seen = currency_hits.get(name)
+        if seen is not None and not iss.empty:
+            amount = iss["detail"].str.startswith("amount above").fillna(False).astype(bool)
+            iss = iss.loc[~(amount & iss["index"].isin(seen))]
+        st.issues.append(st.act(iss, p.range.action, "implausible value"))
+
+
+def _check_consistency_and_outliers(
+    st: _State, p: CleanParams, currency_hits: dict[str, pd.Index]
+) -> None:
+    """Consistency of amounts (repeated to a fixed point), then outliers (not currency hits)."""
+    for _ in range(10):
+        iss = checks.check_consistency(st.tables, max_ratio=p.consistency.max_ratio)
+        st.issues.append(st.act(iss, p.consistency.action, "inconsistent amounts"))
+        if iss.empty or p.consistency.action == "flag":
+            break
+    for name, cols in p.outliers.columns.items():
+        iss = checks.check_outliers(
+            st.tables[name],
+            cols,
+            table=name,
+            rule=p.outliers.rule,
+            threshold=p.outliers.threshold,
+            tail=p.outliers.tail,
+            min_n=p.outliers.min_n,
+            by=p.outliers.by.get(name, ["wave"]),
+            exclude=currency_hits.get(name),
+        )
+        st.issues.append(st.act(iss, p.outliers.action, "outlier"))
+
+
+def _summarise_codes(
+    st: _State, special_codes: pd.DataFrame | None, value_fixes: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Special codes and value fixes (handled at ingest): listed as issues; the counts."""
+    sc_counts, sc_issues = checks.summarise_special_codes(
+        special_codes if special_codes is not None else pd.DataFrame(), st.tables
+    )
+    st.issues.append(sc_issues)
+    if value_fixes is not None and not value_fixes.empty:
+        vf = value_fixes.assign(reason="known misspelling fixed by the codebook")
+        vf_counts, vf_issues = checks.summarise_special_codes(
+            vf,
+            st.tables,
+            check="value_fix",
+            detail_prefix="value fix",
+            action="fixed (ingest)",
+        )
+        st.issues.append(vf_issues)
+        sc_counts = pd.concat([sc_counts, vf_counts], ignore_index=True)
+    return sc_counts
+
+
+def _exclusions(st: _State) -> pd.DataFrame:
+    """Every dropped row, one table."""
+    return (
+        pd.concat(st.exclusions, ignore_index=True)
+        if st.exclusions
+        else pd.DataFrame(
+            columns=["table", "source", "file", "row", "household_id", "wave", "reason"]
+        )
+    )
+
+
 def clean_tables(
     tables: Mapping[str, pd.DataFrame],
     params: CleanParams,
@@ -242,30 +473,7 @@ def clean_tables(
     ``clean_tables(interim, load_params().clean).ledger["households"]["rows_out"]`` is the number
     of households kept (``ctip clean`` runs it on the interim tables ``ctip ingest`` wrote).
     """
-    prepared: dict[str, pd.DataFrame] = {}
-    for name in TABLE_ORDER:
-        table = CANONICAL_TABLES[name]
-        df = tables[name] if name in tables else pd.DataFrame(columns=table.columns)
-        missing = [c for c in [*table.columns, *META_COLUMNS] if c not in df.columns]
-        if missing:  # copy only then: the concat below makes the prepared table anyway
-            df = df.copy()
-        for c in table.columns:
-            if c not in df.columns:
-                df[c] = pd.Series(pd.NA, index=df.index, dtype=table.field(c).dtype)
-        for m in META_COLUMNS:
-            if m not in df.columns:
-                df[m] = pd.Series(pd.NA, index=df.index, dtype="string" if m != "_row" else "Int64")
-        extra = [c for c in df.columns if c not in table.columns and not c.startswith("_")]
-        df = df.drop(columns=extra)
-        meta = [c for c in df.columns if c.startswith("_")]
-        df = pd.concat(
-            [
-                coerce_dtypes(df.loc[:, table.columns], table),
-                df.loc[:, meta].reset_index(drop=True),
-            ],
-            axis=1,
-        )
-        prepared[name] = df
+    prepared: dict[str, pd.DataFrame] = {name: _prepare_table(name, tables) for name in TABLE_ORDER}
     rows_in = {k: len(v) for k, v in prepared.items()}
 
     corr_log = pd.DataFrame(columns=LOG_COLUMNS)
@@ -279,163 +487,32 @@ def clean_tables(
     del prepared
     p = params
 
-    # Test submissions.
-    iss = checks.check_test_submissions(
-        st.tables["households"],
-        enumerator_pattern=p.test_submissions.enumerator_pattern,
-        fieldwork_start=p.test_submissions.fieldwork_start,
-    )
-    st.issues.append(st.act(iss, p.test_submissions.action, "test submission"))
+    _check_test_submissions(st, p)
+    duplicates = _resolve_duplicates(st, p)
 
-    # Duplicates: households first (children follow), then child-table keys.
-    dup_reports = []
-    for name in TABLE_ORDER:
-        rep = find_duplicates(
-            st.tables[name],
-            CANONICAL_TABLES[name].key,
-            table=name,
-            rule=p.duplicates.rule,
-            order_by=p.duplicates.order_by,
-        )
-        if rep.empty:
-            continue
-        dup_reports.append(rep)
-        # no reference to the whole table is kept: the drops below copy it (memory)
-        dup_rows = st.tables[name].loc[pd.Index(rep["index"].astype(int))]
-        for kind, grp in rep.loc[~rep["is_kept"].astype(bool)].groupby("kind", sort=True):
-            st.drop(name, pd.Index(grp["index"].astype(int)), f"{kind} ({p.duplicates.rule})")
-        kept = rep["is_kept"].astype(bool).map({True: "kept", False: "dropped"})
-        detail = rep["kind"] + " group of " + rep["n_rows"].astype(str) + " rows; " + kept
-        st.issues.append(
-            make_issues(
-                dup_rows,
-                check="duplicate",
-                table=name,
-                column="household_id",
-                detail=detail.astype(str),
-                severity="error",
-                action=p.duplicates.rule,
-            )
-        )
-    duplicates = (
-        pd.concat(dup_reports, ignore_index=True)
-        if dup_reports
-        else pd.DataFrame(columns=REPORT_COLUMNS)
-    )
+    # Labels not in a value map (review_issues) are reported at the end.
+    review_issues = _check_undocumented_codes(st, p, review_values)
 
-    # Numbers shaped like special codes that no codebook lists (found by ingest), before the
-    # range, currency and outlier checks see them; labels not in a value map are reported below.
-    review_issues = checks.check_review_values(review_values, st.tables)
-    iss = review_issues.loc[review_issues["check"] == "undocumented_code"]
-    st.issues.append(st.act(iss, p.undocumented_codes.action, "undocumented special code"))
-
-    # Missing required values and out-of-range values.
-    for name in TABLE_ORDER:
-        iss = checks.check_range(st.tables[name], CANONICAL_TABLES[name])
-        req = iss.loc[iss["check"] == "missing_required"]
-        st.issues.append(st.act(req, "drop_row", "required value missing"))
-        rng = iss.loc[iss["check"] == "range"]
-        st.issues.append(st.act(rng, p.range.action, "out of range"))
+    _check_ranges(st, p)
     # Plausibility (clean.plausibility): non-finite numbers and dates outside the survey period;
     # implausible amounts after the currency check below.
-    first, last = survey_period or (None, None)
-    first = p.range.first_year if p.range.first_year is not None else first
-    last = p.range.last_year if p.range.last_year is not None else last
-    for name in TABLE_ORDER:
-        iss = check_plausibility(
-            st.tables[name],
-            CANONICAL_TABLES[name],
-            max_amount_usd=p.range.max_amount_usd,
-            first_year=first,
-            last_year=last,
-            parts=("finite", "years"),
-        )
-        st.issues.append(st.act(iss, p.range.action, "implausible value"))
+    first, last = _plausibility_period(p, survey_period)
+    _check_finite_and_years(st, p, first, last)
 
-    # Referential integrity.
-    iss = checks.check_referential_integrity(st.tables)
-    st.issues.append(st.act(iss, p.referential_integrity.action, "orphan row"))
+    _check_referential_integrity(st, p)
 
-    # Currency sanity, then outliers (not re-flagging currency hits).
-    currency_hits: dict[str, pd.Index] = {}
-    for name, cols in p.currency.columns.items():
-        iss = checks.check_currency(
-            st.tables[name],
-            cols,
-            table=name,
-            min_ratio=p.currency.min_ratio,
-            min_n=p.currency.min_n,
-        )
-        currency_hits[name] = pd.Index(iss["index"].dropna().astype(int))
-        st.issues.append(st.act(iss, p.currency.action, "riel typed as dollars"))
-    # Implausible amounts (clean.plausibility), with the range action; amounts already
-    # reported as riel typed as dollars are not reported twice.
-    for name in TABLE_ORDER:
-        iss = check_plausibility(
-            st.tables[name],
-            CANONICAL_TABLES[name],
-            max_amount_usd=p.range.max_amount_usd,
-            first_year=first,
-            last_year=last,
-            parts=("amounts",),
-        )
-        seen = currency_hits.get(name)
-        if seen is not None and not iss.empty:
-            amount = iss["detail"].str.startswith("amount above").fillna(False).astype(bool)
-            iss = iss.loc[~(amount & iss["index"].isin(seen))]
-        st.issues.append(st.act(iss, p.range.action, "implausible value"))
-    # Consistency of amounts within a record (repeated to a fixed point when it changes data).
-    for _ in range(10):
-        iss = checks.check_consistency(st.tables, max_ratio=p.consistency.max_ratio)
-        st.issues.append(st.act(iss, p.consistency.action, "inconsistent amounts"))
-        if iss.empty or p.consistency.action == "flag":
-            break
-    for name, cols in p.outliers.columns.items():
-        iss = checks.check_outliers(
-            st.tables[name],
-            cols,
-            table=name,
-            rule=p.outliers.rule,
-            threshold=p.outliers.threshold,
-            tail=p.outliers.tail,
-            min_n=p.outliers.min_n,
-            by=p.outliers.by.get(name, ["wave"]),
-            exclude=currency_hits.get(name),
-        )
-        st.issues.append(st.act(iss, p.outliers.action, "outlier"))
+    currency_hits = _check_currency(st, p)
+    _check_amounts(st, p, first, last, currency_hits)
+    _check_consistency_and_outliers(st, p, currency_hits)
 
-    # Skip logic.
-    iss = checks.check_skip_logic(st.tables)
-    st.issues.append(st.act(iss, p.skip_logic.action, "skip-logic violation"))
+    _check_skip_logic(st, p)
 
-    # Special codes (already missing at ingest): counted and listed.
-    sc_counts, sc_issues = checks.summarise_special_codes(
-        special_codes if special_codes is not None else pd.DataFrame(), st.tables
-    )
-    st.issues.append(sc_issues)
-    if value_fixes is not None and not value_fixes.empty:
-        vf = value_fixes.assign(reason="known misspelling fixed by the codebook")
-        vf_counts, vf_issues = checks.summarise_special_codes(
-            vf,
-            st.tables,
-            check="value_fix",
-            detail_prefix="value fix",
-            action="fixed (ingest)",
-        )
-        st.issues.append(vf_issues)
-        sc_counts = pd.concat([sc_counts, vf_counts], ignore_index=True)
-
+    sc_counts = _summarise_codes(st, special_codes, value_fixes)
     st.issues.append(review_issues.loc[review_issues["check"] == "unknown_label"])
 
     issues = concat_issues(st.issues)
     issues = _with_enumerator(issues, households_in).drop(columns=["index"])
-    exclusions = (
-        pd.concat(st.exclusions, ignore_index=True)
-        if st.exclusions
-        else pd.DataFrame(
-            columns=["table", "source", "file", "row", "household_id", "wave", "reason"]
-        )
-    )
+    exclusions = _exclusions(st)
     rows_out = {k: len(v) for k, v in st.tables.items()}
     ledger = build_ledger(rows_in, rows_out, exclusions)
     return CleanResult(

@@ -32,6 +32,78 @@ EVENT_YEAR_COLUMNS: tuple[str, ...] = ("year_taken", "year_left")
 _OWN_CURRENCY: dict[str, str] = {"principal": "principal_usd"}
 
 
+def _plausibility_issues(df: pd.DataFrame, table: Table, column: str, detail: str) -> pd.DataFrame:
+    """Issues of check ``plausibility`` (severity error) for the rows of ``df``."""
+    return make_issues(
+        df,
+        check="plausibility",
+        table=table.name,
+        column=column,
+        detail=detail,
+        severity="error",
+    )
+
+
+def _check_float_field(
+    df: pd.DataFrame,
+    table: Table,
+    name: str,
+    *,
+    max_amount_usd: float,
+    parts: tuple[str, ...],
+) -> list[pd.DataFrame]:
+    """Non-finite values of one float column and, for a dollar column, implausible amounts."""
+    out: list[pd.DataFrame] = []
+    num = pd.to_numeric(df[name], errors="coerce").astype("Float64")
+    values = num.to_numpy(dtype=float, na_value=np.nan)
+    infinite = np.isinf(values)
+    if "finite" in parts and infinite.any():
+        out.append(_plausibility_issues(df.loc[infinite], table, name, "not a finite number"))
+    if "amounts" in parts and name.endswith("_usd"):
+        big = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0) > max_amount_usd
+        if big.any():
+            detail = f"amount above the plausible maximum of USD {max_amount_usd:g}"
+            out.append(_plausibility_issues(df.loc[big], table, name, detail))
+            for own, usd in _OWN_CURRENCY.items():
+                if usd == name and own in df.columns:
+                    out.append(_plausibility_issues(df.loc[big], table, own, detail))
+    return out
+
+
+def _check_interview_year(
+    df: pd.DataFrame, table: Table, first_year: int | None, last_year: int | None
+) -> list[pd.DataFrame]:
+    """Interview years outside the survey period."""
+    if "interview_year" not in df.columns or (first_year is None and last_year is None):
+        return []
+    year = pd.to_numeric(df["interview_year"], errors="coerce").astype("Float64")
+    outside = pd.Series(False, index=df.index)
+    if first_year is not None:
+        outside |= (year < first_year).fillna(False).astype(bool)
+    if last_year is not None:
+        outside |= (year > last_year).fillna(False).astype(bool)
+    if not outside.any():
+        return []
+    detail = f"outside the survey period ({first_year}-{last_year})"
+    return [_plausibility_issues(df.loc[outside], table, "interview_year", detail)]
+
+
+def _check_event_years(df: pd.DataFrame, table: Table, last_year: int | None) -> list[pd.DataFrame]:
+    """Years of events after the end of the survey period."""
+    out: list[pd.DataFrame] = []
+    if last_year is None:
+        return out
+    for col in EVENT_YEAR_COLUMNS:
+        if col not in df.columns:
+            continue
+        year = pd.to_numeric(df[col], errors="coerce").astype("Float64")
+        late = (year > last_year).fillna(False).astype(bool)
+        if late.any():
+            detail = f"after the end of the survey period ({last_year})"
+            out.append(_plausibility_issues(df.loc[late], table, col, detail))
+    return out
+
+
 def check_plausibility(
     df: pd.DataFrame,
     table: Table,
@@ -66,81 +138,9 @@ def check_plausibility(
     for f in table.fields:
         if f.name not in df.columns or f.type != "float":
             continue
-        num = pd.to_numeric(df[f.name], errors="coerce").astype("Float64")
-        values = num.to_numpy(dtype=float, na_value=np.nan)
-        infinite = np.isinf(values)
-        if "finite" in parts and infinite.any():
-            out.append(
-                make_issues(
-                    df.loc[infinite],
-                    check="plausibility",
-                    table=table.name,
-                    column=f.name,
-                    detail="not a finite number",
-                    severity="error",
-                )
-            )
-        if "amounts" in parts and f.name.endswith("_usd"):
-            big = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0) > max_amount_usd
-            if big.any():
-                detail = f"amount above the plausible maximum of USD {max_amount_usd:g}"
-                out.append(
-                    make_issues(
-                        df.loc[big],
-                        check="plausibility",
-                        table=table.name,
-                        column=f.name,
-                        detail=detail,
-                        severity="error",
-                    )
-                )
-                for own, usd in _OWN_CURRENCY.items():
-                    if usd == f.name and own in df.columns:
-                        out.append(
-                            make_issues(
-                                df.loc[big],
-                                check="plausibility",
-                                table=table.name,
-                                column=own,
-                                detail=detail,
-                                severity="error",
-                            )
-                        )
+        out += _check_float_field(df, table, f.name, max_amount_usd=max_amount_usd, parts=parts)
     if "years" not in parts:
         return concat_issues(out)
-    if "interview_year" in df.columns and (first_year is not None or last_year is not None):
-        year = pd.to_numeric(df["interview_year"], errors="coerce").astype("Float64")
-        outside = pd.Series(False, index=df.index)
-        if first_year is not None:
-            outside |= (year < first_year).fillna(False).astype(bool)
-        if last_year is not None:
-            outside |= (year > last_year).fillna(False).astype(bool)
-        if outside.any():
-            out.append(
-                make_issues(
-                    df.loc[outside],
-                    check="plausibility",
-                    table=table.name,
-                    column="interview_year",
-                    detail=f"outside the survey period ({first_year}-{last_year})",
-                    severity="error",
-                )
-            )
-    if last_year is not None:
-        for col in EVENT_YEAR_COLUMNS:
-            if col not in df.columns:
-                continue
-            year = pd.to_numeric(df[col], errors="coerce").astype("Float64")
-            late = (year > last_year).fillna(False).astype(bool)
-            if late.any():
-                out.append(
-                    make_issues(
-                        df.loc[late],
-                        check="plausibility",
-                        table=table.name,
-                        column=col,
-                        detail=f"after the end of the survey period ({last_year})",
-                        severity="error",
-                    )
-                )
+    out += _check_interview_year(df, table, first_year, last_year)
+    out += _check_event_years(df, table, last_year)
     return concat_issues(out)

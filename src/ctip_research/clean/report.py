@@ -115,15 +115,37 @@ def _table(rows: list[list[Any]], header: list[str]) -> str:
     return f"<table><tr>{h}</tr>{body}</table>"
 
 
-def render_quality_html(report: dict[str, Any], *, max_issues: int = 2000) -> str:
-    """A readable, self-contained HTML page of the quality report.
+_DUPLICATE_HEADER = [
+    "table",
+    "group",
+    "kind",
+    "household",
+    "wave",
+    "key",
+    "source",
+    "row",
+    "submitted",
+    "decision",
+]
+_ISSUE_COLUMNS = [
+    "check",
+    "table",
+    "source",
+    "file",
+    "row",
+    "wave",
+    "household_id",
+    "enumerator_id",
+    "column",
+    "severity",
+    "action",
+    "detail",
+]
 
-    ``ctip clean`` writes ``render_quality_html(build_quality_report(result))`` as
-    ``quality_report.html``.
-    """
-    s = report["summary"]
-    checks = sorted(s["by_check"])
-    parts = [
+
+def _html_head(s: dict[str, Any]) -> list[str]:
+    """The document head, the title and the one-line summary."""
+    return [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         "<title>Data quality report</title>",
@@ -134,6 +156,12 @@ def render_quality_html(report: dict[str, Any], *, max_issues: int = 2000) -> st
         f"<p>{s['n_issues']:,} issue(s); {s['n_duplicate_groups']:,} duplicate group(s); "
         f"{s['n_corrections']:,} correction(s) applied. Issues name the source file, raw row and "
         "pseudonymous household, never a checked value.</p>",
+    ]
+
+
+def _html_issue_counts(s: dict[str, Any], checks: list[str]) -> list[str]:
+    """The sections counting issues by check and by enumerator."""
+    return [
         "<h2>Issues by check</h2>",
         _table(
             [
@@ -154,6 +182,12 @@ def render_quality_html(report: dict[str, Any], *, max_issues: int = 2000) -> st
             ],
             ["enumerator", *checks, "total"],
         ),
+    ]
+
+
+def _html_ledger(report: dict[str, Any]) -> list[str]:
+    """The row-ledger section."""
+    return [
         "<h2>Row ledger</h2>",
         _table(
             [
@@ -169,6 +203,12 @@ def render_quality_html(report: dict[str, Any], *, max_issues: int = 2000) -> st
             ],
             ["table", "rows in", "rows out", "rows excluded", "reasons", "balanced"],
         ),
+    ]
+
+
+def _html_duplicates(report: dict[str, Any]) -> list[str]:
+    """The duplicate-groups section."""
+    return [
         "<h2>Duplicate groups</h2>",
         _table(
             [
@@ -186,19 +226,14 @@ def render_quality_html(report: dict[str, Any], *, max_issues: int = 2000) -> st
                 ]
                 for d in report["duplicates"]
             ],
-            [
-                "table",
-                "group",
-                "kind",
-                "household",
-                "wave",
-                "key",
-                "source",
-                "row",
-                "submitted",
-                "decision",
-            ],
+            _DUPLICATE_HEADER,
         ),
+    ]
+
+
+def _html_corrections_and_codes(report: dict[str, Any]) -> list[str]:
+    """The sections of applied corrections and of special codes and value fixes."""
+    return [
         "<h2>Corrections applied</h2>",
         _table(
             [
@@ -224,30 +259,39 @@ def render_quality_html(report: dict[str, Any], *, max_issues: int = 2000) -> st
             ["source", "table", "column", "reason", "n"],
         ),
     ]
+
+
+def _html_issues(report: dict[str, Any], max_issues: int) -> list[str]:
+    """The issue list (without special codes and value fixes), cut at ``max_issues``."""
     listed = [i for i in report["issues"] if i["check"] not in ("special_code", "value_fix")]
-    cols = [
-        "check",
-        "table",
-        "source",
-        "file",
-        "row",
-        "wave",
-        "household_id",
-        "enumerator_id",
-        "column",
-        "severity",
-        "action",
-        "detail",
-    ]
+    cols = _ISSUE_COLUMNS
     more = (
         f" (first {max_issues:,} of {len(listed):,}; all are in quality_report.json)"
         if len(listed) > max_issues
         else ""
     )
-    parts += [
+    return [
         f"<h2>Issues{more}</h2>",
         "<p>Special codes and value fixes are counted above and listed in the JSON report.</p>",
         _table([[i[c] for c in cols] for i in listed[:max_issues]], cols),
         "</body></html>",
+    ]
+
+
+def render_quality_html(report: dict[str, Any], *, max_issues: int = 2000) -> str:
+    """A readable, self-contained HTML page of the quality report.
+
+    ``ctip clean`` writes ``render_quality_html(build_quality_report(result))`` as
+    ``quality_report.html``.
+    """
+    s = report["summary"]
+    checks = sorted(s["by_check"])
+    parts = [
+        *_html_head(s),
+        *_html_issue_counts(s, checks),
+        *_html_ledger(report),
+        *_html_duplicates(report),
+        *_html_corrections_and_codes(report),
+        *_html_issues(report, max_issues),
     ]
     return "\n".join(parts) + "\n"

@@ -547,87 +547,106 @@ def _currency_of(state: _FileState, spec: ColumnSpec, column: str) -> pd.Series 
     return cur
 
 
+def _is_skipped(state: _FileState, table: Table, column: str, spec: ColumnSpec) -> bool:
+    """Columns not read here: absent from the file or mapped where check_codebook objects."""
+    if column not in state.raw.data.columns:
+        return True  # reported by check_codebook
+    if spec.action in ("map", "key") and spec.canonical not in table.columns:
+        return True  # reported by check_codebook
+    if spec.action == "map" and spec.canonical in KEY_COLUMNS:
+        return True  # ids only through action key (hashed); reported by check_codebook
+    return spec.action == "meta" and spec.canonical not in META_COLUMNS
+
+
+def _process_key(state: _FileState, column: str, spec: ColumnSpec, hmac_key: str) -> None:
+    """An id column: the household id pseudonymised, member and loan ids as integers."""
+    codes = state.codes(column)
+    if spec.canonical == "household_id":
+        state.out["household_id"] = map_distinct(
+            codes,
+            lambda c: (
+                pseudonymise(state.id_aliases.get(c, c), hmac_key) if isinstance(c, str) else None
+            ),
+        )
+    else:
+        assert spec.canonical is not None
+        state.out[spec.canonical] = state.to_type(column, spec.canonical, "int", codes)
+
+
+def _process_meta(state: _FileState, column: str, spec: ColumnSpec, hmac_key: str) -> None:
+    """A meta column: submission id (pseudonymised), reported loan flag or submission time."""
+    if spec.canonical == "_submission_id":
+        state.out["_submission_id"] = state.codes(column).map(
+            lambda c: pseudonymise(f"submission:{c}", hmac_key) if isinstance(c, str) else None
+        )
+    elif spec.canonical == "_has_loan_reported":
+        # the loan module's filter question (yes/no); special codes -> NA
+        codes = state.codes(column)
+        valid = ~state.special_mask(column, spec, codes)
+        values = (
+            state.value_map(column, spec, codes, valid)
+            if spec.values
+            else state.raw.data[column].astype(object).where(valid.to_numpy(), None)
+        )
+        state.out[spec.canonical] = state.to_type(column, spec.canonical, "bool", values)
+    else:
+        times = pd.to_datetime(
+            state.raw.data[column].astype(object).map(lambda v: normalise_code(v)),
+            errors="coerce",
+            utc=True,
+            format="ISO8601",
+        )
+        state.out["_submission_time"] = times.dt.tz_localize(None).astype("datetime64[us]")
+
+
+def _process_map(
+    state: _FileState, column: str, spec: ColumnSpec, hmac_key: str, table: Table
+) -> None:
+    """A mapped column: fixes, special codes, value map, type, scale, pseudonym and currency."""
+    assert spec.canonical is not None
+    fld = table.field(spec.canonical)
+    codes = state.codes(column)
+    raw_values = state.raw.data[column].astype(object)
+    if spec.khmer_text:
+        state.check_khmer(column, raw_values)
+    if spec.fixes:
+        codes, raw_values = state.apply_fixes(column, spec, codes, raw_values)
+    if spec.values:
+        state.record_padding(column, spec, raw_values)
+    special = state.special_mask(column, spec, codes)
+    valid = ~special
+    if spec.values:
+        values = state.value_map(column, spec, codes, valid)
+    else:
+        values = raw_values.where(valid.to_numpy(), None)
+        state.check_code_like(column, spec, fld, raw_values, valid)
+    typed = state.to_type(column, spec.canonical, fld.type, values)
+    if spec.scale is not None:
+        typed = typed * spec.scale
+    if spec.pseudonymise:
+        typed = typed.map(
+            lambda v: pseudonymise(str(v), hmac_key) if pd.notna(v) else pd.NA
+        ).astype("string")
+    state.out[spec.canonical] = typed
+    currency = _currency_of(state, spec, column)
+    if currency is not None:
+        state.money.append((column, spec.canonical, typed, currency))
+
+
 def _process_columns(state: _FileState, hmac_key: str, table: Table) -> None:
+    """Every listed column of the file by its action, then the constants and the wave."""
     f = state.f
     for column, spec in f.columns.items():
-        if column not in state.raw.data.columns:
-            continue  # reported by check_codebook
-        if spec.action in ("map", "key") and spec.canonical not in table.columns:
-            continue  # reported by check_codebook
-        if spec.action == "map" and spec.canonical in KEY_COLUMNS:
-            continue  # ids only through action key (hashed); reported by check_codebook
-        if spec.action == "meta" and spec.canonical not in META_COLUMNS:
+        if _is_skipped(state, table, column, spec):
             continue
         if spec.action == "key":
-            codes = state.codes(column)
-            if spec.canonical == "household_id":
-                state.out["household_id"] = map_distinct(
-                    codes,
-                    lambda c: (
-                        pseudonymise(state.id_aliases.get(c, c), hmac_key)
-                        if isinstance(c, str)
-                        else None
-                    ),
-                )
-            else:
-                assert spec.canonical is not None
-                state.out[spec.canonical] = state.to_type(column, spec.canonical, "int", codes)
+            _process_key(state, column, spec, hmac_key)
         elif spec.action == "meta":
-            if spec.canonical == "_submission_id":
-                state.out["_submission_id"] = state.codes(column).map(
-                    lambda c: (
-                        pseudonymise(f"submission:{c}", hmac_key) if isinstance(c, str) else None
-                    )
-                )
-            elif spec.canonical == "_has_loan_reported":
-                # the loan module's filter question (yes/no); special codes -> NA
-                codes = state.codes(column)
-                valid = ~state.special_mask(column, spec, codes)
-                values = (
-                    state.value_map(column, spec, codes, valid)
-                    if spec.values
-                    else state.raw.data[column].astype(object).where(valid.to_numpy(), None)
-                )
-                state.out[spec.canonical] = state.to_type(column, spec.canonical, "bool", values)
-            else:
-                times = pd.to_datetime(
-                    state.raw.data[column].astype(object).map(lambda v: normalise_code(v)),
-                    errors="coerce",
-                    utc=True,
-                    format="ISO8601",
-                )
-                state.out["_submission_time"] = times.dt.tz_localize(None).astype("datetime64[us]")
+            _process_meta(state, column, spec, hmac_key)
         elif spec.action == "link":
             state.out["__link"] = state.codes(column)
         elif spec.action == "map":
-            assert spec.canonical is not None
-            fld = table.field(spec.canonical)
-            codes = state.codes(column)
-            raw_values = state.raw.data[column].astype(object)
-            if spec.khmer_text:
-                state.check_khmer(column, raw_values)
-            if spec.fixes:
-                codes, raw_values = state.apply_fixes(column, spec, codes, raw_values)
-            if spec.values:
-                state.record_padding(column, spec, raw_values)
-            special = state.special_mask(column, spec, codes)
-            valid = ~special
-            if spec.values:
-                values = state.value_map(column, spec, codes, valid)
-            else:
-                values = raw_values.where(valid.to_numpy(), None)
-                state.check_code_like(column, spec, fld, raw_values, valid)
-            typed = state.to_type(column, spec.canonical, fld.type, values)
-            if spec.scale is not None:
-                typed = typed * spec.scale
-            if spec.pseudonymise:
-                typed = typed.map(
-                    lambda v: pseudonymise(str(v), hmac_key) if pd.notna(v) else pd.NA
-                ).astype("string")
-            state.out[spec.canonical] = typed
-            currency = _currency_of(state, spec, column)
-            if currency is not None:
-                state.money.append((column, spec.canonical, typed, currency))
+            _process_map(state, column, spec, hmac_key, table)
     for name, value in f.constants.items():
         if name in table.columns:
             state.out[name] = value
@@ -825,6 +844,207 @@ def household_id_variants(
     return aliases, report
 
 
+def _refuse_identifiers(cb: Codebook, raws: Mapping[FileKey, RawTable], codebook_file: str) -> None:
+    """Refuse a source whose mapped columns hold identifying values (values not shown)."""
+    hits = scan_identifier_values(cb, raws)
+    if hits:
+        lines = "\n".join(f"  - {line}" for line in format_hits(hits))
+        raise PrivacyError(
+            f"codebook {codebook_file}: {len(hits)} mapped column(s) hold identifying values "
+            f"(values not shown):\n{lines}\nCorrect the raw data (or map a column that holds "
+            "identifiers as `pii`); nothing was written"
+        )
+
+
+def _parent_keys(cb: Codebook) -> dict[FileKey, set[str]]:
+    """For each parent file, the raw columns its children link to."""
+    parent_keys: dict[FileKey, set[str]] = {}
+    for f in cb.files:
+        pkey = f.parent_file_key
+        if pkey is not None and f.parent is not None:
+            parent_keys.setdefault(pkey, set()).add(f.parent.parent_key)
+    return parent_keys
+
+
+@dataclass(frozen=True)
+class _KeptRows:
+    """Rows of a file kept after linking to the parent and requiring a household id."""
+
+    keep: pd.Series
+    excluded: Counter[str]
+    orphan_rows: list[int]
+
+
+_INHERITED_COLUMNS = (
+    "household_id",
+    "_submission_id",
+    "_submission_time",
+    "interview_year",
+    "__year",
+)
+
+
+def _link_and_keep(state: _FileState, parent_frame: pd.DataFrame | None) -> _KeptRows:
+    """Inherit ids and year from the parent rows; drop orphans and rows without household id."""
+    f, out = state.f, state.out
+    excluded: Counter[str] = Counter()
+    keep = pd.Series(True, index=out.index)
+    if f.parent is not None and parent_frame is not None and "__link" in out.columns:
+        col = f"__pkey::{f.parent.parent_key}"
+        lookup = parent_frame.dropna(subset=[col]).drop_duplicates(col).set_index(col)
+        orphan = ~out["__link"].isin(lookup.index)
+        for inherited in _INHERITED_COLUMNS:
+            if inherited in lookup.columns and inherited not in out.columns:
+                out[inherited] = out["__link"].map(lookup[inherited])
+        if "interview_year" in lookup.columns and "__year" not in out.columns:
+            out["__year"] = out["__link"].map(lookup["interview_year"])
+        keep &= ~orphan
+        excluded["no matching parent row"] += int(orphan.sum())
+        orphan_rows = [int(r) for r in state.rows[orphan.to_numpy()]]
+    else:
+        orphan_rows = []
+    if "household_id" not in out.columns:
+        out["household_id"] = None
+    no_id = keep & out["household_id"].isna()
+    keep &= ~no_id
+    excluded["household id missing"] += int(no_id.sum())
+    return _KeptRows(keep=keep, excluded=excluded, orphan_rows=orphan_rows)
+
+
+def _row_years(
+    cb: Codebook, out: pd.DataFrame, keep: pd.Series, hh_year: dict[str, Any]
+) -> pd.Series:
+    """The year of each kept row for the exchange rate (interview, parent's or household's)."""
+    if "interview_year" in out.columns:
+        years = pd.to_numeric(out["interview_year"], errors="coerce")
+    elif "__year" in out.columns:
+        years = pd.to_numeric(out["__year"], errors="coerce")
+    else:
+        years = out["household_id"].map(hh_year).astype("Float64")
+    if cb.exchange_rate_year is not None:
+        years = years.fillna(cb.exchange_rate_year)
+    return years.astype("Float64").where(keep, np.nan)
+
+
+def _remember_household_years(f: FileSpec, out: pd.DataFrame, hh_year: dict[str, Any]) -> None:
+    """Record each household's first interview year for child files without one."""
+    if f.table == "households" and "interview_year" in out.columns:
+        for hid, yr in zip(out["household_id"], out["interview_year"], strict=True):
+            if hid is not None and pd.notna(yr):
+                hh_year.setdefault(hid, yr)
+
+
+def _add_row_meta(state: _FileState, years: pd.Series, keep: pd.Series) -> None:
+    """The year, source, file, sheet and raw row of each row, and the sequence column."""
+    cb, f, out = state.cb, state.f, state.out
+    out["__year"] = years
+    out["_source"] = cb.source
+    out["_file"] = f.path
+    out["_sheet"] = f.sheet
+    out["_row"] = state.rows.to_numpy()
+    if f.sequence is not None:
+        group = [c for c in ("household_id", "_submission_id") if c in out.columns]
+        seq = out[keep].groupby(group, dropna=False, sort=False).cumcount() + 1
+        out[f.sequence] = seq.reindex(out.index)
+
+
+def _column_actions(f: FileSpec) -> dict[str, dict[str, Any]]:
+    """Action, canonical name and reason of every listed column, for the ledger."""
+    return {
+        raw_col: {
+            k: v
+            for k, v in (
+                ("action", spec.action),
+                ("canonical", spec.canonical),
+                ("reason", spec.reason),
+            )
+            if v is not None
+        }
+        for raw_col, spec in f.columns.items()
+    }
+
+
+@dataclass
+class _SourceOutputs:
+    """What the files of one source add up to: kept rows, long tables and ledger entries."""
+
+    by_table: dict[str, list[pd.DataFrame]] = field(
+        default_factory=lambda: {t: [] for t in CANONICAL_TABLES}
+    )
+    specials: list[pd.DataFrame] = field(default_factory=list)
+    fixes: list[pd.DataFrame] = field(default_factory=list)
+    reviews: list[pd.DataFrame] = field(default_factory=list)
+    ledger_files: list[dict[str, Any]] = field(default_factory=list)
+
+    def add_file(self, state: _FileState, kept: _KeptRows) -> None:
+        """Add one file's kept rows, its long-table rows and its ledger entry."""
+        f, keep = state.f, kept.keep
+        self.by_table[f.table].append(state.out[keep])
+        file_specials = _long_rows(state, state.specials, keep, SPECIAL_CODES_COLUMNS)
+        file_fixes = _long_rows(state, state.fixes, keep, VALUE_FIXES_COLUMNS)
+        file_review = _long_rows(state, state.review, keep, REVIEW_COLUMNS)
+        self.specials.extend(file_specials)
+        self.fixes.extend(file_fixes)
+        self.reviews.extend(file_review)
+        special_counts: Counter[str] = Counter()
+        for sp in file_specials:
+            special_counts.update(sp["reason"].tolist())
+        fix_counts: Counter[str] = Counter()
+        for fx in file_fixes:
+            fix_counts.update(fx["raw_column"].tolist())
+        self.ledger_files.append(
+            {
+                "path": f.path,
+                "sheet": f.sheet,
+                "table": f.table,
+                "rows_in": state.n,
+                "rows_out": int(keep.sum()),
+                "rows_excluded": {k: v for k, v in sorted(kept.excluded.items()) if v},
+                "special_codes": dict(sorted(special_counts.items())),
+                "value_fixes": dict(sorted(fix_counts.items())),
+                **({"review_values": int(sum(len(r) for r in file_review))} if file_review else {}),
+                "constants": sorted(f.constants),
+                "orphan_rows": kept.orphan_rows,
+                "special_code_clashes": state.clashes,
+                "columns": _column_actions(f),
+            }
+        )
+
+    def result(self, source: str) -> IngestResult:
+        """The source's interim tables, long tables and ledger."""
+        tables = {
+            name: (
+                to_interim_table(pd.concat(frames, ignore_index=True), CANONICAL_TABLES[name])
+                if frames
+                else empty_interim_table(CANONICAL_TABLES[name])
+            )
+            for name, frames in self.by_table.items()
+        }
+        special = (
+            pd.concat(self.specials, ignore_index=True)
+            if self.specials
+            else pd.DataFrame(columns=list(SPECIAL_CODES_COLUMNS))
+        )
+        special = special.astype(SPECIAL_CODES_COLUMNS)
+        fixed = (
+            pd.concat(self.fixes, ignore_index=True)
+            if self.fixes
+            else pd.DataFrame(columns=list(VALUE_FIXES_COLUMNS))
+        ).astype(VALUE_FIXES_COLUMNS)
+        review = (
+            pd.concat(self.reviews, ignore_index=True).astype(REVIEW_COLUMNS)
+            if self.reviews
+            else empty_review_table()
+        )
+        return IngestResult(
+            tables=tables,
+            special_codes=special,
+            value_fixes=fixed,
+            ledger={"source": source, "files": self.ledger_files},
+            review=review,
+        )
+
+
 def apply_codebook(
     cb: Codebook,
     raws: Mapping[FileKey, RawTable],
@@ -887,30 +1107,14 @@ def apply_codebook(
     >>> res.special_codes["reason"].tolist()
     ['refused']
     """
-    hits = scan_identifier_values(cb, raws)
-    if hits:
-        lines = "\n".join(f"  - {line}" for line in format_hits(hits))
-        raise PrivacyError(
-            f"codebook {codebook_file}: {len(hits)} mapped column(s) hold identifying values "
-            f"(values not shown):\n{lines}\nCorrect the raw data (or map a column that holds "
-            "identifiers as `pii`); nothing was written"
-        )
+    _refuse_identifiers(cb, raws, codebook_file)
     problems = check_codebook(cb, raws)
     if any(f.table not in CANONICAL_TABLES for f in cb.files):
         raise CodebookError(codebook_file, problems)
     done: dict[FileKey, pd.DataFrame] = {}
-    by_table: dict[str, list[pd.DataFrame]] = {t: [] for t in CANONICAL_TABLES}
-    specials: list[pd.DataFrame] = []
-    fixes: list[pd.DataFrame] = []
-    reviews: list[pd.DataFrame] = []
-    ledger_files: list[dict[str, Any]] = []
+    outputs = _SourceOutputs()
     hh_year: dict[str, Any] = {}
-    parent_keys: dict[FileKey, set[str]] = {}
-    for f in cb.files:
-        pkey = f.parent_file_key
-        if pkey is not None and f.parent is not None:
-            parent_keys.setdefault(pkey, set()).add(f.parent.parent_key)
-
+    parent_keys = _parent_keys(cb)
     for f in _order_files(cb):
         raw = raws.get(f.key)
         if raw is None:
@@ -925,132 +1129,14 @@ def apply_codebook(
         for pk in parent_keys.get(f.key, ()):
             if pk in raw.data.columns:
                 out[f"__pkey::{pk}"] = state.codes(pk)
-        excluded: Counter[str] = Counter()
-        keep = pd.Series(True, index=out.index)
-        parent_frame = done.get(f.parent_file_key) if f.parent_file_key else None
-        if f.parent is not None and parent_frame is not None and "__link" in out.columns:
-            col = f"__pkey::{f.parent.parent_key}"
-            lookup = parent_frame.dropna(subset=[col]).drop_duplicates(col).set_index(col)
-            orphan = ~out["__link"].isin(lookup.index)
-            for inherited in (
-                "household_id",
-                "_submission_id",
-                "_submission_time",
-                "interview_year",
-                "__year",
-            ):
-                if inherited in lookup.columns and inherited not in out.columns:
-                    out[inherited] = out["__link"].map(lookup[inherited])
-            if "interview_year" in lookup.columns and "__year" not in out.columns:
-                out["__year"] = out["__link"].map(lookup["interview_year"])
-            keep &= ~orphan
-            excluded["no matching parent row"] += int(orphan.sum())
-            orphan_rows = [int(r) for r in state.rows[orphan.to_numpy()]]
-        else:
-            orphan_rows = []
-        if "household_id" not in out.columns:
-            out["household_id"] = None
-        no_id = keep & out["household_id"].isna()
-        keep &= ~no_id
-        excluded["household id missing"] += int(no_id.sum())
-        # year of each row for the exchange rate
-        if "interview_year" in out.columns:
-            years = pd.to_numeric(out["interview_year"], errors="coerce")
-        elif "__year" in out.columns:
-            years = pd.to_numeric(out["__year"], errors="coerce")
-        else:
-            years = out["household_id"].map(hh_year).astype("Float64")
-        if cb.exchange_rate_year is not None:
-            years = years.fillna(cb.exchange_rate_year)
-        years = years.astype("Float64").where(keep, np.nan)
-        _convert_money(state, table, exchange_rates, years, keep)
-        if f.table == "households" and "interview_year" in out.columns:
-            for hid, yr in zip(out["household_id"], out["interview_year"], strict=True):
-                if hid is not None and pd.notna(yr):
-                    hh_year.setdefault(hid, yr)
-        out["__year"] = years
-        out["_source"] = cb.source
-        out["_file"] = f.path
-        out["_sheet"] = f.sheet
-        out["_row"] = state.rows.to_numpy()
-        if f.sequence is not None:
-            group = [c for c in ("household_id", "_submission_id") if c in out.columns]
-            seq = out[keep].groupby(group, dropna=False, sort=False).cumcount() + 1
-            out[f.sequence] = seq.reindex(out.index)
+        kept = _link_and_keep(state, done.get(f.parent_file_key) if f.parent_file_key else None)
+        years = _row_years(cb, out, kept.keep, hh_year)
+        _convert_money(state, table, exchange_rates, years, kept.keep)
+        _remember_household_years(f, out, hh_year)
+        _add_row_meta(state, years, kept.keep)
         problems.extend(state.problems)
         done[f.key] = out
-        kept = out[keep]
-        by_table[f.table].append(kept)
-        file_specials = _long_rows(state, state.specials, keep, SPECIAL_CODES_COLUMNS)
-        file_fixes = _long_rows(state, state.fixes, keep, VALUE_FIXES_COLUMNS)
-        file_review = _long_rows(state, state.review, keep, REVIEW_COLUMNS)
-        specials.extend(file_specials)
-        fixes.extend(file_fixes)
-        reviews.extend(file_review)
-        special_counts: Counter[str] = Counter()
-        for sp in file_specials:
-            special_counts.update(sp["reason"].tolist())
-        fix_counts: Counter[str] = Counter()
-        for fx in file_fixes:
-            fix_counts.update(fx["raw_column"].tolist())
-        ledger_files.append(
-            {
-                "path": f.path,
-                "sheet": f.sheet,
-                "table": f.table,
-                "rows_in": state.n,
-                "rows_out": int(keep.sum()),
-                "rows_excluded": {k: v for k, v in sorted(excluded.items()) if v},
-                "special_codes": dict(sorted(special_counts.items())),
-                "value_fixes": dict(sorted(fix_counts.items())),
-                **({"review_values": int(sum(len(r) for r in file_review))} if file_review else {}),
-                "constants": sorted(f.constants),
-                "orphan_rows": orphan_rows,
-                "special_code_clashes": state.clashes,
-                "columns": {
-                    raw_col: {
-                        k: v
-                        for k, v in (
-                            ("action", spec.action),
-                            ("canonical", spec.canonical),
-                            ("reason", spec.reason),
-                        )
-                        if v is not None
-                    }
-                    for raw_col, spec in f.columns.items()
-                },
-            }
-        )
+        outputs.add_file(state, kept)
     if problems:
         raise CodebookError(codebook_file, problems)
-    tables = {
-        name: (
-            to_interim_table(pd.concat(frames, ignore_index=True), CANONICAL_TABLES[name])
-            if frames
-            else empty_interim_table(CANONICAL_TABLES[name])
-        )
-        for name, frames in by_table.items()
-    }
-    special = (
-        pd.concat(specials, ignore_index=True)
-        if specials
-        else pd.DataFrame(columns=list(SPECIAL_CODES_COLUMNS))
-    )
-    special = special.astype(SPECIAL_CODES_COLUMNS)
-    fixed = (
-        pd.concat(fixes, ignore_index=True)
-        if fixes
-        else pd.DataFrame(columns=list(VALUE_FIXES_COLUMNS))
-    ).astype(VALUE_FIXES_COLUMNS)
-    review = (
-        pd.concat(reviews, ignore_index=True).astype(REVIEW_COLUMNS)
-        if reviews
-        else empty_review_table()
-    )
-    return IngestResult(
-        tables=tables,
-        special_codes=special,
-        value_fixes=fixed,
-        ledger={"source": cb.source, "files": ledger_files},
-        review=review,
-    )
+    return outputs.result(cb.source)

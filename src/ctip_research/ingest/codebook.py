@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from ctip_research import literals as L
 from ctip_research.errors import CodebookError, InputFileError
 from ctip_research.ingest.readers import RawTable
-from ctip_research.schemas import CANONICAL_TABLES
+from ctip_research.schemas import CANONICAL_TABLES, Table
 from ctip_research.strict_yaml import load_yaml
 
 __all__ = [
@@ -279,7 +279,168 @@ def _targets_of(spec: ColumnSpec, canonical: str, declared: set[str]) -> list[st
     return out
 
 
+def _check_column_action(at: str, spec: ColumnSpec) -> list[str]:
+    """Whether the column's action takes a canonical name (and a pii column a reason)."""
+    problems: list[str] = []
+    canonical = spec.canonical
+    if spec.action in ("map", "key", "meta") and not canonical:
+        problems.append(f"{at}: action {spec.action!r} needs 'canonical'")
+    if spec.action in ("pii", "unused", "link", "parent_key") and canonical:
+        problems.append(f"{at}: action {spec.action!r} takes no 'canonical'")
+    if spec.action == "pii" and not (spec.reason and spec.reason.strip()):
+        problems.append(f"{at}: a pii column needs a 'reason'")
+    return problems
+
+
+def _check_map_target(at: str, spec: ColumnSpec, table: Table) -> list[str]:
+    """A mapped column's canonical name: declared, not an id, its values and currency fit."""
+    canonical = spec.canonical
+    if spec.action != "map" or not canonical:
+        return []
+    if canonical not in table.columns:
+        return [
+            f"{at}: canonical name {canonical!r} is not declared in "
+            f"table {table.name} (schemas/tables.py)"
+        ]
+    if canonical in KEY_COLUMNS:
+        return [f"{at}: {canonical} is an id; use action 'key'"]
+    problems: list[str] = []
+    fld = table.field(canonical)
+    if spec.values and fld.allowed is not None:
+        bad = sorted({str(v) for v in spec.values.values() if v not in fld.allowed})
+        if bad:
+            problems.append(
+                f"{at}: value map gives {bad}, not allowed for {canonical} ({list(fld.allowed)})"
+            )
+    if (spec.currency or spec.currency_column) and fld.type != "float":
+        problems.append(f"{at}: currency given for non-money column {canonical}")
+    return problems
+
+
+def _check_key_and_meta(at: str, spec: ColumnSpec, table: Table) -> list[str]:
+    """A key column maps to an id of the table; a meta column to a meta column."""
+    problems: list[str] = []
+    canonical = spec.canonical
+    if spec.action == "key" and canonical:
+        if canonical not in KEY_COLUMNS:
+            problems.append(
+                f"{at}: action 'key' maps to one of {list(KEY_COLUMNS)}, not {canonical!r}"
+            )
+        elif canonical not in table.columns:
+            problems.append(f"{at}: {canonical} is not a column of table {table.name}")
+    if spec.action == "meta" and canonical and canonical not in META_COLUMNS:
+        problems.append(f"{at}: action 'meta' maps to one of {list(META_COLUMNS)}")
+    return problems
+
+
+def _check_currency_spec(at: str, spec: ColumnSpec, f: FileSpec) -> list[str]:
+    """Either a fixed currency or a listed currency column, not both."""
+    problems: list[str] = []
+    if spec.currency and spec.currency_column:
+        problems.append(f"{at}: give either 'currency' or 'currency_column', not both")
+    if spec.currency_column and spec.currency_column not in f.columns:
+        problems.append(f"{at}: currency_column {spec.currency_column!r} is not listed")
+    return problems
+
+
+def _check_map_privacy(at: str, spec: ColumnSpec, table: Table, cb: Codebook) -> list[str]:
+    """Pseudonymised columns are text; codes below district level are pseudonymised."""
+    problems: list[str] = []
+    canonical = spec.canonical
+    if spec.action != "map" or not canonical or canonical not in table.columns:
+        return problems
+    ftype = table.field(canonical).type
+    if spec.pseudonymise and ftype != "str":
+        problems.append(f"{at}: pseudonymise needs a text column; {canonical} is {ftype}")
+    if canonical in SUB_DISTRICT_CODES and not spec.pseudonymise and not cb.synthetic:
+        problems.append(
+            f"{at}: {canonical} is a geographic code below district level; "
+            "add 'pseudonymise: true' (keyed hash) so the raw code never reaches "
+            "the processed layer"
+        )
+    return problems
+
+
+def _check_columns(cb: Codebook, f: FileSpec, table: Table) -> tuple[list[str], dict[str, str]]:
+    """Every column spec of a file; the problems and the raw column filling each target."""
+    problems: list[str] = []
+    where = _where(f)
+    declared = set(table.columns)
+    targets: dict[str, str] = {}
+    for raw, spec in f.columns.items():
+        at = f"{where}, column {raw!r}"
+        problems += _check_column_action(at, spec)
+        problems += _check_map_target(at, spec, table)
+        problems += _check_key_and_meta(at, spec, table)
+        problems += _check_currency_spec(at, spec, f)
+        problems += _check_map_privacy(at, spec, table, cb)
+        canonical = spec.canonical
+        if spec.action in ("map", "key", "meta") and canonical:
+            for target in _targets_of(spec, canonical, declared):
+                if target in targets:
+                    problems.append(
+                        f"{at}: canonical {target!r} is also the target of "
+                        f"{targets[target]!r}; map one raw column to it, not both"
+                    )
+                targets[target] = raw
+    return problems, targets
+
+
+def _check_constants_and_sequence(f: FileSpec, table: Table, targets: dict[str, str]) -> list[str]:
+    """Constants and the sequence column are declared and not also mapped; row_key is listed."""
+    problems: list[str] = []
+    where = _where(f)
+    declared = set(table.columns)
+    for name in f.constants:
+        if name not in declared:
+            problems.append(f"{where}: constant {name!r} is not declared in table {f.table}")
+        elif name in targets:
+            problems.append(f"{where}: constant {name!r} is also mapped from a column")
+    if f.sequence is not None:
+        if f.sequence not in ("member_id", "loan_id") or f.sequence not in declared:
+            problems.append(f"{where}: sequence must be member_id or loan_id of {f.table}")
+        elif f.sequence in targets:
+            problems.append(f"{where}: sequence {f.sequence!r} is also mapped from a column")
+    if f.row_key is not None and f.row_key not in f.columns:
+        problems.append(f"{where}: row_key {f.row_key!r} is not listed in columns")
+    return problems
+
+
+def _check_parent(
+    cb: Codebook, f: FileSpec, keys: list[FileKey], targets: dict[str, str]
+) -> list[str]:
+    """A child file's parent and link column, or else a household id of its own."""
+    problems: list[str] = []
+    where = _where(f)
+    if f.parent is not None:
+        pkey = f.parent_file_key
+        if pkey not in keys:
+            problems.append(f"{where}: parent {pkey} is not a file of this codebook")
+        else:
+            parent = cb.file(pkey) if pkey is not None else f
+            if f.parent.parent_key not in parent.columns:
+                problems.append(
+                    f"{where}: parent_key {f.parent.parent_key!r} is not listed "
+                    f"in the parent's columns"
+                )
+        link = f.columns.get(f.parent.key)
+        if link is None or link.action != "link":
+            problems.append(
+                f"{where}: the parent link column {f.parent.key!r} must be "
+                "listed with action 'link'"
+            )
+    elif "household_id" not in targets:
+        problems.append(
+            f"{where}: no column maps to household_id (action 'key') and no parent is given"
+        )
+    for raw, spec in f.columns.items():
+        if spec.action == "link" and (f.parent is None or f.parent.key != raw):
+            problems.append(f"{where}, column {raw!r}: action 'link' but not the parent key")
+    return problems
+
+
 def _check_static(cb: Codebook) -> list[str]:
+    """Every problem of a codebook that can be found without data, file by file."""
     problems: list[str] = []
     keys = [f.key for f in cb.files]
     for f in cb.files:
@@ -292,105 +453,10 @@ def _check_static(cb: Codebook) -> list[str]:
             )
             continue
         table = CANONICAL_TABLES[f.table]
-        declared = set(table.columns)
-        targets: dict[str, str] = {}
-        for raw, spec in f.columns.items():
-            at = f"{where}, column {raw!r}"
-            canonical = spec.canonical
-            if spec.action in ("map", "key", "meta") and not canonical:
-                problems.append(f"{at}: action {spec.action!r} needs 'canonical'")
-            if spec.action in ("pii", "unused", "link", "parent_key") and canonical:
-                problems.append(f"{at}: action {spec.action!r} takes no 'canonical'")
-            if spec.action == "pii" and not (spec.reason and spec.reason.strip()):
-                problems.append(f"{at}: a pii column needs a 'reason'")
-            if spec.action == "map" and canonical:
-                if canonical not in declared:
-                    problems.append(
-                        f"{at}: canonical name {canonical!r} is not declared in "
-                        f"table {f.table} (schemas/tables.py)"
-                    )
-                elif canonical in KEY_COLUMNS:
-                    problems.append(f"{at}: {canonical} is an id; use action 'key'")
-                else:
-                    fld = table.field(canonical)
-                    if spec.values and fld.allowed is not None:
-                        bad = sorted({str(v) for v in spec.values.values() if v not in fld.allowed})
-                        if bad:
-                            problems.append(
-                                f"{at}: value map gives {bad}, not allowed for "
-                                f"{canonical} ({list(fld.allowed)})"
-                            )
-                    if (spec.currency or spec.currency_column) and fld.type != "float":
-                        problems.append(f"{at}: currency given for non-money column {canonical}")
-            if spec.action == "key" and canonical:
-                if canonical not in KEY_COLUMNS:
-                    problems.append(
-                        f"{at}: action 'key' maps to one of {list(KEY_COLUMNS)}, not {canonical!r}"
-                    )
-                elif canonical not in declared:
-                    problems.append(f"{at}: {canonical} is not a column of table {f.table}")
-            if spec.action == "meta" and canonical and canonical not in META_COLUMNS:
-                problems.append(f"{at}: action 'meta' maps to one of {list(META_COLUMNS)}")
-            if spec.currency and spec.currency_column:
-                problems.append(f"{at}: give either 'currency' or 'currency_column', not both")
-            if spec.currency_column and spec.currency_column not in f.columns:
-                problems.append(f"{at}: currency_column {spec.currency_column!r} is not listed")
-            if spec.action == "map" and canonical and canonical in declared:
-                ftype = table.field(canonical).type
-                if spec.pseudonymise and ftype != "str":
-                    problems.append(
-                        f"{at}: pseudonymise needs a text column; {canonical} is {ftype}"
-                    )
-                if canonical in SUB_DISTRICT_CODES and not spec.pseudonymise and not cb.synthetic:
-                    problems.append(
-                        f"{at}: {canonical} is a geographic code below district level; "
-                        "add 'pseudonymise: true' (keyed hash) so the raw code never reaches "
-                        "the processed layer"
-                    )
-            if spec.action in ("map", "key", "meta") and canonical:
-                for target in _targets_of(spec, canonical, declared):
-                    if target in targets:
-                        problems.append(
-                            f"{at}: canonical {target!r} is also the target of "
-                            f"{targets[target]!r}; map one raw column to it, not both"
-                        )
-                    targets[target] = raw
-        for name in f.constants:
-            if name not in declared:
-                problems.append(f"{where}: constant {name!r} is not declared in table {f.table}")
-            elif name in targets:
-                problems.append(f"{where}: constant {name!r} is also mapped from a column")
-        if f.sequence is not None:
-            if f.sequence not in ("member_id", "loan_id") or f.sequence not in declared:
-                problems.append(f"{where}: sequence must be member_id or loan_id of {f.table}")
-            elif f.sequence in targets:
-                problems.append(f"{where}: sequence {f.sequence!r} is also mapped from a column")
-        if f.row_key is not None and f.row_key not in f.columns:
-            problems.append(f"{where}: row_key {f.row_key!r} is not listed in columns")
-        if f.parent is not None:
-            pkey = f.parent_file_key
-            if pkey not in keys:
-                problems.append(f"{where}: parent {pkey} is not a file of this codebook")
-            else:
-                parent = cb.file(pkey) if pkey is not None else f
-                if f.parent.parent_key not in parent.columns:
-                    problems.append(
-                        f"{where}: parent_key {f.parent.parent_key!r} is not listed "
-                        f"in the parent's columns"
-                    )
-            link = f.columns.get(f.parent.key)
-            if link is None or link.action != "link":
-                problems.append(
-                    f"{where}: the parent link column {f.parent.key!r} must be "
-                    "listed with action 'link'"
-                )
-        elif "household_id" not in targets:
-            problems.append(
-                f"{where}: no column maps to household_id (action 'key') and no parent is given"
-            )
-        for raw, spec in f.columns.items():
-            if spec.action == "link" and (f.parent is None or f.parent.key != raw):
-                problems.append(f"{where}, column {raw!r}: action 'link' but not the parent key")
+        column_problems, targets = _check_columns(cb, f, table)
+        problems += column_problems
+        problems += _check_constants_and_sequence(f, table, targets)
+        problems += _check_parent(cb, f, keys, targets)
     return problems
 
 

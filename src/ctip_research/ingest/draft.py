@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -378,11 +378,8 @@ def _variants(raw_name: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _candidates(raw_name: str, label: str | None, table: str) -> list[_Candidate]:
-    """Canonical columns of ``table`` that a raw column may be, best first."""
-    fields = CANONICAL_TABLES[table].fields
-    names = [f.name for f in fields if f.name != "wave"]
-    variants = _variants(raw_name)
+def _name_candidates(variants: list[str], names: list[str], table: str) -> list[_Candidate]:
+    """Candidates by exact name, name up to unit or suffix, common alias and distinctive start."""
     n = variants[0]
     out: list[_Candidate] = []
     for name in names:
@@ -399,18 +396,30 @@ def _candidates(raw_name: str, label: str | None, table: str) -> list[_Candidate
     for name in names:  # a distinctive start of a long canonical name (cope_new_loan)
         if len(n) >= 10 and name.startswith(n + "_"):
             out.append(_Candidate(name, 0.75, "the canonical name starts with the raw name"))
-    if label:
-        lab = _norm_label(label)
-        for f in fields:
-            if f.name not in names or not lab:
-                continue
-            ratio = difflib.SequenceMatcher(None, lab, _norm_label(f.label)).ratio()
-            if ratio == 1.0:
-                out.append(_Candidate(f.name, 0.9, "its variable label is the canonical label"))
-            elif ratio >= 0.85:
-                out.append(
-                    _Candidate(f.name, 0.8 * ratio, "its variable label is close to the canonical")
-                )
+    return out
+
+
+def _label_candidates(label: str, fields: Sequence[Field], names: list[str]) -> list[_Candidate]:
+    """Candidates whose canonical label equals or is close to the raw variable label."""
+    out: list[_Candidate] = []
+    lab = _norm_label(label)
+    for f in fields:
+        if f.name not in names or not lab:
+            continue
+        ratio = difflib.SequenceMatcher(None, lab, _norm_label(f.label)).ratio()
+        if ratio == 1.0:
+            out.append(_Candidate(f.name, 0.9, "its variable label is the canonical label"))
+        elif ratio >= 0.85:
+            out.append(
+                _Candidate(f.name, 0.8 * ratio, "its variable label is close to the canonical")
+            )
+    return out
+
+
+def _close_name_candidates(variants: list[str], names: list[str]) -> list[_Candidate]:
+    """Candidates whose name is close (but not equal) to a variant of the raw name."""
+    n = variants[0]
+    out: list[_Candidate] = []
     for name in names:
         ratio = max(
             difflib.SequenceMatcher(None, v, target).ratio()
@@ -419,6 +428,18 @@ def _candidates(raw_name: str, label: str | None, table: str) -> list[_Candidate
         )
         if ratio >= 0.85 and n != name:
             out.append(_Candidate(name, 0.8 * ratio, "its name is close to the canonical name"))
+    return out
+
+
+def _candidates(raw_name: str, label: str | None, table: str) -> list[_Candidate]:
+    """Canonical columns of ``table`` that a raw column may be, best first."""
+    fields = CANONICAL_TABLES[table].fields
+    names = [f.name for f in fields if f.name != "wave"]
+    variants = _variants(raw_name)
+    out = _name_candidates(variants, names, table)
+    if label:
+        out += _label_candidates(label, fields, names)
+    out += _close_name_candidates(variants, names)
     best: dict[str, _Candidate] = {}
     for c in out:
         if c.canonical not in best or c.score > best[c.canonical].score:
@@ -484,45 +505,39 @@ def _label_targets(fld: Field) -> dict[str, Any]:
     return targets
 
 
-def _value_map(
-    fld: Field, raw: RawTable, col: str
+def _value_map_from_labels(
+    labels: dict[str | None, str], targets: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, str], list[str]]:
-    """(values, fixes, unmatched) for a categorical canonical column."""
-    labels = {normalise_code(k): str(v) for k, v in raw.value_labels.get(col, {}).items()}
-    targets = _label_targets(fld)
+    """(values, fixes, unmatched) from Stata/SPSS value labels: code -> label -> canonical."""
     values: dict[str, Any] = {}
+    unmatched: list[str] = []
+    for code, lab in labels.items():
+        if code is None:
+            continue
+        key = _norm_label(lab)
+        hit = targets.get(key)
+        if hit is None:
+            close = difflib.get_close_matches(key, list(targets), n=1, cutoff=0.8)
+            hit = targets[close[0]] if close else None
+        if hit is None:
+            unmatched.append(code)
+        else:
+            values[code] = hit
+    return values, {}, unmatched
+
+
+def _propose_fixes(
+    distinct: list[str],
+    values: dict[str, Any],
+    spelled: dict[str, str],
+    targets: dict[str, Any],
+) -> tuple[dict[str, str], list[str]]:
+    """Fixes for the values no target matched (near misses), and the ones left unmatched.
+
+    Adds to ``values`` a value close to a target whose spelling the file does not hold.
+    """
     fixes: dict[str, str] = {}
     unmatched: list[str] = []
-    if labels:  # Stata/SPSS: code -> label -> canonical
-        for code, lab in labels.items():
-            if code is None:
-                continue
-            key = _norm_label(lab)
-            hit = targets.get(key)
-            if hit is None:
-                close = difflib.get_close_matches(key, list(targets), n=1, cutoff=0.8)
-                hit = targets[close[0]] if close else None
-            if hit is None:
-                unmatched.append(code)
-            else:
-                values[code] = hit
-        return values, fixes, unmatched
-    distinct = _distinct(raw, col, rare_allowed=True)
-    if distinct is None:
-        return values, fixes, unmatched
-    allowed = {str(v) for v in (fld.allowed or ())}
-    if fld.type == "int" and all(v.lstrip("-").isdigit() for v in distinct):
-        return values, fixes, [v for v in distinct if allowed and v not in allowed]
-    if fld.type == "str" and set(distinct) <= allowed:
-        return values, fixes, unmatched  # already canonical values
-    spelled = {k: k for k in targets}  # normalised target -> the raw spelling that maps to it
-    counts = raw.data[col].map(normalise_code).value_counts()
-    for v in sorted(distinct, key=lambda x: (int(counts.get(x, 0)), x)):
-        key = _norm_label(v)
-        if key in targets:
-            values[v] = targets[key]
-            spelled[key] = v  # the commonest spelling wins (last in this order)
-    values = {v: values[v] for v in distinct if v in values}
     # the spelling of each value as the file mostly writes it (the choice list's)
     present = sorted(set(spelled[k] for k in spelled if spelled[k] in values))
     for v in distinct:
@@ -541,6 +556,35 @@ def _value_map(
                 values[v] = targets[close[0]]
         else:
             unmatched.append(v)
+    return fixes, unmatched
+
+
+def _value_map(
+    fld: Field, raw: RawTable, col: str
+) -> tuple[dict[str, Any], dict[str, str], list[str]]:
+    """(values, fixes, unmatched) for a categorical canonical column."""
+    labels = {normalise_code(k): str(v) for k, v in raw.value_labels.get(col, {}).items()}
+    targets = _label_targets(fld)
+    if labels:  # Stata/SPSS: code -> label -> canonical
+        return _value_map_from_labels(labels, targets)
+    distinct = _distinct(raw, col, rare_allowed=True)
+    if distinct is None:
+        return {}, {}, []
+    allowed = {str(v) for v in (fld.allowed or ())}
+    if fld.type == "int" and all(v.lstrip("-").isdigit() for v in distinct):
+        return {}, {}, [v for v in distinct if allowed and v not in allowed]
+    if fld.type == "str" and set(distinct) <= allowed:
+        return {}, {}, []  # already canonical values
+    values: dict[str, Any] = {}
+    spelled = {k: k for k in targets}  # normalised target -> the raw spelling that maps to it
+    counts = raw.data[col].map(normalise_code).value_counts()
+    for v in sorted(distinct, key=lambda x: (int(counts.get(x, 0)), x)):
+        key = _norm_label(v)
+        if key in targets:
+            values[v] = targets[key]
+            spelled[key] = v  # the commonest spelling wins (last in this order)
+    values = {v: values[v] for v in distinct if v in values}
+    fixes, unmatched = _propose_fixes(distinct, values, spelled, targets)
     return values, fixes, unmatched
 
 
@@ -624,10 +668,17 @@ def _is_geo_below_district(raw_name: str) -> bool:
     return any(t in _GEO_BELOW_DISTRICT for t in _tokens(_norm(raw_name)))
 
 
-def _draft_file(path: str, sheet: str | None, raw: RawTable, table: str | None) -> dict[str, Any]:
-    """The file entry of one raw table: every column with its drafted action."""
-    columns: dict[str, dict[str, Any]] = {}
-    # best pairs first: each raw column gets at most one canonical column and vice versa
+#: Entries of the columns a Kobo export always writes, by raw name.
+_FIXED_ENTRIES: dict[str, dict[str, Any]] = {
+    "_index": {"action": "parent_key"},
+    "_parent_index": {"action": "link"},
+    "_uuid": {"action": "meta", "canonical": "_submission_id"},
+    "_submission_time": {"action": "meta", "canonical": "_submission_time"},
+}
+
+
+def _pair_columns(raw: RawTable, table: str | None) -> dict[str, _Candidate]:
+    """Best pairs first: each raw column gets at most one canonical column and vice versa."""
     pairs = []
     if table is not None:
         for i, col in enumerate(raw.data.columns):
@@ -639,51 +690,78 @@ def _draft_file(path: str, sheet: str | None, raw: RawTable, table: str | None) 
         if col not in by_raw and cand.canonical not in taken:
             by_raw[col] = cand
             taken.add(cand.canonical)
+    return by_raw
+
+
+def _fixed_entry(name: str, table: str | None) -> dict[str, Any] | None:
+    """The entry of a column known by its name alone (Kobo meta columns, filter, wave)."""
+    if name in _FIXED_ENTRIES:
+        return dict(_FIXED_ENTRIES[name])
+    if table == "households" and _norm(name) in _LOAN_FILTER:
+        return {
+            "action": "meta",
+            "canonical": "_has_loan_reported",
+            "review": "the loan module's filter question (read by clean's skip-logic check)",
+        }
+    if _norm(name) == "wave":
+        return {"action": "unused", "reason": "the codebook's `wave` sets the canonical wave"}
+    return None
+
+
+def _unmapped_entry(name: str, label: str | None, raw: RawTable, col: Any) -> dict[str, Any]:
+    """The entry of a column without a canonical match: pii, a fine geographic code, or TODO."""
+    reason = _pii_by_name(name, label) or _pii_by_values(raw, col)
+    if reason is not None:
+        return {
+            "action": "pii",
+            "reason": f"likely identifier: {reason}",
+            "review": "pre-marked pii; confirm, or change to map/unused",
+        }
+    if _is_geo_below_district(name):
+        return {
+            "action": "unused",
+            "reason": "geographic code below district level (village or commune): "
+            "dropped; to keep it, map it to psu_id or commune_code with "
+            "`pseudonymise: true`",
+            "review": "flagged for pseudonymisation",
+        }
+    return {
+        "action": "unused",
+        "reason": "TODO: map to a canonical column or confirm unused",
+    }
+
+
+def _column_entry(
+    col: Any,
+    raw: RawTable,
+    table: str | None,
+    *,
+    by_raw: dict[str, _Candidate],
+    currency_col: str | None,
+) -> dict[str, Any]:
+    """A column mapped to its paired canonical column (unless it rather looks like pii)."""
+    name = str(col)
+    label = raw.variable_labels.get(col)
+    if (
+        name in by_raw
+        and table is not None
+        and (by_raw[name].score >= 0.95 or _pii_by_name(name, label) is None)
+    ):
+        return _mapped_entry(name, by_raw[name], table, raw, currency_col)
+    return _unmapped_entry(name, label, raw, col)
+
+
+def _draft_file(path: str, sheet: str | None, raw: RawTable, table: str | None) -> dict[str, Any]:
+    """The file entry of one raw table: every column with its drafted action."""
+    columns: dict[str, dict[str, Any]] = {}
+    by_raw = _pair_columns(raw, table)
     currency_col = next((r for r, c in by_raw.items() if c.canonical == "currency"), None)
     for col in raw.data.columns:
         name = str(col)
         label = raw.variable_labels.get(col)
-        entry: dict[str, Any]
-        if name in ("_index",):
-            entry = {"action": "parent_key"}
-        elif name == "_parent_index":
-            entry = {"action": "link"}
-        elif name == "_uuid":
-            entry = {"action": "meta", "canonical": "_submission_id"}
-        elif name == "_submission_time":
-            entry = {"action": "meta", "canonical": "_submission_time"}
-        elif table == "households" and _norm(name) in _LOAN_FILTER:
-            entry = {
-                "action": "meta",
-                "canonical": "_has_loan_reported",
-                "review": "the loan module's filter question (read by clean's skip-logic check)",
-            }
-        elif _norm(name) == "wave":
-            entry = {"action": "unused", "reason": "the codebook's `wave` sets the canonical wave"}
-        elif (
-            name in by_raw
-            and table is not None
-            and (by_raw[name].score >= 0.95 or _pii_by_name(name, label) is None)
-        ):
-            entry = _mapped_entry(name, by_raw[name], table, raw, currency_col)
-        else:
-            reason = _pii_by_name(name, label) or _pii_by_values(raw, col)
-            if reason is not None:
-                entry = {"action": "pii", "reason": f"likely identifier: {reason}"}
-                entry["review"] = "pre-marked pii; confirm, or change to map/unused"
-            elif _is_geo_below_district(name):
-                entry = {
-                    "action": "unused",
-                    "reason": "geographic code below district level (village or commune): "
-                    "dropped; to keep it, map it to psu_id or commune_code with "
-                    "`pseudonymise: true`",
-                }
-                entry["review"] = "flagged for pseudonymisation"
-            else:
-                entry = {
-                    "action": "unused",
-                    "reason": "TODO: map to a canonical column or confirm unused",
-                }
+        entry = _fixed_entry(name, table) or _column_entry(
+            col, raw, table, by_raw=by_raw, currency_col=currency_col
+        )
         if label:
             entry["label"] = label
         columns[name] = entry

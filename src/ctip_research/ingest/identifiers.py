@@ -129,6 +129,31 @@ def _code_column(f: FileSpec, canonical: str) -> tuple[str, tuple[str | int, ...
     return fld.type, fld.allowed
 
 
+def _pattern_rules(
+    s: str,
+    *,
+    ftype: str,
+    has_value_map: bool,
+    free_text_checked: bool,
+    allowed_norm: set[str],
+) -> list[str]:
+    """The pattern rules (phone, id number, email, free text) one distinct value breaks."""
+    hit: list[str] = []
+    if ftype in ("int", "float", "bool") and not has_value_map:
+        if _PHONE_WHOLE.match(s) and s.strip()[:1] in ("0", "+"):
+            hit.append("phone")
+        return hit
+    if _PHONE_ANYWHERE.search(s):
+        hit.append("phone")
+    elif _ID_NUMBER.search(s):
+        hit.append("id_number")
+    if _EMAIL.search(s):
+        hit.append("email")
+    if free_text_checked and _word_count(s) >= 2 and _norm(s) not in allowed_norm:
+        hit.append("free_text")
+    return hit
+
+
 def _scan_column(
     values: pd.Series,
     *,
@@ -152,20 +177,13 @@ def _scan_column(
     allowed_norm = {_norm(str(a)) for a in allowed} if allowed is not None else set()
     for u in uniques:
         s = str(u)
-        hit: list[str] = []
-        if ftype in ("int", "float", "bool") and not has_value_map:
-            if _PHONE_WHOLE.match(s) and s.strip()[:1] in ("0", "+"):
-                hit.append("phone")
-        else:
-            if _PHONE_ANYWHERE.search(s):
-                hit.append("phone")
-            elif _ID_NUMBER.search(s):
-                hit.append("id_number")
-            if _EMAIL.search(s):
-                hit.append("email")
-            if ftype == "str" and not has_value_map and not multiword_allowed:
-                if _word_count(s) >= 2 and _norm(s) not in allowed_norm:
-                    hit.append("free_text")
+        hit = _pattern_rules(
+            s,
+            ftype=ftype,
+            has_value_map=has_value_map,
+            free_text_checked=ftype == "str" and not has_value_map and not multiword_allowed,
+            allowed_norm=allowed_norm,
+        )
         if names:
             found = _name_in(s, names, longest_name)
             if found:

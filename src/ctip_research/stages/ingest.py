@@ -176,68 +176,66 @@ def _previous_manifests(params: Params) -> dict[str, bool]:
     return out
 
 
-def ingest_sources(params: Params) -> IngestResult:
-    """Run ingest in memory: every source read, applied, stacked and PII-scanned.
-
-    Returns the combined :class:`~ctip_research.ingest.apply.IngestResult` (tables, special
-    codes, value fixes and the ledger of all sources); nothing is written.
-    """
-    cfg = params.ingest
-    codebooks = [(Path(p), read_codebook(p)) for p in cfg.sources]
-    had_manifest = _previous_manifests(params) if cfg.check_manifest else {}
-    identities: list[dict[str, Any]] = []
-    for path, cb in codebooks:
-        check_raw_paths(path, cb, cfg.allowed_raw_dirs)
-        raw_files = hash_raw_files(path, cb)
-        has_manifest = (path.parent / MANIFEST_NAME).is_file()
-        if had_manifest.get(path.as_posix()) and not has_manifest:
-            raise RawFileChangedError(
-                f"{path.parent / MANIFEST_NAME} is missing, but the last `ctip ingest` checked "
-                f"the raw files of {path} against it; restore it (or, for re-delivered raw "
-                "files, write a new manifest for them) before ingesting"
-            )
-        identities.append(
-            {
-                "survey": cb.survey,
-                "description": cb.description,
-                "wave": cb.wave,
-                "format": cb.format,
-                "synthetic": cb.synthetic,
-                "embedded_default": is_embedded_default(path, cb, raw_files),
-                "manifest": has_manifest,
-                "codebook_sha256": file_sha256(path),
-                "raw_files": raw_files,
-            }
+def _source_identity(
+    path: Path, cb: Codebook, had_manifest: dict[str, bool], allowed_raw_dirs: Sequence[Path]
+) -> dict[str, Any]:
+    """Check one source's raw paths and manifest and describe it for the ledger."""
+    check_raw_paths(path, cb, allowed_raw_dirs)
+    raw_files = hash_raw_files(path, cb)
+    has_manifest = (path.parent / MANIFEST_NAME).is_file()
+    if had_manifest.get(path.as_posix()) and not has_manifest:
+        raise RawFileChangedError(
+            f"{path.parent / MANIFEST_NAME} is missing, but the last `ctip ingest` checked "
+            f"the raw files of {path} against it; restore it (or, for re-delivered raw "
+            "files, write a new manifest for them) before ingesting"
         )
-    synthetic = all(cb.synthetic for _, cb in codebooks)
-    embedded = all(i["embedded_default"] for i in identities)
-    key = resolve_hmac_key(
-        env_var=params.privacy.hmac_key_env,
-        key_file=params.privacy.hmac_key_file,
-        demo_key=params.privacy.demo_key,
-        embedded_default=embedded,
+    return {
+        "survey": cb.survey,
+        "description": cb.description,
+        "wave": cb.wave,
+        "format": cb.format,
+        "synthetic": cb.synthetic,
+        "embedded_default": is_embedded_default(path, cb, raw_files),
+        "manifest": has_manifest,
+        "codebook_sha256": file_sha256(path),
+        "raw_files": raw_files,
+    }
+
+
+def _warn_review_markers(path: Path, cb: Codebook) -> None:
+    """Warn when a codebook still carries ``review:`` markers from ``ctip codebook draft``."""
+    n_review = sum(f.review is not None for f in cb.files) + sum(
+        spec.review is not None for f in cb.files for spec in f.columns.values()
     )
+    if n_review:
+        log.warning(
+            "%s: %d entr(ies) still carry a `review:` marker from `ctip codebook draft`; "
+            "check each one and delete the marker",
+            path,
+            n_review,
+        )
+
+
+def _read_sources(
+    codebooks: list[tuple[Path, Codebook]], *, manifest: bool
+) -> tuple[list[tuple[Codebook, dict[FileKey, RawTable]]], list[dict[str, Any]]]:
+    """Read every source's raw files; the raw tables and the files without data rows."""
     read: list[tuple[Codebook, dict[FileKey, RawTable]]] = []
     empty: list[dict[str, Any]] = []
     for path, cb in track(codebooks, "Reading sources"):
-        n_review = sum(f.review is not None for f in cb.files) + sum(
-            spec.review is not None for f in cb.files for spec in f.columns.values()
-        )
-        if n_review:
-            log.warning(
-                "%s: %d entr(ies) still carry a `review:` marker from `ctip codebook draft`; "
-                "check each one and delete the marker",
-                path,
-                n_review,
-            )
-        raws = read_source(path, cb, manifest=cfg.check_manifest)
+        _warn_review_markers(path, cb)
+        raws = read_source(path, cb, manifest=manifest)
         for f in cb.files:
             if f.key in raws and len(raws[f.key].data) == 0:
                 where = f.path + (f" [sheet {f.sheet}]" if f.sheet else "")
                 log.warning("%s: %s has no data rows (table %s)", cb.source, where, f.table)
                 empty.append({"source": cb.source, "file": where, "table": f.table})
         read.append((cb, raws))
-    aliases, variants = household_id_variants(read)
+    return read, empty
+
+
+def _warn_id_variants(variants: list[dict[str, Any]]) -> None:
+    """Warn about household ids read as an earlier id that differs in case, blanks or hyphens."""
     for v in variants:
         log.warning(
             "%s: %d household id(s) in %s differ from an id met before only in case, blanks or "
@@ -247,6 +245,40 @@ def ingest_sources(params: Params) -> IngestResult:
             v["file"],
             v["rows"][:10],
         )
+
+
+def _warn_file_problems(cb: Codebook, res: IngestResult) -> None:
+    """Warn about orphan rows left out and special codes that clash with real answers."""
+    for f in res.ledger["files"]:
+        if f["orphan_rows"]:
+            log.warning(
+                "%s: %d row(s) of %s have no parent row and were left out (rows %s)",
+                cb.source,
+                len(f["orphan_rows"]),
+                f["path"],
+                f["orphan_rows"][:10],
+            )
+        for c in f["special_code_clashes"]:
+            log.warning(
+                "%s: %s, column %r: %s; %d value(s) were read as that special code, "
+                "check that none is a real answer",
+                cb.source,
+                f["path"],
+                c["column"],
+                c["detail"],
+                c["values"],
+            )
+
+
+def _apply_sources(
+    params: Params,
+    codebooks: list[tuple[Path, Codebook]],
+    read: list[tuple[Codebook, dict[FileKey, RawTable]]],
+    key: str,
+    aliases: dict[str, str],
+) -> tuple[list[IngestResult], dict[str, Any]]:
+    """Apply each source's codebook to its raw tables; the results and the PII waivers."""
+    cfg = params.ingest
     results: list[IngestResult] = []
     waivers = dict(BUILTIN_PII_WAIVERS)
     for (path, cb), (_, raws) in zip(codebooks, read, strict=True):
@@ -263,28 +295,70 @@ def ingest_sources(params: Params) -> IngestResult:
         )
         results.append(res)
         waivers.update(cb.pii_waivers)
-        for f in res.ledger["files"]:
-            if f["orphan_rows"]:
-                log.warning(
-                    "%s: %d row(s) of %s have no parent row and were left out (rows %s)",
-                    cb.source,
-                    len(f["orphan_rows"]),
-                    f["path"],
-                    f["orphan_rows"][:10],
-                )
-            for c in f["special_code_clashes"]:
-                log.warning(
-                    "%s: %s, column %r: %s; %d value(s) were read as that special code, "
-                    "check that none is a real answer",
-                    cb.source,
-                    f["path"],
-                    c["column"],
-                    c["detail"],
-                    c["values"],
-                )
+        _warn_file_problems(cb, res)
         rows = {t: len(df) for t, df in res.tables.items()}
         log.info("%s: %s in %.1f s", cb.source, rows, time.perf_counter() - start)
         del raws
+    return results, waivers
+
+
+def _scan_pii(
+    params: Params, tables: dict[str, pd.DataFrame], waivers: dict[str, Any]
+) -> dict[str, list[dict[str, Any]]]:
+    """Scan every table (canonical and long) for PII; the waived hits by table."""
+    cfg = params.ingest
+    scan = {
+        "unique_share": cfg.pii_unique_share,
+        "pattern_share": cfg.pii_pattern_share,
+        "min_values": cfg.pii_min_values,
+    }
+    waived: dict[str, list[dict[str, Any]]] = {}
+    long_columns = [*SPECIAL_CODES_COLUMNS, *VALUE_FIXES_COLUMNS, *REVIEW_COLUMNS]
+    for name, df in tables.items():
+        if name == "review_values" and df.empty:
+            continue  # nothing to scan; a survey with nothing to review keeps its ledger as is
+        reviewed = [*CANONICAL_TABLES[name].columns] if name in CANONICAL_TABLES else []
+        reviewed += [*INTERIM_META_COLUMNS, *long_columns]
+        hits = check_pii(df, table=name, waivers=waivers, reviewed_columns=reviewed, **scan)
+        waived[name] = [
+            {str(k): v for k, v in rec.items()} for rec in hits.to_dict(orient="records")
+        ]
+    return waived
+
+
+def _check_ledger_balance(ledger: dict[str, Any]) -> None:
+    """Rows in = rows out + rows excluded for every file of every source."""
+    for src in ledger["sources"]:
+        for f in src["files"]:
+            if f["rows_in"] != f["rows_out"] + sum(f["rows_excluded"].values()):
+                msg = f"ingest ledger does not balance for {f['path']}"
+                raise CtipError(msg)  # pragma: no cover
+
+
+def ingest_sources(params: Params) -> IngestResult:
+    """Run ingest in memory: every source read, applied, stacked and PII-scanned.
+
+    Returns the combined :class:`~ctip_research.ingest.apply.IngestResult` (tables, special
+    codes, value fixes and the ledger of all sources); nothing is written.
+    """
+    cfg = params.ingest
+    codebooks = [(Path(p), read_codebook(p)) for p in cfg.sources]
+    had_manifest = _previous_manifests(params) if cfg.check_manifest else {}
+    identities = [
+        _source_identity(path, cb, had_manifest, cfg.allowed_raw_dirs) for path, cb in codebooks
+    ]
+    synthetic = all(cb.synthetic for _, cb in codebooks)
+    embedded = all(i["embedded_default"] for i in identities)
+    key = resolve_hmac_key(
+        env_var=params.privacy.hmac_key_env,
+        key_file=params.privacy.hmac_key_file,
+        demo_key=params.privacy.demo_key,
+        embedded_default=embedded,
+    )
+    read, empty = _read_sources(codebooks, manifest=cfg.check_manifest)
+    aliases, variants = household_id_variants(read)
+    _warn_id_variants(variants)
+    results, waivers = _apply_sources(params, codebooks, read, key, aliases)
     del read
     tables = {
         name: pd.concat([r.tables[name] for r in results], ignore_index=True)
@@ -297,23 +371,8 @@ def ingest_sources(params: Params) -> IngestResult:
         VALUE_FIXES_COLUMNS
     )
     review = pd.concat([r.review for r in results], ignore_index=True).astype(REVIEW_COLUMNS)
-    scan = {
-        "unique_share": cfg.pii_unique_share,
-        "pattern_share": cfg.pii_pattern_share,
-        "min_values": cfg.pii_min_values,
-    }
-    waived: dict[str, list[dict[str, Any]]] = {}
-    long_columns = [*SPECIAL_CODES_COLUMNS, *VALUE_FIXES_COLUMNS, *REVIEW_COLUMNS]
     long_tables = {"special_codes": specials, "value_fixes": fixes, "review_values": review}
-    for name, df in {**tables, **long_tables}.items():
-        if name == "review_values" and df.empty:
-            continue  # nothing to scan; a survey with nothing to review keeps its ledger as is
-        reviewed = [*CANONICAL_TABLES[name].columns] if name in CANONICAL_TABLES else []
-        reviewed += [*INTERIM_META_COLUMNS, *long_columns]
-        hits = check_pii(df, table=name, waivers=waivers, reviewed_columns=reviewed, **scan)
-        waived[name] = [
-            {str(k): v for k, v in rec.items()} for rec in hits.to_dict(orient="records")
-        ]
+    waived = _scan_pii(params, {**tables, **long_tables}, waivers)
     sources = [
         {**r.ledger, "codebook": p.as_posix(), **ident}
         for (p, _), r, ident in zip(codebooks, results, identities, strict=True)
@@ -346,11 +405,7 @@ def ingest_sources(params: Params) -> IngestResult:
                 str(k): int(v) for k, v in review["kind"].value_counts().sort_index().items()
             },
         }
-    for src in ledger["sources"]:
-        for f in src["files"]:
-            if f["rows_in"] != f["rows_out"] + sum(f["rows_excluded"].values()):
-                msg = f"ingest ledger does not balance for {f['path']}"
-                raise CtipError(msg)  # pragma: no cover
+    _check_ledger_balance(ledger)
     return IngestResult(
         tables=tables, special_codes=specials, value_fixes=fixes, ledger=ledger, review=review
     )
