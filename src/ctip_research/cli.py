@@ -312,7 +312,8 @@ def codebook_draft(
     ] = None,
 ) -> None:
     """Draft one codebook for the raw files of one source: obvious mappings made, each marked
-    `review:`, strong identifiers pre-marked pii; prints how many columns it mapped."""
+    `review:`, strong identifiers pre-marked pii; prints how many columns it mapped.
+    """
     try:
         from ctip_research.stages.codebook import run_codebook_draft
 
@@ -388,7 +389,8 @@ def sources_list(params: ParamsOpt = Path("params.yaml")) -> None:
 def translations_extract(params: ParamsOpt = Path("params.yaml")) -> None:
     """Write the catalogue template (locale/ctip.pot) from the package's messages and the
     params.yaml texts, and merge it into every language's .po file (new messages untranslated,
-    translations kept)."""
+    translations kept).
+    """
     from ctip_research.config import load_params
     from ctip_research.reporting.catalog import write_catalogs
 

@@ -101,12 +101,12 @@ def normalise_office_zip(
 
 
 def fix_dta_timestamp(data: bytes, stamp: bytes = FIXED_DTA_TIMESTAMP) -> bytes:
-    """Replace the creation timestamp in a Stata 117+ header by ``stamp`` (17 bytes).
+    r"""Replace the creation timestamp in a Stata 117+ header by ``stamp`` (17 bytes).
 
     Examples
     --------
-    >>> fix_dta_timestamp(b"<timestamp>\\x1129 Nov 2026 00:13</timestamp>")
-    b'<timestamp>\\x1101 Jan 2000 00:00</timestamp>'
+    >>> fix_dta_timestamp(b"<timestamp>\x1129 Nov 2026 00:13</timestamp>")
+    b'<timestamp>\x1101 Jan 2000 00:00</timestamp>'
     """
     _check_stamp(stamp)
     return re.sub(
@@ -121,7 +121,7 @@ def fix_dta_timestamp(data: bytes, stamp: bytes = FIXED_DTA_TIMESTAMP) -> bytes:
 def fix_dta_timestamp_file(
     path: str | os.PathLike[str], stamp: bytes = FIXED_DTA_TIMESTAMP
 ) -> bool:
-    """Patch the header timestamp of a Stata 117+ file in place (reads only the header).
+    r"""Patch the header timestamp of a Stata 117+ file in place (reads only the header).
 
     The same bytes as ``path.write_bytes(fix_dta_timestamp(path.read_bytes(), stamp))`` without
     holding the file in memory (a .dta of a large table is hundreds of MB).
@@ -135,7 +135,7 @@ def fix_dta_timestamp_file(
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.dta"
-    >>> _ = p.write_bytes(b"<stata_dta><timestamp>\\x1129 Nov 2026 00:13</timestamp>data")
+    >>> _ = p.write_bytes(b"<stata_dta><timestamp>\x1129 Nov 2026 00:13</timestamp>data")
     >>> fix_dta_timestamp_file(p), p.read_bytes()[23:40]
     (True, b'01 Jan 2000 00:00')
     """

@@ -113,7 +113,8 @@ class RawFileChangedError(CtipError):
 
 class CorrectionError(CtipError):
     """A reviewed correction does not fit the data (its old value does not match, its row or
-    variable does not exist); lists every failing line of the corrections log at once."""
+    variable does not exist); lists every failing line of the corrections log at once.
+    """
 
     exit_code = 9
 
@@ -126,42 +127,48 @@ class SurveyDesignError(CtipError):
 
 class StageOrderError(CtipError):
     """A stage's inputs come from a failed, unfinished or older upstream run (run records,
-    :mod:`ctip_research.runs`): rerun the upstream stage first."""
+    :mod:`ctip_research.runs`): rerun the upstream stage first.
+    """
 
     exit_code = 12
 
 
 class PipelineError(CtipError):
     """``dvc.yaml`` does not list the registered data sources (``ctip sources sync`` fixes it),
-    or it lacks a stage the registry writes into."""
+    or it lacks a stage the registry writes into.
+    """
 
     exit_code = 13
 
 
 class OutputWriteError(CtipError):
     """A stage could not write its outputs (full disk, read-only directory, a writer that
-    refuses the data); the previous complete set of outputs is left in place."""
+    refuses the data); the previous complete set of outputs is left in place.
+    """
 
     exit_code = 14
 
 
 class BusyError(CtipError):
     """Another ``ctip`` run holds the lock of a data directory; runs of the pipeline on the same
-    data never overlap."""
+    data never overlap.
+    """
 
     exit_code = 15
 
 
 class SchedulerError(CtipError):
     """No Dask scheduler answers at the address given as ``--scheduler`` (or
-    ``CTIP_SCHEDULER``); nothing was run."""
+    ``CTIP_SCHEDULER``); nothing was run.
+    """
 
     exit_code = 16
 
 
 class RenderError(CtipError):
     """A report, figure or the brief cannot be rendered as specified (e.g. the brief is longer
-    than ``brief.max_pages``, a notebook fails to execute)."""
+    than ``brief.max_pages``, a notebook fails to execute).
+    """
 
     exit_code = 10
 

@@ -154,7 +154,8 @@ def translate(msgid: str, *, context: str | None = None, lang: str | None = None
 
 def unreviewed_used(usage: Usage) -> list[str]:
     """Message contexts printed without a native speaker's review (unreviewed or untranslated),
-    sorted."""
+    sorted.
+    """
     return sorted(set(usage.unreviewed) | set(usage.untranslated))
 
 

@@ -161,7 +161,8 @@ class Transaction:
 
     def commit(self) -> None:
         """Swap every staged file in (see the class docstring), then remove the discarded
-        outputs that no staged file replaces (a kill in between leaves them for the next run)."""
+        outputs that no staged file replaces (a kill in between leaves them for the next run).
+        """
         self._swap()
         _remove_all(sorted(self.obsolete - set(self.pending)))
         self.obsolete.clear()
@@ -282,7 +283,8 @@ def transaction(journal: str | Path) -> Iterator[Transaction]:
 @contextlib.contextmanager
 def direct_writes() -> Iterator[None]:
     """Write outside the current transaction (a failed run's record must land even though the
-    run's outputs do not)."""
+    run's outputs do not).
+    """
     token = _TRANSACTION.set(None)
     try:
         yield
@@ -406,7 +408,8 @@ def atomic_path(target: str | Path, *, suffix: str | None = None) -> Iterator[Pa
 def _writer_errors(target: Path) -> Iterator[None]:
     """An error of a third-party writer (pyreadstat refusing an infinite value, pyarrow a
     column) becomes an :class:`~ctip_research.errors.OutputWriteError` naming the file and the
-    kind of failure, never the writer's message (it may quote a value)."""
+    kind of failure, never the writer's message (it may quote a value).
+    """
     try:
         yield
     except (CtipError, OSError):
@@ -426,7 +429,7 @@ def write_bytes(target: str | Path, data: bytes) -> Path:
 
 
 def write_text(target: str | Path, text: str) -> Path:
-    """Write UTF-8 ``text`` (with ``\\n`` line ends) to ``target`` atomically."""
+    r"""Write UTF-8 ``text`` (with ``\n`` line ends) to ``target`` atomically."""
     return write_bytes(target, text.encode("utf-8"))
 
 
@@ -490,7 +493,8 @@ def round_significant(obj: Any, digits: int = PUBLISHED_DIGITS) -> Any:
 def dumps_json(obj: Any, *, digits: int | None = None) -> str:
     """Serialise ``obj`` deterministically: sorted keys, 2-space indent, trailing newline;
     with ``digits``, every float rounded to that many significant digits
-    (:func:`round_significant`; published files use :data:`PUBLISHED_DIGITS`)."""
+    (:func:`round_significant`; published files use :data:`PUBLISHED_DIGITS`).
+    """
     if digits is not None:
         obj = round_significant(_jsonable(obj), digits)
     return (
@@ -515,13 +519,15 @@ def _jsonable(obj: Any) -> Any:
 
 def write_json(target: str | Path, obj: Any, *, digits: int | None = None) -> Path:
     """Write ``obj`` as deterministic JSON (see :func:`dumps_json`) atomically; published files
-    pass ``digits=PUBLISHED_DIGITS``."""
+    pass ``digits=PUBLISHED_DIGITS``.
+    """
     return write_text(target, dumps_json(obj, digits=digits))
 
 
 def read_json(path: str | Path) -> Any:
     """Read a JSON file (inside a :func:`transaction`, a file the stage wrote is read from its
-    staged copy)."""
+    staged copy).
+    """
     with open(current_path(path), encoding="utf-8") as fh:
         return json.load(fh)
 
@@ -540,7 +546,7 @@ def write_parquet(target: str | Path, df: pd.DataFrame) -> Path:
 def write_csv(
     target: str | Path, df: pd.DataFrame, *, digits: int | None = None, **kwargs: Any
 ) -> Path:
-    """Write ``df`` to CSV (UTF-8, ``\\n`` line ends, no index) atomically.
+    r"""Write ``df`` to CSV (UTF-8, ``\n`` line ends, no index) atomically.
 
     With ``digits``, every float is written with that many significant digits (``%.<digits>g``,
     also floats in object columns); published files pass ``digits=PUBLISHED_DIGITS``.

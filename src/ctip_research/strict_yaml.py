@@ -27,6 +27,7 @@ class StrictSafeLoader(yaml.SafeLoader):
     """``yaml.SafeLoader`` that raises on a duplicate mapping key (merge keys ``<<`` allowed)."""
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """The mapping of ``node``; a key given twice is an error naming both lines."""
         if isinstance(node, MappingNode):
             seen: dict[Any, int] = {}
             for key_node, _ in node.value:
@@ -52,13 +53,13 @@ class StrictSafeLoader(yaml.SafeLoader):
 
 
 def load_yaml(text: str) -> Any:
-    """Parse YAML text safely, refusing duplicate keys.
+    r"""Parse YAML text safely, refusing duplicate keys.
 
     Examples
     --------
-    >>> load_yaml("a: 1\\nb: 2")
+    >>> load_yaml("a: 1\nb: 2")
     {'a': 1, 'b': 2}
-    >>> load_yaml("a: 1\\na: 2")
+    >>> load_yaml("a: 1\na: 2")
     Traceback (most recent call last):
     ...
     yaml.constructor.ConstructorError: while constructing a mapping

@@ -272,7 +272,8 @@ def _group_bounds(
 ) -> tuple[pd.Series, pd.Series]:
     """Each row's outlier bounds, from the usable values (``ok``) of its group: the finest
     prefix of ``by`` whose group holds at least ``min_n`` of them (NaN where even the coarsest
-    holds fewer)."""
+    holds fewer).
+    """
     cols = [c for c in by if c in df.columns]
     lo = pd.Series(np.nan, index=df.index)
     hi = pd.Series(np.nan, index=df.index)

@@ -72,7 +72,8 @@ class CleanResult:
 
     def pop_processed(self) -> Iterator[tuple[str, pd.DataFrame]]:
         """As :meth:`processed`, one table at a time, each removed from :attr:`tables` as it is
-        yielded (so a census-size run holds one table twice at most, never all of them)."""
+        yielded (so a census-size run holds one table twice at most, never all of them).
+        """
         for name in list(self.tables):
             yield name, processed_table(self.tables.pop(name), name)
 
@@ -155,7 +156,8 @@ class _State:
 
     def act(self, issues: pd.DataFrame, action: str, reason: str) -> pd.DataFrame:
         """Apply ``action`` to the rows/cells named by ``issues``; return the issues with the
-        action actually taken."""
+        action actually taken.
+        """
         if issues.empty:
             return issues
         issues = issues.copy()

@@ -138,7 +138,8 @@ class Regressions:
 class Aggregates:
     """A frame of aggregates (one row per group) with unweighted count columns (``n_*`` or
     ``count_columns``); rows marked suppressed (``status`` / ``is_suppressed``) are ignored.
-    With ``upstream`` records and no ``count_columns`` the counts may live upstream."""
+    With ``upstream`` records and no ``count_columns`` the counts may live upstream.
+    """
 
     frame: pd.DataFrame
     name: str
@@ -149,7 +150,8 @@ class Aggregates:
 @dataclass(frozen=True)
 class Curve:
     """Points of a curve published without their counts: gated upstream (``is_suppressed``
-    points blank in ``value_columns``; the upstream record must pass)."""
+    points blank in ``value_columns``; the upstream record must pass).
+    """
 
     table: pd.DataFrame
     name: str
@@ -161,7 +163,8 @@ class Curve:
 class Document:
     """A document assembled from checked parts (their records in ``parts``); ``blocks`` are its
     texts as printed, each with the ``trace`` of the numbers it prints (``text``, ``source``,
-    locator); every number in a block must be covered by its trace."""
+    locator); every number in a block must be covered by its trace.
+    """
 
     name: str
     parts: Sequence[Mapping[str, Any]] = ()

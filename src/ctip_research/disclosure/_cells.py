@@ -63,7 +63,8 @@ def small_counts(table: pd.DataFrame, policy: DisclosurePolicy) -> np.ndarray:
 def complements(table: pd.DataFrame) -> np.ndarray:
     """Units in a cell's base without its attribute: ``n_complement`` when the table gives it
     (blank: the cell has no attribute, e.g. the total of a ledger), else denominator - numerator
-    for shares and counts (NaN for other kinds)."""
+    for shares and counts (NaN for other kinds).
+    """
     kinds = table["kind"].isin(["count", "share"]).to_numpy()
     if "n_complement" in table.columns:
         comp = _num(table["n_complement"])

@@ -1,5 +1,6 @@
 """Rules for documents (brief, notebooks, index): built only from checked parts, every number
-on the page traced to an artefact and value."""
+on the page traced to an artefact and value.
+"""
 
 from __future__ import annotations
 

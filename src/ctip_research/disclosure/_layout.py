@@ -65,7 +65,8 @@ def _record_coverage(
     rec_path: Path, processed: Path, covered: dict[Path, str], problems: list[str]
 ) -> None:
     """Read one check record: add the files it vouches for to ``covered``, its faults to
-    ``problems``."""
+    ``problems``.
+    """
     rel = rec_path.relative_to(processed).as_posix()
     try:
         rec = json.loads(rec_path.read_text(encoding="utf-8"))
@@ -115,7 +116,7 @@ def _audit_dir(root: Path, processed: Path, problems: list[str]) -> tuple[int, i
 
 
 def audit_publication(processed: Path) -> dict[str, Any]:
-    """Walk the published tree; every file needs a passing record that lists its sha256.
+    r"""Walk the published tree; every file needs a passing record that lists its sha256.
 
     Parameters
     ----------
@@ -133,7 +134,7 @@ def audit_publication(processed: Path) -> dict[str, Any]:
     --------
     >>> import tempfile
     >>> root = Path(tempfile.mkdtemp())
-    >>> (root / "models").mkdir(); _ = (root / "models" / "x.csv").write_text("a\\n1\\n")
+    >>> (root / "models").mkdir(); _ = (root / "models" / "x.csv").write_text("a\n1\n")
     >>> audit_publication(root)["problems"]
     ['models/x.csv: no passing check record lists this file']
     """

@@ -67,7 +67,7 @@ class MarginalEffects(ModelResult):
 
     @property
     def df_inference(self) -> float | None:
-        """t degrees of freedom (design df for survey models) or None (normal)."""
+        """T degrees of freedom (design df for survey models) or None (normal)."""
         return self.df_t
 
     @property
@@ -147,7 +147,8 @@ def effect_specs(
     """Terms and effects of the chosen variables: ``("slope", dX/dv, None)`` or
     ``("change", X at level, X at reference)`` (model matrices over the rows of ``data``).
 
-    A variable in ``categorical`` (wrapped in ``C()``) always gets discrete changes."""
+    A variable in ``categorical`` (wrapped in ``C()``) always gets discrete changes.
+    """
     available = sorted(str(v) for v in spec.required_variables)
     chosen = available if variables is None else list(variables)
     for v in chosen:

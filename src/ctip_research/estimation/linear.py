@@ -125,7 +125,8 @@ def _bools_as_float(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _independent(mat: np.ndarray, names: list[str]) -> list[int]:
     """Indices of the columns kept in order: a column is dropped when it lies in the span of the
-    columns kept before it (relative residual norm below ``_COLLINEAR_TOL``), as fixest does."""
+    columns kept before it (relative residual norm below ``_COLLINEAR_TOL``), as fixest does.
+    """
     keep: list[int] = []
     basis = np.zeros((mat.shape[0], 0))
     for j in range(mat.shape[1]):
@@ -194,7 +195,7 @@ class LinearResult(ModelResult):
 
     @property
     def df_inference(self) -> float | None:
-        """t degrees of freedom: N - K (iid, HC) or min(G) - 1 (clustered)."""
+        """T degrees of freedom: N - K (iid, HC) or min(G) - 1 (clustered)."""
         return self.df_t
 
     @property

@@ -129,7 +129,8 @@ def count_by(keys: pd.DataFrame, households: pd.DataFrame) -> pd.Series:
 
 def safe_ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     """``numerator / denominator`` as ``Float64``; missing (never inf) where the denominator is 0,
-    negative or missing, or the numerator is missing."""
+    negative or missing, or the numerator is missing.
+    """
     num = pd.Series(numerator.to_numpy(), index=numerator.index, dtype="Float64")
     den = pd.Series(denominator.to_numpy(), index=numerator.index, dtype="Float64")
     ok = (den > 0).fillna(False).to_numpy(dtype=bool) & num.notna().to_numpy(dtype=bool)

@@ -44,7 +44,8 @@ def _get(tables: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame:
 
 def check_references(tables: Mapping[str, pd.DataFrame]) -> None:
     """Raise :class:`~ctip_research.errors.SchemaError` if a member, loan or episode row has no
-    household-wave in ``households`` (counts only, no ids in the message)."""
+    household-wave in ``households`` (counts only, no ids in the message).
+    """
     hh = _get(tables, "households")
     if hh.duplicated(HH_KEY).any():
         raise SchemaError("households has duplicate (household_id, wave) keys")

@@ -265,7 +265,8 @@ class _FileState:
     ) -> None:
         """Note special codes that are also valid values of the column (a warning): a code
         inside the declared range of its canonical column, or between the smallest and largest
-        other value; in a yes/no column 0 or 1; in a value-mapped column a key of the map."""
+        other value; in a yes/no column 0 or 1; in a value-mapped column a key of the map.
+        """
         table = CANONICAL_TABLES.get(self.f.table)
         canonical = spec.canonical
         if table is None or canonical is None or canonical not in table.columns:

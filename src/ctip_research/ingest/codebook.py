@@ -270,7 +270,8 @@ def _where(f: FileSpec) -> str:
 def _targets_of(spec: ColumnSpec, canonical: str, declared: set[str]) -> list[str]:
     """Canonical columns a raw column fills: its target and, for an amount kept in its own
     currency (``loans.principal``), the ``<target>_usd`` column it derives (and ``currency``
-    when the currency is fixed; a ``currency_column`` mapped to ``currency`` agrees with it)."""
+    when the currency is fixed; a ``currency_column`` mapped to ``currency`` agrees with it).
+    """
     out = [canonical]
     if (spec.currency or spec.currency_column) and not canonical.endswith("_usd"):
         out += [c for c in (f"{canonical}_usd",) if c in declared]

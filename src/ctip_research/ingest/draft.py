@@ -365,7 +365,8 @@ class _Candidate:
 
 def _variants(raw_name: str) -> list[str]:
     """The normalised raw name, without unit tokens, with abbreviations expanded, and without
-    a leading roster noun (``member_sex`` -> ``sex``)."""
+    a leading roster noun (``member_sex`` -> ``sex``).
+    """
     n = _norm(raw_name)
     stripped = (
         "_".join(t for t in n.split("_") if t not in _RAW_UNIT_TOKENS and not t.isdigit()) or n

@@ -80,7 +80,8 @@ _NOT_ASCII_LETTER = re.compile(r"[^A-Za-z]+")
 
 def _is_name_like(text: str) -> bool:
     """A pii value worth looking for elsewhere: mostly letters, at least three of them (not a
-    timestamp, a device id or a code)."""
+    timestamp, a device id or a code).
+    """
     visible = len("".join(text.split()))  # str.split() splits on exactly the isspace() chars
     if text.isascii():  # no combining marks; the letters are A-Z and a-z
         letters = len(_NOT_ASCII_LETTER.sub("", text))
@@ -165,7 +166,8 @@ def _scan_column(
     sources: set[str],
 ) -> dict[str, list[int]]:
     """Rule -> positions (0-based) of hits among ``values``; ``sources`` collects the pii
-    columns whose values were found."""
+    columns whose values were found.
+    """
     text = values[text_mask(values)]
     if text.empty:
         return {}

@@ -54,7 +54,8 @@ def pseudonymise(raw_id: str, key: str) -> str:
 
 def _same_key(a: str, b: str) -> bool:
     """Whether two keys are the same up to blanks and case (a demo key with a trailing space or
-    in capitals is still the public demo key)."""
+    in capitals is still the public demo key).
+    """
     return "".join(a.split()).casefold() == "".join(b.split()).casefold()
 
 

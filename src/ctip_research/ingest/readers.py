@@ -340,7 +340,7 @@ def read_raw(
     sheet: str | None = None,
     encoding: str | None = None,
 ) -> RawTable:
-    """Read one raw table (one CSV, one XLSX sheet, one .dta/.sav/.parquet file).
+    r"""Read one raw table (one CSV, one XLSX sheet, one .dta/.sav/.parquet file).
 
     Parameters
     ----------
@@ -368,7 +368,7 @@ def read_raw(
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.csv"
-    >>> _ = p.write_text("id,x\\n1,2\\n")
+    >>> _ = p.write_text("id,x\n1,2\n")
     >>> read_raw(p).rows.tolist()
     [2]
     """

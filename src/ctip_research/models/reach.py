@@ -103,7 +103,8 @@ def _order(level: Any) -> tuple[int, float, str]:
 
 def _design_estimate(svy: Any, ind: ProgrammeIndicator, by: str | None) -> pd.DataFrame:
     """The design-based estimate of ``ind`` (tidy rows), overall or by the column ``by``;
-    indicators over supported households are domain estimates on the full design."""
+    indicators over supported households are domain estimates on the full design.
+    """
     y = f"_y_{ind.name}"
     by_cols = [] if by is None else [by]
     if ind.base == "supported":

@@ -171,7 +171,7 @@ class RegressionResult(ModelResult):
 
     @property
     def df_inference(self) -> float | None:
-        """t degrees of freedom of the terms (None: normal)."""
+        """T degrees of freedom of the terms (None: normal)."""
         return self.df_t
 
     @property

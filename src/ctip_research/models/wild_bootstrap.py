@@ -192,7 +192,8 @@ def _weight_chunks(
     n_clusters: int, *, reps: int, weight_type: WildWeightType, seed: int, chunk: int
 ) -> tuple[Iterator[np.ndarray], bool]:
     """The rows of :func:`bootstrap_weights`, ``chunk`` draws at a time (the same rows: a numpy
-    Generator's int64 stream does not depend on how the draws are split)."""
+    Generator's int64 stream does not depend on how the draws are split).
+    """
     if n_clusters < 1 or reps < 1:
         raise WildBootstrapError("the wild bootstrap needs at least one cluster and one draw")
     if weight_type not in ("rademacher", "webb"):

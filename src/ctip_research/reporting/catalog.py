@@ -153,7 +153,8 @@ def update_catalog(lang: str, template: Any) -> Any:
 
 def translation_status(lang: str) -> dict[str, list[str]]:
     """Contexts of ``lang``'s messages by review status: ``reviewed``, ``unreviewed`` (fuzzy),
-    ``untranslated`` (empty)."""
+    ``untranslated`` (empty).
+    """
     from ctip_research.i18n import load_catalog
 
     out: dict[str, list[str]] = {"reviewed": [], "unreviewed": [], "untranslated": []}

@@ -1,5 +1,6 @@
 """The index page (``reports/index.html``): every report, figure and the brief, with the stage,
-parameters hash and data hashes behind each exhibit."""
+parameters hash and data hashes behind each exhibit.
+"""
 
 from __future__ import annotations
 

@@ -69,7 +69,8 @@ _NAME_COLUMNS = ("indicator", "term", "outcome", "exposure", "variable")
 
 class DisclosureRecord(dict[str, Any]):
     """A check record returned by the display helpers: a plain dict that shows nothing when it
-    is the last value of a cell (the table's output already carries the collapsed record)."""
+    is the last value of a cell (the table's output already carries the collapsed record).
+    """
 
     def _ipython_display_(self) -> None:
         return None
@@ -179,7 +180,8 @@ def show_image(path: Path | str, *, alt: str, caption: str = "", width: int = 64
 
 def show_figure(figures_dir: Path | str, name: str, *, width: int = 640) -> None:
     """Display a published figure with its alt text and caption (``<name>.png``,
-    ``<name>.alt.txt``, ``<name>.caption.md`` written by the figures stage)."""
+    ``<name>.alt.txt``, ``<name>.caption.md`` written by the figures stage).
+    """
     folder = Path(figures_dir)
     show_image(
         folder / f"{name}.png",

@@ -24,16 +24,16 @@ __all__ = ["code_sha256", "gather_provenance", "ingested_files", "provenance_mar
 
 
 def code_sha256(roots: Iterable[Path]) -> str:
-    """SHA-256 of the source files under ``roots`` (``*.py``, ``*.ipynb``, ``*.typ``, ``*.yaml``,
+    r"""SHA-256 of the source files under ``roots`` (``*.py``, ``*.ipynb``, ``*.typ``, ``*.yaml``,
     ``*.csv``, ``*.mplstyle``, ``*.po``; caches left out), by relative path and content.
 
     Examples
     --------
     >>> import tempfile
-    >>> d = Path(tempfile.mkdtemp()); _ = (d / "a.py").write_text("x = 1\\n")
+    >>> d = Path(tempfile.mkdtemp()); _ = (d / "a.py").write_text("x = 1\n")
     >>> h = code_sha256([d]); len(h), h == code_sha256([d])
     (64, True)
-    >>> _ = (d / "a.py").write_text("x = 2\\n"); h == code_sha256([d])
+    >>> _ = (d / "a.py").write_text("x = 2\n"); h == code_sha256([d])
     False
     """
     suffixes = {".py", ".ipynb", ".typ", ".yaml", ".csv", ".mplstyle", ".po"}

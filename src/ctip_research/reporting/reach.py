@@ -289,7 +289,8 @@ def reach_brief_section(
 def show_reach(processed: Path | str, *, policy: DisclosurePolicy | None = None) -> None:
     """The "Programme reach" section of a report notebook: the gated table (checked again by the
     disclosure authority as it is shown), the figure with its caption, and the notes (what the
-    survey does not record; the programme's own counts beside the survey's intervals)."""
+    survey does not record; the programme's own counts beside the survey's intervals).
+    """
     import json
 
     from IPython.display import Image, display

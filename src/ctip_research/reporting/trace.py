@@ -40,7 +40,8 @@ __all__ = [
 
 def template(msgid: str) -> str:
     """The template of ``msgid`` in the output language (English: itself; otherwise the
-    language's message catalogue, see :mod:`ctip_research.i18n`)."""
+    language's message catalogue, see :mod:`ctip_research.i18n`).
+    """
     return translate(msgid)
 
 
@@ -113,7 +114,8 @@ def pp(
     signed: bool = False,
 ) -> Traced:
     """A difference of shares printed in percentage points, one decimal (``0.0853 -> 8.5``;
-    ``abs`` of the value unless ``signed``)."""
+    ``abs`` of the value unless ``signed``).
+    """
     v = float(value)
     text = localise_number(f"{100 * (v if signed else abs(v)):.1f}".replace("-0.0", "0.0"))
     return Traced(

@@ -131,7 +131,8 @@ def _all_cell_metrics(
     shares: FloatArray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Matrices (cells x METRICS) of metric values and (cells x shares) of the targeting curve
-    (share reached) for one weight vector."""
+    (share reached) for one weight vector.
+    """
     overall = _Ranked.build(inv, n_levels, y, w)
     overall_frac = overall.level_fraction(top_share)[inv]
     out = np.full((len(cells.keys), len(METRICS)), np.nan)
@@ -187,7 +188,8 @@ def _gate(
     lines: list[list[int]],
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Ask the disclosure authority which rows of ``table`` are suppressed (shares
-    ``n_numerator / n_denominator``); return the mask and the check record."""
+    ``n_numerator / n_denominator``); return the mask and the check record.
+    """
     num = table[n_numerator].to_numpy(dtype=float)
     den = table[n_denominator].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -253,7 +255,8 @@ class RiskEvaluation:
 
     def tidy(self) -> pd.DataFrame:
         """Long table: ``subgroup, group, metric, estimate, std_error, conf_low, conf_high,
-        n_households, is_suppressed``."""
+        n_households, is_suppressed``.
+        """
         rows = []
         for _, cell in self.cells.iterrows():
             for m in METRICS:
@@ -284,7 +287,8 @@ class RiskEvaluation:
         self, *, metrics: Sequence[str] = METRICS, intervals: bool = True, digits: int = 6
     ) -> dict[str, Any]:
         """Nested, JSON-ready summary of ``metrics`` with their intervals (rounded; suppressed
-        cells say so instead of a number)."""
+        cells say so instead of a number).
+        """
 
         def num(x: Any) -> float | None:
             return None if pd.isna(x) else round(float(x), digits)

@@ -123,7 +123,8 @@ def _codes(values: pd.Series | pd.DataFrame) -> IntArray:
 def _nested_codes(outer: IntArray, inner: IntArray) -> IntArray:
     """Codes ``0..K-1`` of the distinct ``(outer, inner)`` pairs of two code arrays, in sorted
     pair order (as ``_codes`` of the two columns gives them), in linear time when the grid of
-    pairs is not much larger than the data."""
+    pairs is not much larger than the data.
+    """
     n_inner = int(inner.max()) + 1
     cells = (int(outer.max()) + 1) * n_inner
     key = outer * n_inner + inner
@@ -282,7 +283,8 @@ def _fpc_weights(
     frac2_rows: FloatArray | None,
 ) -> FloatArray:
     """R svydesign: with an fpc and no weights, the weights are the inverse sampling fractions
-    of the stages (a stage without an fpc cannot be reweighted: refuse)."""
+    of the stages (a stage without an fpc cannot be reweighted: refuse).
+    """
     if len(psus) > len(fpcs):
         raise SurveyDesignError(
             "no weight column and no fpc for every sampling stage: the weights cannot be "

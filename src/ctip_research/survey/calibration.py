@@ -85,9 +85,11 @@ class Calibration:
     label: str = ""
 
     def weights(self, w: FloatArray) -> FloatArray:  # pragma: no cover - interface
+        """The weights ``w`` recalibrated to the population (for a replicate: its weights)."""
         raise NotImplementedError
 
     def residualise(self, z: FloatArray) -> FloatArray:  # pragma: no cover - interface
+        """The influence values ``z`` (rows: units) adjusted for the calibration (R ``svyrecvar``)."""
         raise NotImplementedError
 
 
@@ -103,17 +105,21 @@ class PostStratification(Calibration):
 
     @property
     def label(self) -> str:  # type: ignore[override]
+        """What the calibration did, for result summaries."""
         return "post-stratified on " + "x".join(self.by)
 
     @classmethod
     def fit(cls, data: pd.DataFrame, w: FloatArray, by: list[str], population: Any) -> Any:
+        """Calibrate the weights ``w`` of ``data``; the step with its new weights."""
         codes, totals = _cells(data, by, population)
         return cls(tuple(by), codes, totals, w, _scale_to(w, codes, totals))
 
     def weights(self, w: FloatArray) -> FloatArray:
+        """The weights ``w`` recalibrated to the population totals."""
         return _scale_to(w, self.codes, self.totals)
 
     def residualise(self, z: FloatArray) -> FloatArray:
+        """The influence values ``z`` adjusted for the calibration (R ``svyrecvar``)."""
         z2 = z.reshape(len(self.codes), -1)
         psw, oldw = self.new_weights, self.old_weights
         g = len(self.totals)
@@ -134,10 +140,12 @@ class Raking(Calibration):
 
     @property
     def label(self) -> str:  # type: ignore[override]
+        """What the calibration did, for result summaries."""
         return "raked on " + ", ".join(m[0] for m in self.margins)
 
     @classmethod
     def fit(cls, data: pd.DataFrame, w: FloatArray, margins: dict[str, Any]) -> Any:
+        """Calibrate the weights ``w`` of ``data``; the step with its new weights."""
         parts = []
         for col, pop in margins.items():
             codes, totals = _cells(data, [col], pop)
@@ -146,6 +154,7 @@ class Raking(Calibration):
         return cls(tuple(parts), step.weights(w))
 
     def weights(self, w: FloatArray) -> FloatArray:
+        """The weights ``w`` recalibrated to the population totals."""
         out = w.copy()
         for _ in range(self.max_iter):
             before = out.copy()
@@ -156,6 +165,7 @@ class Raking(Calibration):
         raise SurveyDesignError(f"raking did not converge in {self.max_iter} iterations")
 
     def residualise(self, z: FloatArray) -> FloatArray:
+        """The influence values ``z`` adjusted for the calibration (R ``svyrecvar``)."""
         out = z.reshape(len(self.new_weights), -1).copy()
         psw = self.new_weights
         for _ in range(10):  # R svyrecvar: ten sweeps of the margin projections
@@ -180,6 +190,7 @@ class GregCalibration(Calibration):
 
     @property
     def label(self) -> str:  # type: ignore[override]
+        """What the calibration did, for result summaries."""
         return f"calibrated ({self.calfun}) on {self.formula}"
 
     @classmethod
@@ -191,6 +202,7 @@ class GregCalibration(Calibration):
         totals: dict[str, float] | pd.Series,
         calfun: Literal["linear", "raking"],
     ) -> Any:
+        """Calibrate the weights ``w`` of ``data``; the step with its new weights."""
         from formulaic import model_matrix
 
         if calfun not in ("linear", "raking"):
@@ -216,6 +228,7 @@ class GregCalibration(Calibration):
         return cls(rhs, x, step.totals, calfun, w, step.weights(w))
 
     def weights(self, w: FloatArray) -> FloatArray:
+        """The weights ``w`` recalibrated to the population totals."""
         x, pop = self.matrix, self.totals
         if self.calfun == "linear":
             t = (x * w[:, None]).T @ x
@@ -233,6 +246,7 @@ class GregCalibration(Calibration):
         raise SurveyDesignError("raking calibration did not converge in 100 iterations")
 
     def residualise(self, z: FloatArray) -> FloatArray:
+        """The influence values ``z`` adjusted for the calibration (R ``svyrecvar``)."""
         z2 = z.reshape(self.matrix.shape[0], -1)
         whalf = np.sqrt(self.old_weights)
         g = self.new_weights / self.old_weights

@@ -293,7 +293,8 @@ class SurveyDesign:
     # ------------------------------------------------------------------ variance core
     def vcov_of(self, z: FloatArray) -> FloatArray:
         """Taylor covariance of the totals of influence values ``z`` (already weighted):
-        calibration residuals first, then strata, PSUs, FPC and the second stage."""
+        calibration residuals first, then strata, PSUs, FPC and the second stage.
+        """
         zz = z.reshape(self.arrays.n_obs, -1)
         for step in reversed(self.calibration):
             zz = step.residualise(zz)
@@ -301,7 +302,8 @@ class SurveyDesign:
 
     def replicate_weights(self) -> Any:
         """Yield ``(psu, weights)`` for every delete-one-PSU jackknife replicate, calibrated
-        again when the design is calibrated."""
+        again when the design is calibrated.
+        """
         for p, factor in replicate_weight_factors(self.arrays):
             w = self._base_weights * factor
             for step in self.calibration:
@@ -457,7 +459,8 @@ class SurveyDesign:
 
     def _domains(self, by: list[str]) -> tuple[pd.DataFrame, list[npt.NDArray[np.bool_]]]:
         """Levels of the ``by`` columns (sorted) and their row masks; a row with a missing ``by``
-        value belongs to no domain."""
+        value belongs to no domain.
+        """
         frame = pd.DataFrame({c: self.column(c) for c in by})
         grouped = frame.groupby(by, sort=True, observed=True, dropna=True)
         codes = grouped.ngroup().to_numpy()

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -42,11 +42,36 @@ from ctip_research.estimation.binary import (
     effect_specs,
 )
 from ctip_research.estimation.results import ModelResult
-from ctip_research.literals import AmeVce, GlmFamily, GlmHessian, GlmLink
-from ctip_research.survey._engine import FloatArray, domain_df
+from ctip_research.literals import AmeVce, GlmFamily, GlmHessian, GlmLink, VarianceMethod
+from ctip_research.survey._engine import DesignArrays, FloatArray, domain_df
 
-if TYPE_CHECKING:
-    from ctip_research.survey.design import SurveyDesign
+
+class GlmDesign(Protocol):
+    """What the survey GLM needs of a design (:class:`ctip_research.survey.SurveyDesign` has it):
+    its data and arrays, its variance method, and the variance of totals of influence values.
+    """
+
+    data: pd.DataFrame
+    arrays: DesignArrays
+    variance: VarianceMethod
+    conf_level: float
+
+    @property
+    def df(self) -> int:
+        """Design degrees of freedom."""
+
+    def describe(self) -> str:
+        """One line naming the design."""
+
+    def column(self, name: str) -> pd.Series:
+        """A column of the survey data, one value per row of the design."""
+
+    def vcov_of(self, z: FloatArray) -> FloatArray:
+        """Taylor covariance of the totals of influence values ``z``."""
+
+    def jackknife(self, statistic: Any, full: FloatArray) -> FloatArray:
+        """Jackknife covariance of ``statistic(weights)`` over the replicates."""
+
 
 _CANONICAL: dict[str, str] = {"gaussian": "identity", "binomial": "logit"}
 _ALLOWED: dict[str, tuple[str, ...]] = {
@@ -222,7 +247,7 @@ class SurveyGLMResults(ModelResult):
 
     @property
     def df_inference(self) -> float | None:
-        """t degrees of freedom (design or residual, see ``df_method``)."""
+        """T degrees of freedom (design or residual, see ``df_method``)."""
         return float(self.df)
 
     @property
@@ -370,7 +395,7 @@ def _link_for(family: str, link: str | None) -> str:
     return link_name
 
 
-def _glm_data(survey: SurveyDesign, formula: str, family: str, domain: str | None) -> _GlmData:
+def _glm_data(survey: GlmDesign, formula: str, family: str, domain: str | None) -> _GlmData:
     """Build the model matrix on the complete rows (restricted to ``domain``) and check it."""
     try:
         mm = model_matrix(formula, survey.data, na_action="drop")
@@ -400,7 +425,7 @@ def _glm_data(survey: SurveyDesign, formula: str, family: str, domain: str | Non
 
 
 def _glm_vcov(
-    survey: SurveyDesign,
+    survey: GlmDesign,
     gd: _GlmData,
     beta: FloatArray,
     model: tuple[str, str, FloatArray, FloatArray],
@@ -425,7 +450,7 @@ def _glm_vcov(
 
 
 def fit_survey_glm(
-    survey: SurveyDesign,
+    survey: GlmDesign,
     formula: str,
     *,
     family: GlmFamily = "gaussian",

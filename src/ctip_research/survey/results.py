@@ -52,7 +52,7 @@ def logit_interval(
 
 
 def t_test(estimate: float, std_error: float, df: float) -> tuple[float, float]:
-    """t statistic and two-sided p-value of ``estimate = 0`` on ``df`` degrees of freedom."""
+    """T statistic and two-sided p-value of ``estimate = 0`` on ``df`` degrees of freedom."""
     if not std_error > 0:
         return float("nan"), float("nan")
     t = estimate / std_error
@@ -101,7 +101,7 @@ class Estimate:
 
     @property
     def statistic(self) -> float:
-        """t statistic of ``estimate = 0``."""
+        """T statistic of ``estimate = 0``."""
         return t_test(self.estimate, self.std_error, self.df)[0]
 
     @property

@@ -91,7 +91,8 @@ _VOWELS = "aeiou"
 
 def _typo(label: str, rng: np.random.Generator, taken: set[str]) -> str:
     """One keying slip in ``label``: a letter dropped, doubled, swapped with the next, a vowel
-    changed, the case changed, or a space or underscore dropped or swapped."""
+    changed, the case changed, or a space or underscore dropped or swapped.
+    """
     for _ in range(50):
         op = int(rng.integers(0, 6))
         letters = [i for i, ch in enumerate(label) if ch.isalpha()]
@@ -173,7 +174,8 @@ def plant_w1_blind(
 ) -> None:
     """Blind stream, wave 1: outliers (x10/x100) in totals, components, loan amounts and
     migration cost; undocumented special codes; misspelt category labels; riel typed as
-    dollars. None of them is written into the codebook or the corrections log."""
+    dollars. None of them is written into the codebook or the corrections log.
+    """
     dp = p.defects
     first = 1 if p.output_format == "parquet" else 2
     main = sheets[W1_MAIN]
@@ -292,7 +294,8 @@ def plant_w2_blind(
     p: SynthParams, files: dict[str, pd.DataFrame], rng: np.random.Generator, ex: RawExport
 ) -> None:
     """Blind stream, wave 2: as wave 1 (no text labels: the firm's files are coded), with
-    undeclared negative and repeated-nine codes and an undeclared Stata ``.c``."""
+    undeclared negative and repeated-nine codes and an undeclared Stata ``.c``.
+    """
     dp = p.defects
     table_of = {
         "hh": "households",

@@ -343,7 +343,8 @@ def _returned_episodes(
     current_rows: IntArray,
 ) -> Episodes:
     """Returned migrants: wave 1 a share of households; wave 2 the wave-1 international
-    migrants who are back."""
+    migrants who are back.
+    """
     roster = hh.roster
     rank = roster["mig_rank"].to_numpy(np.int64)
     r_hh = roster["hh"].to_numpy(np.int64)

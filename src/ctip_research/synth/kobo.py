@@ -324,7 +324,8 @@ def _plant_w1_values(
     rates: dict[str, float],
 ) -> None:
     """Documented stream: -99/-98 codes, misspelt provinces (written as codebook fixes), x100
-    business incomes and principals, riel typed as dollars (some corrected in the log)."""
+    business incomes and principals, riel typed as dollars (some corrected in the log).
+    """
     dp = p.defects
     main = sheets[W1_MAIN]
     at = _w1_planting(p, ex, main)

@@ -94,7 +94,8 @@ class _MigrationIndex:
 
     def at(self, d: BoolArray, o: BoolArray, prog: BoolArray | None = None) -> FloatArray:
         """The index at MFI status ``d``, over-indebtedness ``o`` and programme ``prog``
-        (the observed programme by default)."""
+        (the observed programme by default).
+        """
         e = self.p.effects
         g = self.p.programme.effect_on_new_migration
         prog = self.programme if prog is None else prog
