@@ -54,7 +54,7 @@ from ctip_research.reporting.brief import (
     typeset_pdf,
 )
 from ctip_research.reporting.figures import TOTAL_LABELS
-from ctip_research.reporting.trace import Text, traced_text
+from ctip_research.reporting.trace import Text, Traced, traced_text
 from ctip_research.stages._publish import read_record, write_record
 
 log = get_logger("brief")
@@ -64,11 +64,22 @@ def _record(path: Path, stage: str) -> dict[str, Any]:
     return read_record(path, stage=stage)
 
 
-def run_brief(params: Params) -> None:
-    """Compose, check, typeset and write the brief (see the module docstring)."""
-    processed = Path(params.paths.processed)
-    bp = params.brief
-    policy = DisclosurePolicy.from_privacy(params.privacy)
+def _input_records(params: Params, processed: Path) -> list[dict[str, Any]]:
+    """The check records of the fit and figures outputs the brief always reads."""
+    fig_dir = processed / "figures"
+    records = [
+        _record(processed / "models" / "estimates.disclosure.json", "fit"),
+        _record(fig_dir / "manifest.disclosure.json", "figures"),
+    ]
+    if (processed / "models" / "metrics.json").exists():
+        records.append(_record(processed / "models" / "results.disclosure.json", "fit"))
+    for name in params.brief.figures:
+        records.append(_record(fig_dir / f"{name}.disclosure.json", "figures"))
+    return records
+
+
+def _read_inputs(params: Params, processed: Path) -> BriefInputs:
+    """Read every published input with its check record (see the module docstring)."""
     estimates_path = processed / "models" / "estimates.csv"
     sample_path = processed / "models" / "metrics.json"
     fig_dir = processed / "figures"
@@ -76,14 +87,7 @@ def run_brief(params: Params) -> None:
     for path, stage in ((estimates_path, "fit"), (manifest_path, "figures")):
         if not path.exists():
             raise InputFileError(f"input missing; run `ctip {stage}` first", file=path)
-    records = [
-        _record(processed / "models" / "estimates.disclosure.json", "fit"),
-        _record(fig_dir / "manifest.disclosure.json", "figures"),
-    ]
-    if sample_path.exists():
-        records.append(_record(processed / "models" / "results.disclosure.json", "fit"))
-    for name in bp.figures:
-        records.append(_record(fig_dir / f"{name}.disclosure.json", "figures"))
+    records = _input_records(params, processed)
     figure_data = {}
     for name in TOTAL_LABELS:
         path = fig_dir / f"{name}.data.csv"
@@ -100,7 +104,7 @@ def run_brief(params: Params) -> None:
     if reach_path.exists():
         records.append(_record(reach_path.parent / "reach.disclosure.json", "reach"))
         reach = pd.read_csv(reach_path, dtype={"level": str})
-    inputs = BriefInputs(
+    return BriefInputs(
         reach=reach,
         estimates=pd.read_csv(estimates_path),
         sample=read_json(sample_path).get("sample", {}) if sample_path.exists() else {},
@@ -109,25 +113,26 @@ def run_brief(params: Params) -> None:
         risk_metrics=risk_metrics,
         records=records,
     )
-    identity = read_identity(processed)
-    notice = data_notices(identity, bp.data_notice)
-    extra = (bp.data_notice or "").strip()
-    # the demonstration sentence (on the embedded default only) is fixed text without numbers;
-    # the extra notice comes from params.yaml
-    data_notice = (
+
+
+def _data_notice(identity: dict[str, Any], extra_notice: str | None) -> Text | None:
+    """The data notice, traced: the demonstration sentence (on the embedded default only) is
+    fixed text without numbers; the extra notice comes from params.yaml."""
+    notice = data_notices(identity, extra_notice)
+    extra = (extra_notice or "").strip()
+    return (
         Text(notice, (traced_text(extra, "params.yaml", path="brief.data_notice").entry(),))
         if notice and extra
         else Text(notice, ())
         if notice
         else None
     )
-    survey = traced_text(
-        survey_description(identity),
-        f"tables/{IDENTITY_FILE}",
-        derivation="survey description: name, waves with their interview years, provinces",
-    )
+
+
+def _provenance(params: Params, estimates_path: Path) -> dict[str, Traced]:
+    """The provenance line: package version, estimates checksum and parameters hash, traced."""
     phash = params_hash(params, "privacy", "brief", "figures")
-    provenance = {
+    return {
         "package": traced_text(
             f"ctip_research {version('ctip_research')}",
             "package",
@@ -142,46 +147,96 @@ def run_brief(params: Params) -> None:
             phash, "params.yaml", derivation="params hash of privacy, brief, figures"
         ),
     }
+
+
+def _compose(
+    params: Params,
+    inputs: BriefInputs,
+    *,
+    policy: DisclosurePolicy,
+    data_notice: Text | None,
+    survey: Traced,
+    provenance: dict[str, Traced],
+) -> dict[str, Any]:
+    """The brief's content in the current language."""
+    bp = params.brief
+    return compose_brief(
+        inputs,
+        title=bp.title,
+        subtitle=bp.subtitle,
+        organisation=bp.organisation,
+        date_label=bp.date_label,
+        headline_model=bp.headline_model,
+        naive_model=bp.naive_model,
+        comparison_model=bp.comparison_model,
+        programme_model=bp.programme_model,
+        figure_names=bp.figures,
+        model_labels={m.name: m.label for m in params.fit.models},
+        instruments={m.name: list(m.instruments) for m in params.fit.models},
+        policy=policy,
+        data_notice=_translated_notice(data_notice),
+        survey=survey,
+        provenance=provenance,
+        wave=params.figures.wave,
+    )
+
+
+def _write_brief(
+    params: Params,
+    lang: str,
+    content: dict[str, Any],
+    record: dict[str, Any],
+    *,
+    fig_dir: Path,
+    pngs: dict[str, bytes],
+) -> None:
+    """Typeset the brief in ``lang``, check its length and write PDF, HTML, content, record."""
+    bp = params.brief
+    out = Path(params.paths.processed) / "brief"
+    start = time.perf_counter()
+    pdf = typeset_pdf(content, figures_root=fig_dir, timestamp=bp.source_date_epoch)
+    seconds = time.perf_counter() - start
+    pages = pdf_page_count(pdf)
+    if pages > bp.max_pages:
+        raise RenderError(f"the {lang} brief has {pages} pages; brief.max_pages is {bp.max_pages}")
+    stem = brief_stem(lang)
+    files = [
+        write_bytes(out / f"{stem}.pdf", pdf),
+        write_text(out / f"{stem}.html", render_html(content, figure_png=pngs)),
+        write_json(out / f"{stem}.json", {**content, "pages": pages}, digits=PUBLISHED_DIGITS),
+    ]
+    write_record(out, stem, record, files)
+    log.info("brief (%s): %d page(s), typeset in %.1f s -> %s", lang, pages, seconds, out)
+
+
+def run_brief(params: Params) -> None:
+    """Compose, check, typeset and write the brief (see the module docstring)."""
+    processed = Path(params.paths.processed)
+    bp = params.brief
+    policy = DisclosurePolicy.from_privacy(params.privacy)
+    fig_dir = processed / "figures"
+    inputs = _read_inputs(params, processed)
+    identity = read_identity(processed)
+    data_notice = _data_notice(identity, bp.data_notice)
+    survey = traced_text(
+        survey_description(identity),
+        f"tables/{IDENTITY_FILE}",
+        derivation="survey description: name, waves with their interview years, provinces",
+    )
+    provenance = _provenance(params, processed / "models" / "estimates.csv")
     pngs = {name: (fig_dir / f"{name}.png").read_bytes() for name in bp.figures}
-    out = processed / "brief"
     for lang in bp.languages:
         with use_language(lang):
-            content = compose_brief(
+            content = _compose(
+                params,
                 inputs,
-                title=bp.title,
-                subtitle=bp.subtitle,
-                organisation=bp.organisation,
-                date_label=bp.date_label,
-                headline_model=bp.headline_model,
-                naive_model=bp.naive_model,
-                comparison_model=bp.comparison_model,
-                programme_model=bp.programme_model,
-                figure_names=bp.figures,
-                model_labels={m.name: m.label for m in params.fit.models},
-                instruments={m.name: list(m.instruments) for m in params.fit.models},
                 policy=policy,
-                data_notice=_translated_notice(data_notice),
+                data_notice=data_notice,
                 survey=survey,
                 provenance=provenance,
-                wave=params.figures.wave,
             )
-        record = check_brief(content, policy, records)
-        start = time.perf_counter()
-        pdf = typeset_pdf(content, figures_root=fig_dir, timestamp=bp.source_date_epoch)
-        seconds = time.perf_counter() - start
-        pages = pdf_page_count(pdf)
-        if pages > bp.max_pages:
-            raise RenderError(
-                f"the {lang} brief has {pages} pages; brief.max_pages is {bp.max_pages}"
-            )
-        stem = brief_stem(lang)
-        files = [
-            write_bytes(out / f"{stem}.pdf", pdf),
-            write_text(out / f"{stem}.html", render_html(content, figure_png=pngs)),
-            write_json(out / f"{stem}.json", {**content, "pages": pages}, digits=PUBLISHED_DIGITS),
-        ]
-        write_record(out, stem, record, files)
-        log.info("brief (%s): %d page(s), typeset in %.1f s -> %s", lang, pages, seconds, out)
+        record = check_brief(content, policy, inputs.records)
+        _write_brief(params, lang, content, record, fig_dir=fig_dir, pngs=pngs)
 
 
 def brief_stem(lang: str) -> str:

@@ -50,7 +50,7 @@ from ctip_research.reporting.figures import (
     build_targeting_figure,
 )
 from ctip_research.reporting.style import render_figure
-from ctip_research.reporting.trace import traced_text
+from ctip_research.reporting.trace import Traced, traced_text
 from ctip_research.stages._publish import combine_records, read_record, write_record
 
 log = get_logger("figures")
@@ -151,18 +151,10 @@ def _estimates_record(processed: Path) -> dict[str, Any]:
     return read_record(processed / "models" / "estimates.disclosure.json", stage="fit")
 
 
-def build_exhibits(params: Params) -> tuple[list[Exhibit], dict[str, list[Path]]]:
-    """Read the inputs and build every figure (gated); return them and each one's input files."""
-    processed = Path(params.paths.processed)
+def _source(params: Params, processed: Path) -> Traced:
+    """The figures' source line: ``figures.source_label``, else the survey's own label."""
     fp = params.figures
-    policy = DisclosurePolicy.from_privacy(params.privacy)
-    analysis = _require(processed / "analysis" / "household_wave.parquet", "features")
-    estimates_path = _require(processed / "models" / "estimates.csv", "fit")
-    targeting_path = _require(processed / fp.targeting_file, "risk")
-    metrics_path = _require(processed / fp.risk_metrics_file, "risk")
-
-    households = pd.read_parquet(analysis)
-    source = (
+    return (
         traced_text(fp.source_label, "params.yaml", path="figures.source_label")
         if fp.source_label
         else traced_text(
@@ -171,14 +163,14 @@ def build_exhibits(params: Params) -> tuple[list[Exhibit], dict[str, list[Path]]
             derivation="survey name and number of provinces",
         )
     )
-    estimates = pd.read_csv(estimates_path)
-    truth, truth_path = _read_truth(params, processed)
-    estimates_record = _estimates_record(processed)
-    labels = _model_labels(params)
-    exhibits: list[Exhibit] = []
-    inputs: dict[str, list[Path]] = {}
 
-    exhibits.append(
+
+def _descriptive_exhibits(
+    params: Params, households: pd.DataFrame, *, policy: DisclosurePolicy, source: Traced
+) -> list[Exhibit]:
+    """The descriptive figures: debt burden by province and migration by debt band."""
+    fp = params.figures
+    return [
         build_debt_burden_figure(
             households,
             indicators=fp.debt_indicators,
@@ -188,10 +180,7 @@ def build_exhibits(params: Params) -> tuple[list[Exhibit], dict[str, list[Path]]
             wave=fp.wave,
             conf_level=fp.conf_level,
             name="debt_burden_by_province",
-        )
-    )
-    inputs["debt_burden_by_province"] = [analysis]
-    exhibits.append(
+        ),
         build_migration_by_band_figure(
             households,
             outcomes=fp.migration_outcomes,
@@ -204,30 +193,51 @@ def build_exhibits(params: Params) -> tuple[list[Exhibit], dict[str, list[Path]]
             wave=fp.wave,
             conf_level=fp.conf_level,
             name="migration_by_debt_band",
+        ),
+    ]
+
+
+def _effect_exhibits(
+    params: Params,
+    estimates: pd.DataFrame,
+    *,
+    policy: DisclosurePolicy,
+    source: Traced,
+    truth: dict[str, float] | None,
+    estimates_record: dict[str, Any],
+) -> list[Exhibit]:
+    """The effect figures: the effect estimates and the programme effect."""
+    fp = params.figures
+    labels = _model_labels(params)
+    return [
+        build_effects_figure(
+            estimates,
+            models={m: translate(labels.get(m, m), context=f"model:{m}") for m in models},
+            policy=policy,
+            source=source,
+            title=translate(title, context=f"param:{title_path}"),
+            xlabel="Effect (percentage points)",
+            name=name,
+            truth=truth,
+            upstream=[estimates_record],
+            title_path=title_path,
         )
-    )
-    inputs["migration_by_debt_band"] = [analysis]
-    truth_inputs = [truth_path] if truth_path is not None else []
-    _require_estimated(params, estimates, processed)
-    for name, models, title, title_path in (
-        ("effect_estimates", fp.effect_models, fp.effect_title, "figures.effect_title"),
-        ("programme_effect", fp.programme_models, fp.programme_title, "figures.programme_title"),
-    ):
-        exhibits.append(
-            build_effects_figure(
-                estimates,
-                models={m: translate(labels.get(m, m), context=f"model:{m}") for m in models},
-                policy=policy,
-                source=source,
-                title=translate(title, context=f"param:{title_path}"),
-                xlabel="Effect (percentage points)",
-                name=name,
-                truth=truth,
-                upstream=[estimates_record],
-                title_path=title_path,
-            )
+        for name, models, title, title_path in (
+            ("effect_estimates", fp.effect_models, fp.effect_title, "figures.effect_title"),
+            (
+                "programme_effect",
+                fp.programme_models,
+                fp.programme_title,
+                "figures.programme_title",
+            ),
         )
-        inputs[name] = [estimates_path, *truth_inputs]
+    ]
+
+
+def _targeting_exhibit(
+    targeting_path: Path, metrics_path: Path, *, policy: DisclosurePolicy, source: Traced
+) -> tuple[Exhibit, list[Path]]:
+    """The targeting curve (overall) with the risk stage's band; the figure and its inputs."""
     curve = pd.read_csv(targeting_path)
     if "subgroup" in curve.columns:
         curve = curve[curve["subgroup"].astype(str) == "overall"]
@@ -239,22 +249,56 @@ def build_exhibits(params: Params) -> tuple[list[Exhibit], dict[str, list[Path]]
         if risk_record_path.exists()
         else None
     )
-    exhibits.append(
-        build_targeting_figure(
-            curve,
-            policy=policy,
-            source=source,
-            headline=headline,
-            n_households=n_evaluated,
-            upstream_record=risk_record,
-            band_level=band_level,
-            n_bootstrap=n_bootstrap,
-            name="targeting_curve",
-        )
+    exhibit = build_targeting_figure(
+        curve,
+        policy=policy,
+        source=source,
+        headline=headline,
+        n_households=n_evaluated,
+        upstream_record=risk_record,
+        band_level=band_level,
+        n_bootstrap=n_bootstrap,
+        name="targeting_curve",
     )
-    inputs["targeting_curve"] = [targeting_path, metrics_path]
+    inputs = [targeting_path, metrics_path]
     if risk_record is not None:
-        inputs["targeting_curve"].append(risk_record_path)
+        inputs.append(risk_record_path)
+    return exhibit, inputs
+
+
+def build_exhibits(params: Params) -> tuple[list[Exhibit], dict[str, list[Path]]]:
+    """Read the inputs and build every figure (gated); return them and each one's input files."""
+    processed = Path(params.paths.processed)
+    fp = params.figures
+    policy = DisclosurePolicy.from_privacy(params.privacy)
+    analysis = _require(processed / "analysis" / "household_wave.parquet", "features")
+    estimates_path = _require(processed / "models" / "estimates.csv", "fit")
+    targeting_path = _require(processed / fp.targeting_file, "risk")
+    metrics_path = _require(processed / fp.risk_metrics_file, "risk")
+
+    households = pd.read_parquet(analysis)
+    source = _source(params, processed)
+    estimates = pd.read_csv(estimates_path)
+    truth, truth_path = _read_truth(params, processed)
+    estimates_record = _estimates_record(processed)
+    exhibits = _descriptive_exhibits(params, households, policy=policy, source=source)
+    inputs: dict[str, list[Path]] = {e.name: [analysis] for e in exhibits}
+    truth_inputs = [truth_path] if truth_path is not None else []
+    _require_estimated(params, estimates, processed)
+    effects = _effect_exhibits(
+        params,
+        estimates,
+        policy=policy,
+        source=source,
+        truth=truth,
+        estimates_record=estimates_record,
+    )
+    exhibits += effects
+    inputs.update({e.name: [estimates_path, *truth_inputs] for e in effects})
+    targeting, inputs["targeting_curve"] = _targeting_exhibit(
+        targeting_path, metrics_path, policy=policy, source=source
+    )
+    exhibits.append(targeting)
     order = {n: i for i, n in enumerate(FIGURE_NAMES)}
     exhibits.sort(key=lambda e: order.get(e.name, len(order)))
     return exhibits, inputs

@@ -28,7 +28,7 @@ population it refers to (wave and sample) and the interval's level (``1 - fit.al
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,14 @@ import pandas as pd
 
 from ctip_research.config import Params
 from ctip_research.config.fit import ModelSpec
-from ctip_research.disclosure import Cells, DisclosurePolicy, Document, Regressions, disclose
+from ctip_research.disclosure import (
+    Cells,
+    Disclosed,
+    DisclosurePolicy,
+    Document,
+    Regressions,
+    disclose,
+)
 from ctip_research.errors import InputFileError
 from ctip_research.io import PUBLISHED_DIGITS, write_bytes, write_csv, write_json
 from ctip_research.log import get_logger, track
@@ -465,39 +472,86 @@ def gate_balance(
     return safe, out.record
 
 
-def run_fit(params: Params) -> None:
-    """Fit every model of ``params.fit`` and write estimates, tables and metrics, behind the
-    disclosure authority (see the module docstring)."""
-    require_upstream("features", params.paths, consumer="fit")
-    from ctip_research.models.design_based import estimate_indicators
-    from ctip_research.models.fitting import PANEL_KINDS, fit_model
-    from ctip_research.models.programme import (
-        balance_table,
-        mean_reversion,
-        programme_conclusion,
-    )
-    from ctip_research.models.robustness import adjust_pvalues, romano_wolf, spec_variants
-    from ctip_research.models.support import dummy_support, estimation_sample, indicator_counts
-    from ctip_research.models.tables import regression_table, render_table
+@dataclass(frozen=True)
+class _Context:
+    """What every step of the fit stage reads: the params, the analysis tables and the gate."""
 
-    fp = params.fit
+    params: Params
+    hw: pd.DataFrame
+    panel: pd.DataFrame
+    policy: DisclosurePolicy
+    conf_level: float
+    out: Path
+
+
+@dataclass(frozen=True)
+class _Descriptive:
+    """Model 1 behind the gate: the design-based estimates, the gated table and its record."""
+
+    result: Any
+    table: pd.DataFrame
+    record: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Programme:
+    """The programme sample (model 6) and what ``programme.json`` and the metrics say of it."""
+
+    panel: pd.DataFrame
+    no_treated: bool
+    info: dict[str, Any]
+    notes: list[str]
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    """Every regression fitted (models 2-6, then the robustness variants) with its support."""
+
+    specs: dict[str, ModelSpec]
+    fitted: dict[str, Any]
+    supports: list[pd.DataFrame]
+    coverage: dict[str, Any]
+    not_estimated: list[str]
+
+
+@dataclass(frozen=True)
+class _Gated:
+    """The regressions behind the gate: the authority's outcome and the published results."""
+
+    reg: Disclosed
+    table: pd.DataFrame
+    published: set[str]
+    results: dict[str, Any]
+    rob_fitted: dict[str, Any]
+
+
+def _context(params: Params) -> _Context:
+    """Read the analysis tables and set up the gate."""
     analysis_dir = params.paths.processed / "analysis"
-    out = params.paths.processed / "models"
-    hw = _read(analysis_dir / "household_wave.parquet")
-    panel = _read(analysis_dir / "panel.parquet")
-    policy = DisclosurePolicy.from_privacy(params.privacy)
-    conf_level = round(1.0 - fp.alpha, 10)
-    suppressed: list[str] = []
+    return _Context(
+        params=params,
+        hw=_read(analysis_dir / "household_wave.parquet"),
+        panel=_read(analysis_dir / "panel.parquet"),
+        policy=DisclosurePolicy.from_privacy(params.privacy),
+        conf_level=round(1.0 - params.fit.alpha, 10),
+        out=params.paths.processed / "models",
+    )
 
-    # model 1 -------------------------------------------------------------------------------
+
+def _fit_descriptive(ctx: _Context, suppressed: list[str]) -> _Descriptive:
+    """Model 1: design-based indicator means by domain, behind the gate."""
+    from ctip_research.models.design_based import estimate_indicators
+    from ctip_research.models.support import indicator_counts
+
+    fp = ctx.params.fit
     d = fp.descriptive
-    desc_data = hw if d.wave is None else hw.loc[hw["wave"] == d.wave]
+    desc_data = ctx.hw if d.wave is None else ctx.hw.loc[ctx.hw["wave"] == d.wave]
     descriptive = estimate_indicators(
         desc_data, fp.design, indicators=d.indicators, domains=d.domains, alpha=fp.alpha
     )
     counts = indicator_counts(desc_data, indicators=d.indicators, domains=d.domains)
     desc_table, desc_record = gate_descriptive(
-        descriptive.table, counts, policy, conf_level=conf_level
+        descriptive.table, counts, ctx.policy, conf_level=ctx.conf_level
     )
     suppressed += [
         f"descriptive:{r.indicator}:{r.domain}={r.level}"
@@ -508,18 +562,26 @@ def run_fit(params: Params) -> None:
         int((desc_table["status"] == "suppressed").sum()),
         len(desc_table),
     )
+    return _Descriptive(descriptive, desc_table, desc_record)
 
-    def support_of(data: pd.DataFrame, spec: ModelSpec, res: Any) -> pd.DataFrame:
-        sample = estimation_sample(data, spec, design=fp.design)
-        return dummy_support(
-            sample,
-            spec,
-            terms=list(res.terms["term"]),
-            outcome_is_trafficking=policy.is_trafficking(spec.outcome),
-        )
 
-    # the programme sample (model 6): areas with a treated household, from the data ------------
-    prog = fp.programme
+def _support_of(ctx: _Context, data: pd.DataFrame, spec: ModelSpec, res: Any) -> pd.DataFrame:
+    """The dummy support of a fitted model on its estimation sample (for the gate)."""
+    from ctip_research.models.support import dummy_support, estimation_sample
+
+    sample = estimation_sample(data, spec, design=ctx.params.fit.design)
+    return dummy_support(
+        sample,
+        spec,
+        terms=list(res.terms["term"]),
+        outcome_is_trafficking=ctx.policy.is_trafficking(spec.outcome),
+    )
+
+
+def _programme(ctx: _Context) -> _Programme:
+    """The programme sample (model 6): areas with a treated household, from the data."""
+    prog = ctx.params.fit.programme
+    panel = ctx.panel
     prog_panel, prog_cells = programme_sample(panel, treatment=prog.treatment, areas=prog.areas)
     no_treated = not _treated(panel[prog.treatment]).any()
     programme_info: dict[str, Any] = {"treatment": prog.treatment, "areas": list(prog.areas)}
@@ -532,59 +594,81 @@ def run_fit(params: Params) -> None:
         )
         log.warning("fit: %s", note)
         notes.append(note)
+    return _Programme(prog_panel, no_treated, programme_info, notes)
 
-    # models 2-6 ------------------------------------------------------------------------------
-    specs: dict[str, ModelSpec] = {}
-    fitted: dict[str, Any] = {}
-    supports: list[pd.DataFrame] = []
-    coverage: dict[str, Any] = {}
-    not_estimated: list[str] = []
+
+def _note_coverage(ctx: _Context, prog: _Programme, spec: ModelSpec, fits: _Fitted) -> None:
+    """Record which treated households a programme model leaves out (and say so)."""
+    cov = treated_coverage(
+        ctx.panel,
+        prog.panel,
+        spec,
+        treatment=ctx.params.fit.programme.treatment,
+        min_cell=ctx.params.privacy.min_cell_count,
+    )
+    if cov.pop("_n_out"):
+        log.warning("fit: %s", cov["note"])
+    fits.coverage[spec.name] = cov
+    prog.notes.append(cov["note"])
+
+
+def _fit_models(ctx: _Context, prog: _Programme) -> _Fitted:
+    """Models 2-6: every model of ``fit.models`` (the panel kinds on the programme sample)."""
+    from ctip_research.models.fitting import PANEL_KINDS, fit_model
+
+    fp = ctx.params.fit
+    fits = _Fitted(specs={}, fitted={}, supports=[], coverage={}, not_estimated=[])
     for spec in track(fp.models, "Fitting models"):
-        if spec.kind in PANEL_KINDS and no_treated:
-            not_estimated.append(spec.name)
+        if spec.kind in PANEL_KINDS and prog.no_treated:
+            fits.not_estimated.append(spec.name)
             continue
-        data = prog_panel if spec.kind in PANEL_KINDS else hw
-        if spec.exposure == prog.treatment and spec.kind in PANEL_KINDS:
-            cov = treated_coverage(
-                panel,
-                prog_panel,
-                spec,
-                treatment=prog.treatment,
-                min_cell=params.privacy.min_cell_count,
-            )
-            if cov.pop("_n_out"):
-                log.warning("fit: %s", cov["note"])
-            coverage[spec.name] = cov
-            notes.append(cov["note"])
+        data = prog.panel if spec.kind in PANEL_KINDS else ctx.hw
+        if spec.exposure == fp.programme.treatment and spec.kind in PANEL_KINDS:
+            _note_coverage(ctx, prog, spec, fits)
         res = fit_model(
             data, spec, design=fp.design, alpha=fp.alpha, programme_method=fp.programme.method
         )
-        specs[spec.name], fitted[spec.name] = spec, res
-        supports.append(support_of(data, spec, res))
+        fits.specs[spec.name], fits.fitted[spec.name] = spec, res
+        fits.supports.append(_support_of(ctx, data, spec, res))
+    return fits
 
-    # model 7: robustness variants (fitted here, gated with the others) -------------------------
+
+def _fit_robustness(
+    ctx: _Context, fits: _Fitted
+) -> tuple[dict[str, list[ModelSpec]], dict[str, Any]]:
+    """Model 7: the robustness variants by exposure, fitted (gated later with the others); their
+    specs and supports are added to ``fits``."""
+    from ctip_research.models.fitting import fit_model
+    from ctip_research.models.robustness import spec_variants
+
+    fp = ctx.params.fit
     rb = fp.robustness
     base = next(s for s in fp.models if s.name == rb.base_model)
     variants = {e: spec_variants(base, outcomes=rb.outcomes, exposures=[e]) for e in rb.exposures}
     rob_fitted: dict[str, Any] = {}
     for exposure_variants in variants.values():
         for v in exposure_variants:
-            res = fit_model(hw, v, design=fp.design, alpha=fp.alpha)
-            specs[v.name], rob_fitted[v.name] = v, res
-            supports.append(support_of(hw, v, res))
+            res = fit_model(ctx.hw, v, design=fp.design, alpha=fp.alpha)
+            fits.specs[v.name], rob_fitted[v.name] = v, res
+            fits.supports.append(_support_of(ctx, ctx.hw, v, res))
+    return variants, rob_fitted
 
-    # every regression behind the gate ----------------------------------------------------------
-    every = {**fitted, **rob_fitted}
+
+def _gate_regressions(
+    ctx: _Context, fits: _Fitted, rob_fitted: dict[str, Any], suppressed: list[str]
+) -> _Gated:
+    """Every regression behind the gate: suppressed models and terms dropped, and listed."""
+    every = {**fits.fitted, **rob_fitted}
     reg = disclose(
         Regressions(
             pd.concat(
-                [_estimate_rows(r, specs[n], conf_level) for n, r in every.items()],
+                [_estimate_rows(r, fits.specs[n], ctx.conf_level) for n, r in every.items()],
                 ignore_index=True,
             ),
             "regression estimates",
-            support=pd.concat(supports, ignore_index=True),
+            support=pd.concat(fits.supports, ignore_index=True),
         ),
-        policy,
+        ctx.policy,
     )
     reg_table = reg.table
     assert reg_table is not None
@@ -601,8 +685,7 @@ def run_fit(params: Params) -> None:
     suppressed += [m for m in every if m not in published]
     suppressed += [f"{m}:{t}" for m, ts in hidden.items() if m in published for t in ts]
     every = {n: _without(r, hidden.get(n, [])) for n, r in every.items() if n in published}
-    rob_fitted = {n: every[n] for n in rob_fitted if n in every}
-    results = {n: every[n] for n in fitted if n in every}
+    results = {n: every[n] for n in fits.fitted if n in every}
     for name, res in results.items():
         log.info(
             "%s: %s = %.4f (%.4f)",
@@ -611,90 +694,137 @@ def run_fit(params: Params) -> None:
             res.effect,
             float(res.term()["std_error"]),
         )
+    return _Gated(
+        reg=reg,
+        table=reg_table,
+        published=published,
+        results=results,
+        rob_fitted={n: every[n] for n in rob_fitted if n in every},
+    )
 
-    # model 6: balance and conclusion ----------------------------------------------------------
-    did_spec = next((s for s in fp.models if s.kind == "did"), None)
-    prog_sample = prog_panel.query(did_spec.sample) if did_spec and did_spec.sample else prog_panel
-    if no_treated:
-        balance_safe = pd.DataFrame(columns=[*BALANCE_COLUMNS, "status"])
-        balance_record = disclose(
-            Document("programme balance (no treated household)"), policy
+
+def _gated_balance(
+    ctx: _Context, prog: _Programme, prog_sample: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The programme's balance table behind the gate (empty without a treated household)."""
+    from ctip_research.models.programme import balance_table
+
+    fp = ctx.params.fit
+    if prog.no_treated:
+        empty = pd.DataFrame(columns=[*BALANCE_COLUMNS, "status"])
+        return empty, disclose(
+            Document("programme balance (no treated household)"), ctx.policy
         ).record
-    else:
-        balance = balance_table(
-            prog_sample,
-            treatment=prog.treatment,
-            covariates=prog.balance_covariates,
-            weights=fp.design.weight,
-            threshold=prog.imbalance_threshold,
+    balance = balance_table(
+        prog_sample,
+        treatment=fp.programme.treatment,
+        covariates=fp.programme.balance_covariates,
+        weights=fp.design.weight,
+        threshold=fp.programme.imbalance_threshold,
+    )
+    return gate_balance(prog_sample, balance, ctx.policy, treatment=fp.programme.treatment)
+
+
+def _programme_conclusion(
+    ctx: _Context, prog_sample: pd.DataFrame, balance_safe: pd.DataFrame, results: dict[str, Any]
+) -> dict[str, Any]:
+    """Mean reversion and the stated conclusion, when both programme models are published."""
+    from ctip_research.models.programme import mean_reversion, programme_conclusion
+
+    fp = ctx.params.fit
+    did = next((r for r in results.values() if r.kind == "did"), None)
+    adj = next((r for r in results.values() if r.kind == "programme_adjusted"), None)
+    if did is None or adj is None:
+        return {}
+    reversion = mean_reversion(
+        prog_sample, outcome=did.outcome, treatment=fp.programme.treatment, weights=fp.design.weight
+    )
+    baseline = balance_safe.loc[balance_safe["covariate"] == f"{did.outcome}_w1", "status"]
+    conclusion = (
+        programme_conclusion(
+            balance_safe, did, adj, reversion, outcome_covariate=f"{did.outcome}_w1"
         )
-        balance_safe, balance_record = gate_balance(
-            prog_sample, balance, policy, treatment=prog.treatment
-        )
-    write_csv(out / "balance.csv", balance_safe, digits=PUBLISHED_DIGITS)
-    programme_info.update(
+        if (baseline == "published").all()
+        else "The baseline balance of the outcome is suppressed (disclosure control), so no "
+        "conclusion on mean reversion is drawn; both estimates are in the table."
+    )
+    return {
+        "mean_reversion": reversion,
+        "did": did.effect,
+        "adjusted": adj.effect,
+        "method": fp.programme.method,
+        "conclusion": conclusion,
+    }
+
+
+def _write_programme(
+    ctx: _Context, prog: _Programme, fits: _Fitted, gated: _Gated
+) -> dict[str, Any]:
+    """Model 6: write ``balance.csv`` and ``programme.json``; return the balance's record."""
+    fp = ctx.params.fit
+    did_spec = next((s for s in fp.models if s.kind == "did"), None)
+    prog_sample = prog.panel.query(did_spec.sample) if did_spec and did_spec.sample else prog.panel
+    balance_safe, balance_record = _gated_balance(ctx, prog, prog_sample)
+    write_csv(ctx.out / "balance.csv", balance_safe, digits=PUBLISHED_DIGITS)
+    prog.info.update(
         balance_imbalanced=balance_safe.loc[
             balance_safe["imbalanced"].astype(bool) & (balance_safe["status"] == "published"),
             "covariate",
         ].tolist(),
-        coverage=coverage,
-        notes=notes,
+        coverage=fits.coverage,
+        notes=prog.notes,
     )
-    did = next((r for r in results.values() if r.kind == "did"), None)
-    adj = next((r for r in results.values() if r.kind == "programme_adjusted"), None)
-    if did is not None and adj is not None:
-        reversion = mean_reversion(
-            prog_sample, outcome=did.outcome, treatment=prog.treatment, weights=fp.design.weight
-        )
-        baseline = balance_safe.loc[balance_safe["covariate"] == f"{did.outcome}_w1", "status"]
-        conclusion = (
-            programme_conclusion(
-                balance_safe, did, adj, reversion, outcome_covariate=f"{did.outcome}_w1"
-            )
-            if (baseline == "published").all()
-            else "The baseline balance of the outcome is suppressed (disclosure control), so no "
-            "conclusion on mean reversion is drawn; both estimates are in the table."
-        )
-        programme_info.update(
-            mean_reversion=reversion,
-            did=did.effect,
-            adjusted=adj.effect,
-            method=prog.method,
-            conclusion=conclusion,
-        )
-    write_json(out / "programme.json", programme_info, digits=PUBLISHED_DIGITS)
+    prog.info.update(_programme_conclusion(ctx, prog_sample, balance_safe, gated.results))
+    write_json(ctx.out / "programme.json", prog.info, digits=PUBLISHED_DIGITS)
+    return balance_record
 
-    # model 7: robustness families over the published variants ------------------------------------
+
+def _robustness_family(
+    ctx: _Context, exposure: str, exposure_variants: list[ModelSpec], gated: _Gated
+) -> tuple[pd.DataFrame, list[Any]]:
+    """One exposure's robustness family: estimates of its published variants and the
+    multiplicity-adjusted p-values; returns the rows and the published results."""
+    from ctip_research.models.robustness import adjust_pvalues, romano_wolf
+
+    fp = ctx.params.fit
+    kept = [v for v in exposure_variants if v.name in gated.rob_fitted]
+    fitted_kept = [gated.rob_fitted[v.name] for v in kept]
+    family = pd.DataFrame(
+        {
+            "model": [v.name for v in exposure_variants],
+            "exposure": exposure,
+            "outcome": [v.outcome for v in exposure_variants],
+        }
+    )
+    family["status"] = np.where(family["model"].isin(gated.published), "published", "suppressed")
+    pub = family["status"] == "published"
+    family.loc[pub, "estimate"] = [r.effect for r in fitted_kept]
+    family.loc[pub, "std_error"] = [float(r.term()["std_error"]) for r in fitted_kept]
+    family.loc[pub, "p_value"] = [float(r.term()["p_value"]) for r in fitted_kept]
+    family.loc[pub, "n_obs"] = [float(r.n_obs) for r in fitted_kept]
+    family.loc[pub, "df_resid"] = [float(r.df_resid) for r in fitted_kept]
+    for method in fp.robustness.adjustments:
+        col = "p_romano_wolf" if method == "romano_wolf" else f"p_{method}"
+        family[col] = np.nan
+        if not kept:
+            continue
+        if method == "romano_wolf":
+            rw = romano_wolf(ctx.hw, kept, reps=fp.robustness.bootstrap_reps, seed=fp.seed)
+            family.loc[pub, col] = rw["p_value_rw"].to_numpy()
+        else:
+            family.loc[pub, col] = adjust_pvalues(family.loc[pub, "p_value"].tolist(), method)
+    return family, fitted_kept
+
+
+def _write_robustness(
+    ctx: _Context, variants: dict[str, list[ModelSpec]], gated: _Gated
+) -> tuple[list[Any], dict[str, Any]]:
+    """Model 7: write ``robustness.csv``; return the published results and the record."""
     rob_rows = []
     rob_results = []
     for exposure, exposure_variants in variants.items():
-        kept = [v for v in exposure_variants if v.name in rob_fitted]
-        fitted_kept = [rob_fitted[v.name] for v in kept]
+        family, fitted_kept = _robustness_family(ctx, exposure, exposure_variants, gated)
         rob_results += fitted_kept
-        family = pd.DataFrame(
-            {
-                "model": [v.name for v in exposure_variants],
-                "exposure": exposure,
-                "outcome": [v.outcome for v in exposure_variants],
-            }
-        )
-        family["status"] = np.where(family["model"].isin(published), "published", "suppressed")
-        pub = family["status"] == "published"
-        family.loc[pub, "estimate"] = [r.effect for r in fitted_kept]
-        family.loc[pub, "std_error"] = [float(r.term()["std_error"]) for r in fitted_kept]
-        family.loc[pub, "p_value"] = [float(r.term()["p_value"]) for r in fitted_kept]
-        family.loc[pub, "n_obs"] = [float(r.n_obs) for r in fitted_kept]
-        family.loc[pub, "df_resid"] = [float(r.df_resid) for r in fitted_kept]
-        for method in rb.adjustments:
-            col = "p_romano_wolf" if method == "romano_wolf" else f"p_{method}"
-            family[col] = np.nan
-            if not kept:
-                continue
-            if method == "romano_wolf":
-                rw = romano_wolf(hw, kept, reps=rb.bootstrap_reps, seed=fp.seed)
-                family.loc[pub, col] = rw["p_value_rw"].to_numpy()
-            else:
-                family.loc[pub, col] = adjust_pvalues(family.loc[pub, "p_value"].tolist(), method)
         rob_rows.append(family)
     rob_cols = ["model", "exposure", "outcome", "estimate", "std_error", "p_value"]
     robustness = (
@@ -706,13 +836,16 @@ def run_fit(params: Params) -> None:
         :, [*rob_cols, *[c for c in robustness.columns if c not in rob_cols]]
     ]
     rob_record = disclose(
-        Regressions(robustness, "robustness", upstream=[reg.record]), policy
+        Regressions(robustness, "robustness", upstream=[gated.reg.record]), ctx.policy
     ).record
-    write_csv(out / "robustness.csv", robustness, digits=PUBLISHED_DIGITS)
+    write_csv(ctx.out / "robustness.csv", robustness, digits=PUBLISHED_DIGITS)
+    return rob_results, rob_record
 
-    # few clusters: wild cluster bootstrap ---------------------------------------------------------
-    wild = _wild_bootstrap(params, hw, published, suppressed)
-    model_n = reg_table.groupby("model")[["n_obs", "df_resid"]].max()
+
+def _write_wild_bootstrap(ctx: _Context, gated: _Gated, suppressed: list[str]) -> dict[str, Any]:
+    """Few clusters: write ``wild_bootstrap.csv``; return its record."""
+    wild = _wild_bootstrap(ctx.params, ctx.hw, gated.published, suppressed)
+    model_n = gated.table.groupby("model")[["n_obs", "df_resid"]].max()
     wild_record = disclose(
         Regressions(
             wild.assign(
@@ -721,44 +854,60 @@ def run_fit(params: Params) -> None:
                 status="published",
             ),
             "wild_bootstrap",
-            upstream=[reg.record],
+            upstream=[gated.reg.record],
             model_columns=("model", "cluster"),
         ),
-        policy,
+        ctx.policy,
     ).record
-    write_csv(out / "wild_bootstrap.csv", wild, digits=PUBLISHED_DIGITS)
+    write_csv(ctx.out / "wild_bootstrap.csv", wild, digits=PUBLISHED_DIGITS)
+    return wild_record
 
-    # estimates, results, tables ------------------------------------------------------------------
+
+def _write_estimates(
+    ctx: _Context, desc: _Descriptive, gated: _Gated, rob_results: list[Any]
+) -> pd.DataFrame:
+    """Write ``estimates.csv``, ``descriptive.csv`` and ``results.json``; return the estimates."""
+    d = ctx.params.fit.descriptive
+    out = ctx.out
     estimates = pd.concat(
         [
             _descriptive_rows(
-                desc_table,
-                n_psu=descriptive.n_psu,
-                design=descriptive.design,
+                desc.table,
+                n_psu=desc.result.n_psu,
+                design=desc.result.design,
                 population=f"wave {d.wave}" if d.wave is not None else "all waves",
             ),
-            reg_table,
+            gated.table,
         ],
         ignore_index=True,
     ).loc[:, PUBLISHED_ESTIMATE_COLUMNS]
     write_csv(out / "estimates.csv", estimates, digits=PUBLISHED_DIGITS)
-    write_csv(out / "descriptive.csv", desc_table, digits=PUBLISHED_DIGITS)
+    write_csv(out / "descriptive.csv", desc.table, digits=PUBLISHED_DIGITS)
     write_json(
         out / "results.json",
         {
-            "models": [r.to_dict() for r in results.values()],
+            "models": [r.to_dict() for r in gated.results.values()],
             "robustness": [r.to_dict() for r in rob_results],
             "descriptive": {
                 "model": "descriptive",
-                "design": descriptive.design,
-                "n_psu": descriptive.n_psu,
-                "table": desc_table.to_dict(orient="list"),
+                "design": desc.result.design,
+                "n_psu": desc.result.n_psu,
+                "table": desc.table.to_dict(orient="list"),
             },
-            "suppressed": reg.record["suppressed"],
+            "suppressed": gated.reg.record["suppressed"],
         },
         digits=PUBLISHED_DIGITS,
     )
+    return estimates
 
+
+def _table_groups(
+    ctx: _Context, results: dict[str, Any], rob_results: list[Any]
+) -> dict[str, tuple[str, list[Any]]]:
+    """The regression tables: name -> (caption, the results it shows)."""
+    from ctip_research.models.fitting import PANEL_KINDS
+
+    rb = ctx.params.fit.robustness
     groups = {
         "main": (
             "Debt and international migration",
@@ -778,21 +927,33 @@ def run_fit(params: Params) -> None:
             f"Robustness: {exposure} and the migration outcomes (base {rb.base_model})",
             [r for r in rob_results if r.exposure == exposure],
         )
-    for name, (caption, members) in groups.items():
+    return groups
+
+
+def _write_tables(ctx: _Context, gated: _Gated, rob_results: list[Any]) -> None:
+    """Write every regression table in every format, each with its check record."""
+    from ctip_research.models.tables import regression_table, render_table
+
+    out = ctx.out
+    for name, (caption, members) in _table_groups(ctx, gated.results, rob_results).items():
         if not members:
             continue
-        rows = reg_table[reg_table["model"].isin([r.model for r in members])]
-        record = disclose(Regressions(rows, f"tables/{name}", upstream=[reg.record]), policy).record
+        rows = gated.table[gated.table["model"].isin([r.model for r in members])]
+        record = disclose(
+            Regressions(rows, f"tables/{name}", upstream=[gated.reg.record]), ctx.policy
+        ).record
         table = regression_table(members, caption=caption, label=f"tab_{name}")
         files = [
             write_bytes(out / "tables" / f"{name}.{fmt}", render_table(table, fmt))
-            for fmt in fp.table_formats
+            for fmt in ctx.params.fit.table_formats
         ]
         write_record(out / "tables", name, record, files)
 
-    # metrics -------------------------------------------------------------------------------------
+
+def _headline_metrics(models: list[ModelSpec], results: dict[str, Any]) -> dict[str, Any]:
+    """The headline models' estimates and intervals, rounded for ``metrics.json``."""
     headline = {}
-    for spec in fp.models:
+    for spec in models:
         hres = results.get(spec.name)
         if spec.headline and hres is not None:
             t = hres.term()
@@ -802,7 +963,12 @@ def run_fit(params: Params) -> None:
                 "conf_low": round(float(t["conf_low"]), 6),
                 "conf_high": round(float(t["conf_high"]), 6),
             }
-    iv_diag = {
+    return headline
+
+
+def _iv_diagnostics(results: dict[str, Any]) -> dict[str, Any]:
+    """The instrument diagnostics of every IV model, for ``metrics.json``."""
+    return {
         name: {
             "first_stage_f": round(r.stats["first_stage_f"], 3),
             "effective_f": round(r.stats["effective_f"], 3),
@@ -812,22 +978,39 @@ def run_fit(params: Params) -> None:
         for name, r in results.items()
         if r.kind == "iv"
     }
+
+
+def _sample_metrics(ctx: _Context) -> dict[str, Any]:
+    """The sample behind the estimates: waves, households per wave, PSUs and provinces."""
+    hw = ctx.hw
+    psu = ctx.params.fit.design.psu
     waves = sorted(int(w) for w in hw["wave"].dropna().unique())
-    sample = {
+    return {
         "waves": waves,
         "n_households": {str(w): int((hw["wave"] == w).sum()) for w in waves},
-        "n_psu": int(hw[fp.design.psu].nunique()) if fp.design.psu else None,
+        "n_psu": int(hw[psu].nunique()) if psu else None,
         "n_provinces": int(hw["province_code"].nunique()) if "province_code" in hw else None,
     }
+
+
+def _write_metrics(
+    ctx: _Context,
+    gated: _Gated,
+    estimates: pd.DataFrame,
+    suppressed: list[str],
+    not_estimated: list[str],
+    notes: list[str],
+) -> None:
+    """Write ``metrics.json``: headline estimates, IV diagnostics, the sample, what is missing."""
     write_json(
-        out / "metrics.json",
+        ctx.out / "metrics.json",
         {
-            "headline": headline,
-            "iv": iv_diag,
-            "n_models": len(results),
+            "headline": _headline_metrics(ctx.params.fit.models, gated.results),
+            "iv": _iv_diagnostics(gated.results),
+            "n_models": len(gated.results),
             "n_estimates": len(estimates),
-            "conf_level": conf_level,
-            "sample": sample,
+            "conf_level": ctx.conf_level,
+            "sample": _sample_metrics(ctx),
             "suppressed": suppressed,
             "not_estimated": not_estimated,
             "notes": notes,
@@ -835,32 +1018,62 @@ def run_fit(params: Params) -> None:
         digits=PUBLISHED_DIGITS,
     )
 
-    # check records -------------------------------------------------------------------------------
+
+def _write_records(
+    ctx: _Context,
+    desc_record: dict[str, Any],
+    reg_record: dict[str, Any],
+    balance_record: dict[str, Any],
+    rob_record: dict[str, Any],
+    wild_record: dict[str, Any],
+) -> None:
+    """Write the check record of every output file."""
+    out, policy = ctx.out, ctx.policy
     write_record(
         out,
         "estimates",
-        combine_records("estimates.csv", [desc_record, reg.record], policy),
+        combine_records("estimates.csv", [desc_record, reg_record], policy),
         [out / "estimates.csv"],
     )
     write_record(out, "descriptive", desc_record, [out / "descriptive.csv"])
     write_record(
         out,
         "results",
-        combine_records("results.json and metrics.json", [desc_record, reg.record], policy),
+        combine_records("results.json and metrics.json", [desc_record, reg_record], policy),
         [out / "results.json", out / "metrics.json"],
     )
     write_record(
         out,
         "programme",
-        combine_records("balance.csv and programme.json", [balance_record, reg.record], policy),
+        combine_records("balance.csv and programme.json", [balance_record, reg_record], policy),
         [out / "balance.csv", out / "programme.json"],
     )
     write_record(out, "robustness", rob_record, [out / "robustness.csv"])
     write_record(out, "wild_bootstrap", wild_record, [out / "wild_bootstrap.csv"])
+
+
+def run_fit(params: Params) -> None:
+    """Fit every model of ``params.fit`` and write estimates, tables and metrics, behind the
+    disclosure authority (see the module docstring)."""
+    require_upstream("features", params.paths, consumer="fit")
+    ctx = _context(params)
+    suppressed: list[str] = []
+    desc = _fit_descriptive(ctx, suppressed)
+    prog = _programme(ctx)
+    fits = _fit_models(ctx, prog)
+    variants, rob_fitted = _fit_robustness(ctx, fits)
+    gated = _gate_regressions(ctx, fits, rob_fitted, suppressed)
+    balance_record = _write_programme(ctx, prog, fits, gated)
+    rob_results, rob_record = _write_robustness(ctx, variants, gated)
+    wild_record = _write_wild_bootstrap(ctx, gated, suppressed)
+    estimates = _write_estimates(ctx, desc, gated, rob_results)
+    _write_tables(ctx, gated, rob_results)
+    _write_metrics(ctx, gated, estimates, suppressed, fits.not_estimated, prog.notes)
+    _write_records(ctx, desc.record, gated.reg.record, balance_record, rob_record, wild_record)
     log.info(
         "fit: %d models published (%d suppressed), %d estimates written to %s",
-        len(results),
-        len(fitted) - len(results),
+        len(gated.results),
+        len(fits.fitted) - len(gated.results),
         len(estimates),
-        out,
+        ctx.out,
     )

@@ -306,31 +306,14 @@ def _metric_files(summary: pd.DataFrame, out: Path) -> list[Path]:
     return files
 
 
-def run_monte_carlo(params: Params, *, scheduler: str | None = None) -> None:
-    """Run every scenario's draws and write the summary, metrics, report table and figure.
-
-    ``scheduler``: where the draws run, ``"local"`` or a Dask scheduler's address (``None``:
-    ``$CTIP_SCHEDULER``, else local); the outputs do not depend on it (:func:`run_draws`).
-    """
+def _summarise(params: Params, draws: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The summary per scenario and model, and the verdicts per scenario."""
     from ctip_research.models.validation import scenario_verdicts, summarise_draws
-    from ctip_research.reporting.figures import plot_coverage_by_scenario
-    from ctip_research.reporting.style import render_figure
 
     mc = params.monte_carlo
-    seeds = draw_seeds(mc.seed, mc.draws)
-    tasks = [(scenario, seed) for scenario in mc.scenarios for seed in seeds]
-    log.info(
-        "monte carlo: %d scenarios x %d draws of %d households per province",
-        len(mc.scenarios),
-        mc.draws,
-        mc.households_per_province,
-    )
-    start = time.perf_counter()
-    draws = run_draws(params, tasks, scheduler=scheduler)
-    alpha = params.fit.alpha
     summary = summarise_draws(
         draws,
-        alpha=alpha,
+        alpha=params.fit.alpha,
         max_bias_over_se=mc.max_bias_over_se,
         mc_alpha=mc.mc_alpha,
         min_power=mc.min_power,
@@ -342,6 +325,17 @@ def run_monte_carlo(params: Params, *, scheduler: str | None = None) -> None:
         breaks={k: v.breaks for k, v in scenarios.items()},
         mc_alpha=mc.mc_alpha,
     )
+    return summary, verdicts
+
+
+def _write_results(
+    params: Params, draws: pd.DataFrame, summary: pd.DataFrame, verdicts: pd.DataFrame
+) -> list[Path]:
+    """Write the tables, the Markdown summary, the metric files and the coverage figure."""
+    from ctip_research.reporting.figures import plot_coverage_by_scenario
+    from ctip_research.reporting.style import render_figure
+
+    alpha = params.fit.alpha
     out = params.paths.processed / OUT_DIR
     files = [
         write_csv(out / "draws.csv", draws, digits=PUBLISHED_DIGITS),
@@ -354,7 +348,7 @@ def run_monte_carlo(params: Params, *, scheduler: str | None = None) -> None:
             monte_carlo_markdown(
                 summary,
                 verdicts,
-                draws=mc.draws,
+                draws=params.monte_carlo.draws,
                 households=float(draws["n_households"].mean()),
                 alpha=alpha,
             ),
@@ -363,31 +357,47 @@ def run_monte_carlo(params: Params, *, scheduler: str | None = None) -> None:
     files.extend(_metric_files(summary, out))
     fig = plot_coverage_by_scenario(summary, level=1 - alpha)
     files.append(write_bytes(out / "coverage_by_scenario.png", render_figure(fig, "png", dpi=150)))
-    counts = {
+    return files
+
+
+def _verdict_counts(verdicts: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Per scenario, how many estimators survive, are uninformative, possibly biased or fail."""
+    return {
         str(r["scenario"]): {
             v: (len(r[v].split(", ")) if r[v] else 0)
             for v in ("survives", "uninformative", "possibly_biased", "fails")
         }
         for r in verdicts.to_dict(orient="records")
     }
-    files.append(
-        write_json(
-            out / "metrics.json",
-            {
-                "draws": mc.draws,
-                "households_per_province": mc.households_per_province,
-                "mean_households_wave_1": round(float(draws["n_households"].mean()), 1),
-                "seed": mc.seed,
-                "n_failed_fits": int(draws["estimate"].isna().sum()),
-                "verdicts": counts,
-            },
-            digits=PUBLISHED_DIGITS,
-        )
+
+
+def _write_metrics(params: Params, draws: pd.DataFrame, verdicts: pd.DataFrame) -> Path:
+    """Write ``metrics.json``: the settings and the verdict counts."""
+    mc = params.monte_carlo
+    return write_json(
+        params.paths.processed / OUT_DIR / "metrics.json",
+        {
+            "draws": mc.draws,
+            "households_per_province": mc.households_per_province,
+            "mean_households_wave_1": round(float(draws["n_households"].mean()), 1),
+            "seed": mc.seed,
+            "n_failed_fits": int(draws["estimate"].isna().sum()),
+            "verdicts": _verdict_counts(verdicts),
+        },
+        digits=PUBLISHED_DIGITS,
     )
-    # Synthetic draws only, but published like every other artefact: every row of the draws and
-    # of the summaries rests on a whole simulated survey (n_households), never on a record.
+
+
+def _publication_record(
+    params: Params, draws: pd.DataFrame, summary: pd.DataFrame, verdicts: pd.DataFrame
+) -> dict[str, Any]:
+    """The check record of the outputs: every row rests on whole simulated surveys.
+
+    Synthetic draws only, but published like every other artefact: every row of the draws and
+    of the summaries rests on a whole simulated survey (n_households), never on a record.
+    """
     policy = DisclosurePolicy.from_privacy(params.privacy)
-    record = combine_records(
+    return combine_records(
         "monte carlo",
         [
             disclose(
@@ -403,7 +413,30 @@ def run_monte_carlo(params: Params, *, scheduler: str | None = None) -> None:
         ],
         policy,
     )
-    write_record(out, "", record, files)
+
+
+def run_monte_carlo(params: Params, *, scheduler: str | None = None) -> None:
+    """Run every scenario's draws and write the summary, metrics, report table and figure.
+
+    ``scheduler``: where the draws run, ``"local"`` or a Dask scheduler's address (``None``:
+    ``$CTIP_SCHEDULER``, else local); the outputs do not depend on it (:func:`run_draws`).
+    """
+    mc = params.monte_carlo
+    seeds = draw_seeds(mc.seed, mc.draws)
+    tasks = [(scenario, seed) for scenario in mc.scenarios for seed in seeds]
+    log.info(
+        "monte carlo: %d scenarios x %d draws of %d households per province",
+        len(mc.scenarios),
+        mc.draws,
+        mc.households_per_province,
+    )
+    start = time.perf_counter()
+    draws = run_draws(params, tasks, scheduler=scheduler)
+    summary, verdicts = _summarise(params, draws)
+    out = params.paths.processed / OUT_DIR
+    files = _write_results(params, draws, summary, verdicts)
+    files.append(_write_metrics(params, draws, verdicts))
+    write_record(out, "", _publication_record(params, draws, summary, verdicts), files)
     for r in verdicts.to_dict(orient="records"):
         log.info(
             "%s: survive %s; uninformative %s; possibly biased %s; fail %s",

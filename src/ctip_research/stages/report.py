@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +143,157 @@ def _reach_entry(processed: Path) -> dict[str, Any] | None:
     }
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What every report notebook is run with: folders, parameters, provenance and the gate."""
+
+    processed: Path
+    notebooks_dir: Path
+    phash: str
+    provenance: dict[str, Any]
+    privacy: dict[str, Any]
+    policy: DisclosurePolicy
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    """One rendered report: its page, its check record and its index entry."""
+
+    page: str
+    record: dict[str, Any]
+    entry: dict[str, Any]
+
+
+def _report_privacy(params: Params) -> dict[str, Any]:
+    """The disclosure settings the notebooks apply (``privacy`` minimums, thresholds, reason)."""
+    return {
+        k: v
+        for k, v in params.privacy.model_dump().items()
+        if k.startswith(("min_", "reliability_", "dominance_"))
+        or k in ("trafficking_indicators", "override_reason")
+    }
+
+
+def _notebook_inputs(processed: Path, name: str) -> list[Path]:
+    """The files a report notebook reads (each required one must exist; optional when present)."""
+    inputs = [processed / rel for rel in NOTEBOOK_INPUTS.get(name, ())]
+    for p in inputs:
+        if not p.exists():
+            raise InputFileError("input of a report notebook is missing", file=p)
+    inputs += [
+        processed / rel for rel in OPTIONAL_INPUTS.get(name, ()) if (processed / rel).exists()
+    ]
+    return inputs
+
+
+def _render_report(params: Params, run: _Run, name: str) -> _Rendered:
+    """Execute one report notebook, gate its tables and render it to HTML."""
+    rp = params.report
+    path = run.notebooks_dir / f"{name}.ipynb"
+    if not path.exists():
+        raise InputFileError("report notebook not found", file=path)
+    inputs = _notebook_inputs(run.processed, name)
+    start = time.perf_counter()
+    nb = execute_notebook(
+        path,
+        parameters={
+            "processed_dir": os.path.relpath(run.processed, run.notebooks_dir),
+            "privacy": run.privacy,
+            "provenance": run.provenance,
+            "descriptive_wave": params.fit.descriptive.wave,
+        },
+        kernel_name=rp.kernel_name,
+        timeout_s=rp.timeout_s,
+        source_date_epoch=rp.source_date_epoch,
+        cwd=run.notebooks_dir,
+    )
+    recs = collect_disclosure(nb, name=name)
+    title = TITLES.get(name, name)
+    page = render_html(nb, title=title, hide_code=rp.hide_code)
+    record = {**combine_records(f"report {name}", recs, run.policy), "tables": recs}
+    entry = {
+        "name": name,
+        "title": title,
+        "description": DESCRIPTIONS.get(name, ""),
+        "href": f"{name}.html",
+        "disclosure": f"{name}.disclosure.json",
+        "params_hash": run.phash,
+        "inputs": {p.relative_to(run.processed).as_posix(): file_sha256(p) for p in inputs},
+        "n_tables": len(recs),
+        "n_suppressed": sum(int(r.get("n_suppressed", 0)) for r in recs),
+    }
+    log.info("report %s: %d gated table(s) in %.1f s", name, len(recs), time.perf_counter() - start)
+    return _Rendered(page, record, entry)
+
+
+def _brief_entry(params: Params, processed: Path) -> dict[str, Any] | None:
+    """The brief the index links (PDF, HTML, translations, inputs), or None without one."""
+    brief_dir = processed / "brief"
+    if not (brief_dir / "brief.json").exists():
+        return None
+    content = read_json(brief_dir / "brief.json")
+    return {
+        "pdf": "../brief/brief.pdf",
+        "html": "../brief/brief.html",
+        "disclosure": "../brief/brief.disclosure.json",
+        "pages": content.get("pages", 0),
+        "translations": [
+            {
+                "lang": lang,
+                "name": Locale.parse(lang).display_name,
+                "pdf": f"../brief/brief.{lang}.pdf",
+                "html": f"../brief/brief.{lang}.html",
+            }
+            for lang in LANGUAGES
+            if lang != "en" and (brief_dir / f"brief.{lang}.pdf").exists()
+        ],
+        "params_hash": params_hash(params, "privacy", "brief", "figures"),
+        "inputs": {
+            "models/estimates.csv": file_sha256(processed / "models" / "estimates.csv"),
+            "figures/manifest.json": file_sha256(processed / "figures" / "manifest.json"),
+        },
+    }
+
+
+def _reading_rank(entry: Mapping[str, Any]) -> int:
+    """An index entry's place in :data:`READING_ORDER` (reports not in it come last)."""
+    name = entry["name"]
+    return READING_ORDER.index(name) if name in READING_ORDER else len(READING_ORDER)
+
+
+def _write_index(
+    params: Params, run: _Run, reports: list[_Rendered], identity: dict[str, Any]
+) -> None:
+    """Write ``provenance.json`` and ``index.html`` with the index's check record."""
+    rendered = {r.entry["name"]: r for r in reports}
+    processed = run.processed
+    out = processed / "reports"
+    figures = (
+        read_json(processed / "figures" / "manifest.json")["figures"]
+        if (processed / "figures" / "manifest.json").exists()
+        else []
+    )
+    brief = _brief_entry(params, processed)
+    reach = _reach_entry(processed)
+    linked = [r.record for r in rendered.values()] + _linked_records(processed)
+    index_files = [
+        write_json(out / "provenance.json", run.provenance, digits=PUBLISHED_DIGITS),
+        write_text(
+            out / "index.html",
+            render_index(
+                reports=sorted([r.entry for r in reports], key=_reading_rank),
+                figures=figures,
+                brief=brief,
+                reach=reach,
+                provenance=run.provenance,
+                notice=data_notices(identity, params.brief.data_notice),
+                identity=identity,
+            ),
+        ),
+    ]
+    write_record(out, "index", combine_records("index", linked, run.policy), index_files)
+
+
 def run_report(params: Params) -> None:
     """Execute, gate and render every report notebook; write the index (see module docstring)."""
     processed = Path(params.paths.processed).resolve()
@@ -154,118 +307,18 @@ def run_report(params: Params) -> None:
         source_date_epoch=rp.source_date_epoch,
         notebooks=notebooks_dir,
     )
-    policy = DisclosurePolicy.from_privacy(params.privacy)
-    privacy = {
-        k: v
-        for k, v in params.privacy.model_dump().items()
-        if k.startswith(("min_", "reliability_", "dominance_"))
-        or k in ("trafficking_indicators", "override_reason")
-    }
-    rendered: dict[str, str] = {}
-    entries: list[dict[str, Any]] = []
-    records: dict[str, Any] = {}
-    selected = notebooks_to_render(rp.notebooks, rp.synthetic_only, processed)
-    for name in track(selected, "Rendering reports"):
-        path = notebooks_dir / f"{name}.ipynb"
-        if not path.exists():
-            raise InputFileError("report notebook not found", file=path)
-        inputs = [processed / rel for rel in NOTEBOOK_INPUTS.get(name, ())]
-        for p in inputs:
-            if not p.exists():
-                raise InputFileError("input of a report notebook is missing", file=p)
-        inputs += [
-            processed / rel for rel in OPTIONAL_INPUTS.get(name, ()) if (processed / rel).exists()
-        ]
-        start = time.perf_counter()
-        nb = execute_notebook(
-            path,
-            parameters={
-                "processed_dir": os.path.relpath(processed, notebooks_dir),
-                "privacy": privacy,
-                "provenance": prov,
-                "descriptive_wave": params.fit.descriptive.wave,
-            },
-            kernel_name=rp.kernel_name,
-            timeout_s=rp.timeout_s,
-            source_date_epoch=rp.source_date_epoch,
-            cwd=notebooks_dir,
-        )
-        recs = collect_disclosure(nb, name=name)
-        title = TITLES.get(name, name)
-        rendered[name] = render_html(nb, title=title, hide_code=rp.hide_code)
-        records[name] = {**combine_records(f"report {name}", recs, policy), "tables": recs}
-        entries.append(
-            {
-                "name": name,
-                "title": title,
-                "description": DESCRIPTIONS.get(name, ""),
-                "href": f"{name}.html",
-                "disclosure": f"{name}.disclosure.json",
-                "params_hash": phash,
-                "inputs": {p.relative_to(processed).as_posix(): file_sha256(p) for p in inputs},
-                "n_tables": len(recs),
-                "n_suppressed": sum(int(r.get("n_suppressed", 0)) for r in recs),
-            }
-        )
-        log.info(
-            "report %s: %d gated table(s) in %.1f s", name, len(recs), time.perf_counter() - start
-        )
-    out = processed / "reports"
-    for name, page in rendered.items():
-        write_record(out, name, records[name], [write_text(out / f"{name}.html", page)])
-    figures = (
-        read_json(processed / "figures" / "manifest.json")["figures"]
-        if (processed / "figures" / "manifest.json").exists()
-        else []
+    run = _Run(
+        processed=processed,
+        notebooks_dir=notebooks_dir,
+        phash=phash,
+        provenance=prov,
+        privacy=_report_privacy(params),
+        policy=DisclosurePolicy.from_privacy(params.privacy),
     )
-    brief_dir = processed / "brief"
-    brief = None
-    if (brief_dir / "brief.json").exists():
-        content = read_json(brief_dir / "brief.json")
-        brief = {
-            "pdf": "../brief/brief.pdf",
-            "html": "../brief/brief.html",
-            "disclosure": "../brief/brief.disclosure.json",
-            "pages": content.get("pages", 0),
-            "translations": [
-                {
-                    "lang": lang,
-                    "name": Locale.parse(lang).display_name,
-                    "pdf": f"../brief/brief.{lang}.pdf",
-                    "html": f"../brief/brief.{lang}.html",
-                }
-                for lang in LANGUAGES
-                if lang != "en" and (brief_dir / f"brief.{lang}.pdf").exists()
-            ],
-            "params_hash": params_hash(params, "privacy", "brief", "figures"),
-            "inputs": {
-                "models/estimates.csv": file_sha256(processed / "models" / "estimates.csv"),
-                "figures/manifest.json": file_sha256(processed / "figures" / "manifest.json"),
-            },
-        }
-    reach = _reach_entry(processed)
-    linked = [records[n] for n in rendered] + _linked_records(processed)
-    index_files = [
-        write_json(out / "provenance.json", prov, digits=PUBLISHED_DIGITS),
-        write_text(
-            out / "index.html",
-            render_index(
-                reports=sorted(
-                    entries,
-                    key=lambda r: (
-                        READING_ORDER.index(r["name"])
-                        if r["name"] in READING_ORDER
-                        else len(READING_ORDER)
-                    ),
-                ),
-                figures=figures,
-                brief=brief,
-                reach=reach,
-                provenance=prov,
-                notice=data_notices(identity, params.brief.data_notice),
-                identity=identity,
-            ),
-        ),
-    ]
-    write_record(out, "index", combine_records("index", linked, policy), index_files)
-    log.info("wrote %d report(s) and index.html to %s", len(entries), out)
+    selected = notebooks_to_render(rp.notebooks, rp.synthetic_only, processed)
+    reports = [_render_report(params, run, name) for name in track(selected, "Rendering reports")]
+    out = processed / "reports"
+    for name, report in {r.entry["name"]: r for r in reports}.items():
+        write_record(out, name, report.record, [write_text(out / f"{name}.html", report.page)])
+    _write_index(params, run, reports, identity)
+    log.info("wrote %d report(s) and index.html to %s", len(reports), out)

@@ -23,6 +23,10 @@ on all households is saved to ``<interim>/risk/model.joblib`` (not published).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -160,29 +164,39 @@ def _publication_record(
     return combine_records("risk outputs", [*gated, *checks], policy)
 
 
-def run_risk(params: Params, *, scheduler: str | None = None) -> None:
-    """Train and evaluate the risk-screening model; write metrics, curves and the model card.
+@dataclass(frozen=True)
+class _RiskData:
+    """The households the classifier is trained and evaluated on, with their folds."""
 
-    ``scheduler``: where the bootstrap runs, ``"local"`` or a Dask scheduler's address
-    (``None``: ``$CTIP_SCHEDULER``, else local; :mod:`ctip_research.parallel`). The outputs do
-    not depend on it.
-    """
-    require_upstream("features", params.paths, consumer="risk")
-    rp = params.risk
-    policy = DisclosurePolicy.from_privacy(params.privacy)
+    panel: pd.DataFrame
+    y: np.ndarray
+    w: np.ndarray
+    folds: Any
+    shares: list[float]
+    subgroups: pd.DataFrame | None
+
+
+def _read_panel(params: Params) -> tuple[pd.DataFrame, Path]:
+    """The panel table (households in both waves), with the columns ``risk`` names."""
     panel_path = params.paths.processed / "analysis" / "panel.parquet"
-    out_dir = params.paths.processed / "risk"
     if not panel_path.exists():
         raise InputFileError("panel table not found; run `ctip features` first", file=panel_path)
     panel = pd.read_parquet(panel_path)
-    _check_columns(panel, rp, panel_path)
-    identity = read_identity(params.paths.processed)
+    _check_columns(panel, params.risk, panel_path)
+    return panel, panel_path
 
+
+def _with_outcome_and_weight(panel: pd.DataFrame, rp: RiskParams) -> pd.DataFrame:
+    """The households with an outcome and a weight (the others are left out, and counted)."""
     keep = panel[rp.outcome].notna() & panel[rp.weight].notna()
     n_dropped = int((~keep).sum())
     if n_dropped:
         log.info("risk: %d households without outcome or weight left out", n_dropped)
-    panel = panel.loc[keep].reset_index(drop=True)
+    return panel.loc[keep].reset_index(drop=True)
+
+
+def _without_empty_features(panel: pd.DataFrame, rp: RiskParams) -> tuple[RiskParams, list[str]]:
+    """``rp`` without the features no household of this survey has a value for, and those."""
     left_out = [
         c
         for c in dict.fromkeys([*rp.features, *rp.categorical_features])
@@ -201,64 +215,168 @@ def run_risk(params: Params, *, scheduler: str | None = None) -> None:
                 for k in ("features", "log_features", "categorical_features")
             }
         )
+    return rp, left_out
+
+
+def _risk_data(panel: pd.DataFrame, rp: RiskParams, panel_path: Path) -> _RiskData:
+    """Outcome, weights, grouped folds, targeting shares and subgroups of the households."""
     y = panel[rp.outcome].astype("Int64").to_numpy(dtype=np.int64)
     w = panel[rp.weight].astype("Float64").to_numpy(dtype=np.float64)
     log.info("risk: %d households, weighted prevalence %.3f", y.size, np.sum(w * y) / w.sum())
-
     try:
         folds = make_psu_folds(
             y, panel[rp.psu], panel[rp.stratum], n_splits=rp.cv_folds, seed=rp.seed
         )
     except ValueError as exc:
         raise InputFileError(f"cannot build grouped folds: {exc}", file=panel_path) from None
-    shares = targeting_grid(rp.targeting_step, rp.top_share)
-    subgroups = panel[list(rp.subgroups)] if rp.subgroups else None
+    return _RiskData(
+        panel=panel,
+        y=y,
+        w=w,
+        folds=folds,
+        shares=targeting_grid(rp.targeting_step, rp.top_share),
+        subgroups=panel[list(rp.subgroups)] if rp.subgroups else None,
+    )
 
+
+def _evaluate(
+    data: _RiskData,
+    rp: RiskParams,
+    spec: ClassifierSpec,
+    X: pd.DataFrame,
+    *,
+    policy: DisclosurePolicy,
+    scheduler: str | None,
+) -> RiskEvaluation:
+    """Cross-validate one classifier and evaluate it (permutation importance for the primary)."""
+    kind = spec.kind
+    log.info("risk: cross-validating %s (%d folds)", kind, len(data.folds))
+    cv = cross_validate_weighted(build_classifier(spec), X, data.y, data.w, data.folds)
+    primary = kind == rp.classifier
+    return evaluate_classifier(
+        cv,
+        X,
+        data.y,
+        data.w,
+        psu=data.panel[rp.psu],
+        stratum=data.panel[rp.stratum],
+        subgroups=data.subgroups,
+        classifier=kind,
+        top_share=rp.top_share,
+        shares=data.shares,
+        n_bins=rp.reliability_bins,
+        n_bins_subgroup=rp.reliability_bins_subgroup,
+        n_bootstrap=rp.n_bootstrap,
+        ci_level=rp.ci_level,
+        policy=policy,
+        seed=rp.seed,
+        n_permutation_repeats=rp.n_permutation_repeats if primary else 0,
+        n_jobs=rp.n_jobs,
+        scheduler=scheduler,
+    )
+
+
+def _save_model(params: Params, data: _RiskData, spec: ClassifierSpec, X: pd.DataFrame) -> None:
+    """Refit the classifier on all households and save it to ``<interim>`` (not published)."""
+    import joblib
+
+    # learned values rounded as published numbers are: the same bytes on any install
+    final = round_fitted(
+        fit_classifier(build_classifier(spec), X, data.y, sample_weight=data.w), PUBLISHED_DIGITS
+    )
+    target = params.paths.interim / "risk" / "model.joblib"
+    write_with(target, lambda tmp, m=final: joblib.dump(m, tmp))  # type: ignore[misc]
+    log.info("risk: model refitted on all households saved to %s (not published)", target)
+
+
+def _evaluate_all(
+    params: Params,
+    rp: RiskParams,
+    data: _RiskData,
+    *,
+    policy: DisclosurePolicy,
+    scheduler: str | None,
+) -> dict[str, RiskEvaluation]:
+    """Evaluate the primary classifier and those it is compared with (saving the primary)."""
     evaluations: dict[str, RiskEvaluation] = {}
     for kind in [rp.classifier, *[k for k in rp.compare_classifiers if k != rp.classifier]]:
         spec = classifier_spec(rp, kind)
-        X = make_design_matrix(panel, spec)
-        log.info("risk: cross-validating %s (%d folds)", kind, len(folds))
-        cv = cross_validate_weighted(build_classifier(spec), X, y, w, folds)
-        primary = kind == rp.classifier
-        evaluations[kind] = evaluate_classifier(
-            cv,
-            X,
-            y,
-            w,
-            psu=panel[rp.psu],
-            stratum=panel[rp.stratum],
-            subgroups=subgroups,
-            classifier=kind,
-            top_share=rp.top_share,
-            shares=shares,
-            n_bins=rp.reliability_bins,
-            n_bins_subgroup=rp.reliability_bins_subgroup,
-            n_bootstrap=rp.n_bootstrap,
-            ci_level=rp.ci_level,
-            policy=policy,
-            seed=rp.seed,
-            n_permutation_repeats=rp.n_permutation_repeats if primary else 0,
-            n_jobs=rp.n_jobs,
-            scheduler=scheduler,
-        )
-        if primary and rp.save_model:
-            import joblib
+        X = make_design_matrix(data.panel, spec)
+        evaluations[kind] = _evaluate(data, rp, spec, X, policy=policy, scheduler=scheduler)
+        if kind == rp.classifier and rp.save_model:
+            _save_model(params, data, spec, X)
+    return evaluations
 
-            # learned values rounded as published numbers are: the same bytes on any install
-            final = round_fitted(
-                fit_classifier(build_classifier(spec), X, y, sample_weight=w), PUBLISHED_DIGITS
-            )
-            target = params.paths.interim / "risk" / "model.joblib"
-            write_with(target, lambda tmp, m=final: joblib.dump(m, tmp))  # type: ignore[misc]
-            log.info("risk: model refitted on all households saved to %s (not published)", target)
 
-    ev = evaluations[rp.classifier]
-    comparison = {
+def _comparison(
+    evaluations: dict[str, RiskEvaluation], primary: str
+) -> dict[str, dict[str, object]]:
+    """The overall headline metrics of the classifiers compared with the primary one."""
+    return {
         kind: e.to_dict(metrics=("roc_auc", "pr_auc", "brier", "top_share_reached"))["overall"]
         for kind, e in evaluations.items()
-        if kind != rp.classifier
+        if kind != primary
     }
+
+
+def _group_labels(rp: RiskParams) -> dict[str, dict[str, str]]:
+    """Readable labels of the subgroups' values, for the model card."""
+    group_labels: dict[str, dict[str, str]] = {
+        "province_code": {str(k): f"{v} ({k:02d})" for k, v in PROVINCES.items()}
+    }
+    for col in rp.subgroups:
+        if col.startswith("head_is_female"):
+            group_labels[col] = {"True": "female head", "False": "male head"}
+    return group_labels
+
+
+def _model_card_info(
+    rp: RiskParams,
+    identity: dict[str, Any],
+    *,
+    left_out: list[str],
+    params_hash: str,
+    comparison: dict[str, Any],
+) -> ModelCardInfo:
+    """What the model card says besides the evaluation."""
+    return ModelCardInfo(
+        outcome=rp.outcome,
+        outcome_definition=OUTCOME_DEFINITION,
+        features=[*rp.features, *rp.categorical_features],
+        hyper=classifier_spec(rp, rp.classifier).hyper,
+        data_source=f"{source_label(identity)}: panel table `analysis/panel.parquet` of the "
+        "processed layer (households observed in both waves)."
+        + (
+            f" Left out because no household of this survey has a value: {', '.join(left_out)}."
+            if left_out
+            else ""
+        ),
+        params_hash=params_hash,
+        group_labels=_group_labels(rp),
+        comparison={k: v for k, v in comparison.items()},
+        demo_data=bool(identity.get("embedded_default")),
+    )
+
+
+def run_risk(params: Params, *, scheduler: str | None = None) -> None:
+    """Train and evaluate the risk-screening model; write metrics, curves and the model card.
+
+    ``scheduler``: where the bootstrap runs, ``"local"`` or a Dask scheduler's address
+    (``None``: ``$CTIP_SCHEDULER``, else local; :mod:`ctip_research.parallel`). The outputs do
+    not depend on it.
+    """
+    require_upstream("features", params.paths, consumer="risk")
+    policy = DisclosurePolicy.from_privacy(params.privacy)
+    out_dir = params.paths.processed / "risk"
+    panel, panel_path = _read_panel(params)
+    identity = read_identity(params.paths.processed)
+    panel = _with_outcome_and_weight(panel, params.risk)
+    rp, left_out = _without_empty_features(panel, params.risk)
+    data = _risk_data(panel, rp, panel_path)
+    evaluations = _evaluate_all(params, rp, data, policy=policy, scheduler=scheduler)
+
+    ev = evaluations[rp.classifier]
+    comparison = _comparison(evaluations, rp.classifier)
     hash_ = params_hash(params, "risk", "privacy")
     metrics = {
         **ev.to_dict(metrics=HEADLINE_METRICS),
@@ -273,28 +391,8 @@ def run_risk(params: Params, *, scheduler: str | None = None) -> None:
     written = [write_json(out_dir / "metrics.json", metrics, digits=PUBLISHED_DIGITS)]
     for name, frame in frames.items():
         written.append(write_csv(out_dir / name, frame, digits=CURVE_DIGITS))
-    group_labels: dict[str, dict[str, str]] = {
-        "province_code": {str(k): f"{v} ({k:02d})" for k, v in PROVINCES.items()}
-    }
-    for col in rp.subgroups:
-        if col.startswith("head_is_female"):
-            group_labels[col] = {"True": "female head", "False": "male head"}
-    info = ModelCardInfo(
-        outcome=rp.outcome,
-        outcome_definition=OUTCOME_DEFINITION,
-        features=[*rp.features, *rp.categorical_features],
-        hyper=classifier_spec(rp, rp.classifier).hyper,
-        data_source=f"{source_label(identity)}: panel table `analysis/panel.parquet` of the "
-        "processed layer (households observed in both waves)."
-        + (
-            f" Left out because no household of this survey has a value: {', '.join(left_out)}."
-            if left_out
-            else ""
-        ),
-        params_hash=hash_,
-        group_labels=group_labels,
-        comparison={k: v for k, v in comparison.items()},
-        demo_data=bool(identity.get("embedded_default")),
+    info = _model_card_info(
+        rp, identity, left_out=left_out, params_hash=hash_, comparison=comparison
     )
     written.append(write_text(out_dir / "model_card.md", render_model_card(ev, info)))
     write_record(out_dir, "", disclosure, written)
