@@ -23,7 +23,8 @@ def write_record(
     directory: Path, stem: str, record: Mapping[str, Any], files: Iterable[Path]
 ) -> Path:
     """Write ``<directory>/<stem>.disclosure.json`` (``disclosure.json`` when ``stem`` is
-    empty) listing ``files`` with their sha256; the record must have passed."""
+    empty) listing ``files`` with their sha256; the record must have passed.
+    """
     if not record.get("passed"):
         raise DisclosureError(f"refusing to publish {record.get('artefact')!r}: its check failed")
     listed = {}

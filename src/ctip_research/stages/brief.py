@@ -117,7 +117,8 @@ def _read_inputs(params: Params, processed: Path) -> BriefInputs:
 
 def _data_notice(identity: dict[str, Any], extra_notice: str | None) -> Text | None:
     """The data notice, traced: the demonstration sentence (on the embedded default only) is
-    fixed text without numbers; the extra notice comes from params.yaml."""
+    fixed text without numbers; the extra notice comes from params.yaml.
+    """
     notice = data_notices(identity, extra_notice)
     extra = (extra_notice or "").strip()
     return (
@@ -246,7 +247,8 @@ def brief_stem(lang: str) -> str:
 
 def _translated_notice(notice: Text | None) -> Text | None:
     """The data notice in the output language (the demonstration sentence is a message; an
-    extra notice from params.yaml is printed as written)."""
+    extra notice from params.yaml is printed as written).
+    """
     if notice is None or current_language() == "en":
         return notice
     text = notice.text.replace(DEMO_NOTICE, translate(DEMO_NOTICE, context="notice:demonstration"))

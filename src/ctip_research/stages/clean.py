@@ -103,7 +103,8 @@ def _read_corrections(path: Path) -> pd.DataFrame:
 
 def _hash_id_factory(params: Params, ingest_ledger: Mapping[str, Any]) -> Callable[[str], str]:
     """Pseudonymise raw household ids named in the corrections log, with ingest's key (the demo
-    key only when ingest found every source to be the package's own synthetic survey)."""
+    key only when ingest found every source to be the package's own synthetic survey).
+    """
     from ctip_research.ingest.pseudonymise import pseudonymise, resolve_hmac_key
 
     cache: dict[str, str] = {}

@@ -134,7 +134,8 @@ def _headline(metrics_path: Path) -> dict[str, float] | None:
 
 def _band(metrics_path: Path) -> tuple[float | None, int | None, int | None]:
     """Level and replicates of the risk stage's village-bootstrap band, and the households it
-    evaluated (``metrics.json``)."""
+    evaluated (``metrics.json``).
+    """
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     level = metrics.get("settings", {}).get("ci_level")
     n_boot = metrics.get("design", {}).get("n_bootstrap")
@@ -326,7 +327,8 @@ def write_exhibit(exhibit: Exhibit, out: Path, *, formats: list[str], dpi: int) 
 def _translations(params: Params) -> dict[str, dict[str, dict[str, Any]]]:
     """Title, caption, alt text and their traces of every figure in every language besides
     English (the figures are built again with the captions written in that language; the
-    plots themselves keep English text)."""
+    plots themselves keep English text).
+    """
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for lang in LANGUAGES:
         if lang == "en":

@@ -359,7 +359,8 @@ def _estimate_rows(res: Any, spec: ModelSpec, conf_level: float) -> pd.DataFrame
 
 def _without(res: Any, terms: list[str]) -> Any:
     """``res`` without the coefficients of ``terms`` (suppressed by the disclosure rules): not in
-    its terms, its covariance, nor in any per-term table of its diagnostics."""
+    its terms, its covariance, nor in any per-term table of its diagnostics.
+    """
     if not terms:
         return res
     keep = ~res.terms["term"].isin(terms)
@@ -459,7 +460,8 @@ def gate_balance(
     sample: pd.DataFrame, balance: pd.DataFrame, policy: DisclosurePolicy, *, treatment: str
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """``balance.csv`` behind the gate: a covariate whose treated or control cell is suppressed
-    is blanked (its difference would reveal the cell); ``status`` says which."""
+    is blanked (its difference would reveal the cell); ``status`` says which.
+    """
     cells = _balance_cells(sample, balance, treatment=treatment)
     out = disclose(Cells(cells, "programme balance", dims=["covariate", "group"]), policy)
     assert out.table is not None
@@ -637,7 +639,8 @@ def _fit_robustness(
     ctx: _Context, fits: _Fitted
 ) -> tuple[dict[str, list[ModelSpec]], dict[str, Any]]:
     """Model 7: the robustness variants by exposure, fitted (gated later with the others); their
-    specs and supports are added to ``fits``."""
+    specs and supports are added to ``fits``.
+    """
     from ctip_research.models.fitting import fit_model
     from ctip_research.models.robustness import spec_variants
 
@@ -783,7 +786,8 @@ def _robustness_family(
     ctx: _Context, exposure: str, exposure_variants: list[ModelSpec], gated: _Gated
 ) -> tuple[pd.DataFrame, list[Any]]:
     """One exposure's robustness family: estimates of its published variants and the
-    multiplicity-adjusted p-values; returns the rows and the published results."""
+    multiplicity-adjusted p-values; returns the rows and the published results.
+    """
     from ctip_research.models.robustness import adjust_pvalues, romano_wolf
 
     fp = ctx.params.fit
@@ -1054,7 +1058,8 @@ def _write_records(
 
 def run_fit(params: Params) -> None:
     """Fit every model of ``params.fit`` and write estimates, tables and metrics, behind the
-    disclosure authority (see the module docstring)."""
+    disclosure authority (see the module docstring).
+    """
     require_upstream("features", params.paths, consumer="fit")
     ctx = _context(params)
     suppressed: list[str] = []

@@ -95,7 +95,8 @@ def hash_raw_files(path: Path, cb: Codebook) -> list[dict[str, Any]]:
 def is_embedded_default(path: Path, cb: Codebook, raw_files: list[dict[str, Any]]) -> bool:
     """Whether a source is the package's own synthetic survey: its codebook says
     ``synthetic: true`` and ``ctip synth`` registered every one of its raw files, byte for byte,
-    in ``manifest.json`` beside it."""
+    in ``manifest.json`` beside it.
+    """
     manifest_path = path.parent / MANIFEST_NAME
     if not cb.synthetic or not manifest_path.is_file():
         return False
@@ -111,7 +112,8 @@ def is_embedded_default(path: Path, cb: Codebook, raw_files: list[dict[str, Any]
 
 def read_source(path: Path, cb: Codebook, *, manifest: bool) -> dict[FileKey, RawTable]:
     """Check a source's raw files against its manifest (sha256 and size before parsing, data
-    rows after), then read every raw table it lists."""
+    rows after), then read every raw table it lists.
+    """
     base = path.parent
     if manifest:
         checked = check_manifest(base, [f.path for f in cb.files])
@@ -141,7 +143,8 @@ def read_source(path: Path, cb: Codebook, *, manifest: bool) -> dict[FileKey, Ra
 def check_raw_paths(path: Path, cb: Codebook, allowed: Sequence[Path] = ()) -> None:
     """Refuse raw-file paths of a codebook that leave its directory (``../../etc/passwd``, an
     absolute path, a symbolic link pointing elsewhere) unless they land in one of ``allowed``
-    (``params.ingest.allowed_raw_dirs``). Checked before any raw file is opened."""
+    (``params.ingest.allowed_raw_dirs``). Checked before any raw file is opened.
+    """
     base = path.parent.resolve()
     roots = [base, *(Path(a).resolve() for a in allowed)]
     problems = []

@@ -289,7 +289,8 @@ def monte_carlo_markdown(
 
 def _metric_files(summary: pd.DataFrame, out: Path) -> list[Path]:
     """One JSON file per metric and scenario (DVC metrics); files of scenarios this run does not
-    have are removed, so the directory holds exactly this run's results."""
+    have are removed, so the directory holds exactly this run's results.
+    """
     files = []
     for metric in METRICS:
         for stale in sorted((out / metric).glob("*.json")):

@@ -103,7 +103,8 @@ def notebooks_to_render(
 ) -> list[str]:
     """``notebooks`` without the ``synthetic_only`` ones unless ``ctip validate`` compared the
     estimates with a ground truth (a non-empty ``validation/validation.csv``; on real data it
-    writes an empty one)."""
+    writes an empty one).
+    """
     validation_csv = processed / "validation" / "validation.csv"
     compared = validation_csv.exists() and not pd.read_csv(validation_csv).empty
     return [n for n in notebooks if compared or n not in synthetic_only]
@@ -126,7 +127,8 @@ def _linked_records(processed: Path) -> list[dict[str, Any]]:
 
 def _reach_entry(processed: Path) -> dict[str, Any] | None:
     """The programme-reach exhibit the index links (``<processed>/reach``), or None when the
-    reach stage did not run."""
+    reach stage did not run.
+    """
     out = processed / "reach"
     if not (out / "reach.csv").exists():
         return None

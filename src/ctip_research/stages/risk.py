@@ -139,7 +139,8 @@ def _publication_record(
 ) -> dict[str, object]:
     """The check record of every risk output: the authority's records of the gated cells, bins
     and curve points, and a check of each published frame (aggregates only: no identifier, no
-    individual score column, every row on enough households or gated upstream)."""
+    individual score column, every row on enough households or gated upstream).
+    """
     gated = list(ev.records.values())
     checks = []
     for name, frame in frames.items():

@@ -73,7 +73,8 @@ def _timeout() -> float:
 @contextmanager
 def data_lock(dirs: list[Path], *, stage: str, timeout: float | None = None) -> Iterator[None]:
     """Hold the lock of every directory in ``dirs`` (created if needed) or raise
-    :class:`~ctip_research.errors.BusyError`."""
+    :class:`~ctip_research.errors.BusyError`.
+    """
     from filelock import FileLock, Timeout
 
     wait = _timeout() if timeout is None else timeout

@@ -236,7 +236,8 @@ def sync_dvc_yaml(
 
 def check_dvc_yaml(params: Params, path: str | Path = "dvc.yaml") -> None:
     """Raise :class:`~ctip_research.errors.PipelineError` when ``dvc.yaml`` does not list the
-    registered sources (``ctip sources sync`` fixes it)."""
+    registered sources (``ctip sources sync`` fixes it).
+    """
     changes = sync_dvc_yaml(params, path, write=False)
     if changes:
         shown = "; ".join(changes[:8]) + (
