@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from ctip_research.clean._common import ISSUE_COLUMNS
 from ctip_research.clean.pipeline import CleanResult
 
 
@@ -127,20 +128,8 @@ _DUPLICATE_HEADER = [
     "submitted",
     "decision",
 ]
-_ISSUE_COLUMNS = [
-    "check",
-    "table",
-    "source",
-    "file",
-    "row",
-    "wave",
-    "household_id",
-    "enumerator_id",
-    "column",
-    "severity",
-    "action",
-    "detail",
-]
+#: Columns of the issue tables in the reports (the row label ``index`` is internal).
+_ISSUE_COLUMNS = [c for c in ISSUE_COLUMNS if c != "index"]
 
 
 def _html_head(s: dict[str, Any]) -> list[str]:

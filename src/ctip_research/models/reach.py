@@ -128,25 +128,8 @@ def _recorded(frame: pd.DataFrame, ind: ProgrammeIndicator) -> bool:
     return bool(frame.loc[base, ind.source].notna().any())
 
 
-#: Columns of :attr:`ReachResult.table`, in order.
-_REACH_COLUMNS = (
-    "indicator",
-    "label",
-    "unit",
-    "kind",
-    "domain",
-    "level",
-    "estimate",
-    "std_error",
-    "conf_low",
-    "conf_high",
-    "conf_level",
-    "deff",
-    "df",
-    "n_obs",
-    "n_denominator",
-    "n_numerator",
-)
+#: Columns of :attr:`ReachResult.table`, in order (the gate adds the rest of REACH_COLUMNS).
+_REACH_COLUMNS = tuple(REACH_COLUMNS[: REACH_COLUMNS.index("n_numerator") + 1])
 
 
 @dataclass(frozen=True)
