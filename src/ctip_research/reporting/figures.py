@@ -174,28 +174,30 @@ class Exhibit:
     numbers: dict[str, float] = field(default_factory=dict)
     trace: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
-
-def _exhibit(
-    name: str,
-    title: str,
-    fig: Figure,
-    caption: Text,
-    alt: Text,
-    data: pd.DataFrame,
-    record: dict[str, Any],
-    numbers: dict[str, float],
-) -> Exhibit:
-    return Exhibit(
-        name,
-        title,
-        fig,
-        caption.text,
-        alt.text,
-        data,
-        record,
-        numbers,
-        {"caption": list(caption.trace), "alt": list(alt.trace)},
-    )
+    @classmethod
+    def from_texts(
+        cls,
+        name: str,
+        title: str,
+        fig: Figure,
+        caption: Text,
+        alt: Text,
+        data: pd.DataFrame,
+        record: dict[str, Any],
+        numbers: dict[str, float],
+    ) -> Exhibit:
+        """An exhibit whose caption and alt text are traced texts (their traces kept)."""
+        return cls(
+            name,
+            title,
+            fig,
+            caption.text,
+            alt.text,
+            data,
+            record,
+            numbers,
+            {"caption": list(caption.trace), "alt": list(alt.trace)},
+        )
 
 
 def _data_src(name: str) -> str:
@@ -838,7 +840,7 @@ def build_debt_burden_figure(
         ]
     )
     numbers = _total_numbers(table, group="province", total_label=total_label)
-    return _exhibit(name, title, fig, caption, alt, table, record, numbers)
+    return Exhibit.from_texts(name, title, fig, caption, alt, table, record, numbers)
 
 
 def _total_numbers(table: pd.DataFrame, *, group: str, total_label: str) -> dict[str, float]:
@@ -931,7 +933,7 @@ def build_migration_by_band_figure(
     numbers = _total_numbers(table, group="debt_band", total_label=total_label)
     for _, row in table[table["status"] != "suppressed"].iterrows():
         numbers[f"{row['indicator']}[{row['debt_band']}].estimate"] = float(row["estimate"])
-    return _exhibit(name, title, fig, caption, alt, table, record, numbers)
+    return Exhibit.from_texts(name, title, fig, caption, alt, table, record, numbers)
 
 
 def _pp_entry(row: Any, column: str, *, signed: bool = True) -> Traced:
@@ -1024,7 +1026,7 @@ def build_effects_figure(
         for col in ("estimate", "conf_low", "conf_high", "truth"):
             numbers[f"{r['model']}.{col}"] = float(r[col])
     keep = [c for c in _EFFECT_COLUMNS if c in effects.columns]
-    return _exhibit(name, title, fig, caption, alt, effects[keep], record, numbers)
+    return Exhibit.from_texts(name, title, fig, caption, alt, effects[keep], record, numbers)
 
 
 #: Columns of an effects figure's data, in order (those present are kept).
@@ -1222,7 +1224,7 @@ def build_targeting_figure(
     numbers: dict[str, float] = {}
     if headline is not None:
         numbers = {f"headline.{k}": float(v) for k, v in headline.items()}
-    return _exhibit(name, title, fig, caption, alt, c, record, numbers)
+    return Exhibit.from_texts(name, title, fig, caption, alt, c, record, numbers)
 
 
 def _gate_targeting_curve(

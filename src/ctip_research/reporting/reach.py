@@ -192,17 +192,7 @@ def build_reach_figure(
     numbers = {
         "households_supported": float(overall["estimate"]) if published else float("nan"),
     }
-    return Exhibit(
-        name,
-        title,
-        fig,
-        caption.text,
-        alt.text,
-        data,
-        record,
-        numbers,
-        {"caption": list(caption.trace), "alt": list(alt.trace)},
-    )
+    return Exhibit.from_texts(name, title, fig, caption, alt, data, record, numbers)
 
 
 def reach_brief_section(
